@@ -1,0 +1,26 @@
+"""GET /api/v1/analytics/health: liveness without credentials; `?deep=true` also checks stream, tables, bucket."""
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from serverless_analytics.config import get_settings
+from serverless_analytics.http.api import ingestion_app, resolve_guarded
+from serverless_analytics.logic.health import check_health
+from serverless_analytics.observability import logger, metrics, tracer
+
+app = ingestion_app()
+
+
+@app.get('/api/v1/analytics/health')
+def health(deep: bool = False) -> Any:
+    report = check_health(get_settings(), deep=deep)
+    return report.status_code, report.body.model_dump(mode='json', exclude_none=True)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return resolve_guarded(app, event, context, get_settings(), scope=None)

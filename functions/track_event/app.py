@@ -1,0 +1,30 @@
+"""POST /api/v1/analytics: track one event."""
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from serverless_analytics.config import get_settings
+from serverless_analytics.http.api import ingestion_app, request_context, resolve_guarded
+from serverless_analytics.logic.ingest import track_event
+from serverless_analytics.models.api import TrackEventResponse
+from serverless_analytics.models.api_key import Scope
+from serverless_analytics.models.event import TrackEventRequest
+from serverless_analytics.observability import logger, metrics, tracer
+
+app = ingestion_app()
+
+
+@app.post('/api/v1/analytics')
+def track(event: TrackEventRequest) -> TrackEventResponse:
+    response = track_event(event, request_context(app), get_settings())
+    metrics.add_metric(name='EventsQueued', unit='Count', value=1)
+    return response
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return resolve_guarded(app, event, context, get_settings(), Scope.INGEST)

@@ -1,0 +1,241 @@
+"""DynamoDB access: API keys, event ids (idempotency), per-project counters.
+
+Tables (names from settings, schemas in template.yaml):
+- API keys:  pk `key_id`.
+- Events:    pk `pk` = `<project>#<event_id>` for written events, `seq#<shard>#<sequence>` for markers of
+             stream records that were counted without writing an event (duplicates, quarantined). TTL `expires_at`.
+- Counters:  pk `project_id`, sk `counter` (`total`, `day#YYYY-MM-DD`, `hour#YYYY-MM-DDTHH`, `pipeline`).
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from serverless_analytics.adapters.clients import client
+from serverless_analytics.models.errors import ServiceUnavailableError
+
+_serialize = TypeSerializer().serialize
+_deserialize = TypeDeserializer().deserialize
+MAX_TRANSACTION_ITEMS = 100
+MAX_BATCH_GET_KEYS = 100
+
+
+@dataclass(frozen=True)
+class CounterDelta:
+    """Numbers to add to one counter item, plus plain values to set on it."""
+
+    sort_key: str
+    add: Mapping[str, int]
+    set: Mapping[str, Any] = field(default_factory=dict)
+    expires_at: int | None = None
+
+
+@dataclass(frozen=True)
+class EventItem:
+    pk: str
+    sequence: str
+    body: str
+    expires_at: int
+
+
+def _to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _serialize(value) for name, value in values.items() if value is not None}
+
+
+def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _deserialize(value) for name, value in item.items()}
+
+
+def _unavailable(error: Exception) -> ServiceUnavailableError:
+    return ServiceUnavailableError(f'DynamoDB request failed: {error}')
+
+
+def get_item(table: str, key: Mapping[str, str]) -> dict[str, Any] | None:
+    try:
+        response = client('dynamodb').get_item(TableName=table, Key=_to_item(key), ConsistentRead=True)
+    except (ClientError, BotoCoreError) as error:
+        raise _unavailable(error) from error
+    return _from_item(response['Item']) if 'Item' in response else None
+
+
+def put_item(table: str, item: Mapping[str, Any]) -> None:
+    try:
+        client('dynamodb').put_item(TableName=table, Item=_to_item(item))
+    except (ClientError, BotoCoreError) as error:
+        raise _unavailable(error) from error
+
+
+def update_item(table: str, key: Mapping[str, str], set_values: Mapping[str, Any]) -> bool:
+    """Set attributes on an existing item; False when the item does not exist."""
+    names = {f'#a{i}': name for i, name in enumerate(set_values)}
+    values = {f':v{i}': _serialize(value) for i, value in enumerate(set_values.values())}
+    try:
+        client('dynamodb').update_item(
+            TableName=table,
+            Key=_to_item(key),
+            UpdateExpression='SET ' + ', '.join(f'#a{i} = :v{i}' for i in range(len(set_values))),
+            ConditionExpression=f'attribute_exists({next(iter(key))})',
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as error:
+        if error.response['Error']['Code'] == 'ConditionalCheckFailedException':
+            return False
+        raise _unavailable(error) from error
+    except BotoCoreError as error:
+        raise _unavailable(error) from error
+    return True
+
+
+def scan_items(table: str) -> list[dict[str, Any]]:
+    """Every item of a small table (the API keys; used by the admin CLI only)."""
+    paginator = client('dynamodb').get_paginator('scan')
+    return [_from_item(item) for page in paginator.paginate(TableName=table) for item in page['Items']]
+
+
+def _counter_update(table: str, project_id: str, delta: CounterDelta) -> dict[str, Any]:
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    adds, sets = [], []
+    for i, (name, amount) in enumerate(delta.add.items()):
+        names[f'#n{i}'], values[f':n{i}'] = name, _serialize(amount)
+        adds.append(f'#n{i} :n{i}')
+    for i, (name, value) in enumerate({**delta.set, 'expires_at': delta.expires_at}.items()):
+        if value is not None:
+            names[f'#s{i}'], values[f':s{i}'] = name, _serialize(value)
+            sets.append(f'#s{i} = :s{i}')
+    expression = 'ADD ' + ', '.join(adds) + (' SET ' + ', '.join(sets) if sets else '')
+    return {
+        'Update': {
+            'TableName': table,
+            'Key': _to_item({'project_id': project_id, 'counter': delta.sort_key}),
+            'UpdateExpression': expression,
+            'ExpressionAttributeNames': names,
+            'ExpressionAttributeValues': values,
+        }
+    }
+
+
+def add_to_counters(table: str, project_id: str, deltas: Sequence[CounterDelta]) -> None:
+    """Apply counter deltas outside a transaction (the ingest side's `accepted` figure)."""
+    for delta in deltas:
+        update = _counter_update(table, project_id, delta)['Update']
+        try:
+            client('dynamodb').update_item(**update)
+        except (ClientError, BotoCoreError) as error:
+            raise _unavailable(error) from error
+
+
+def get_counters(table: str, project_id: str, sort_keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Counter items of one project by sort key (missing ones are absent from the result)."""
+    keys = [_to_item({'project_id': project_id, 'counter': sort_key}) for sort_key in sort_keys]
+    items = _batch_get(table, keys, consistent=True)
+    return {item['counter']: item for item in items}
+
+
+def _batch_get(table: str, keys: list[dict[str, Any]], consistent: bool = False) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), MAX_BATCH_GET_KEYS):
+        request = {table: {'Keys': keys[start : start + MAX_BATCH_GET_KEYS], 'ConsistentRead': consistent}}
+        while request:
+            try:
+                response = client('dynamodb').batch_get_item(RequestItems=request)
+            except (ClientError, BotoCoreError) as error:
+                raise _unavailable(error) from error
+            found.extend(_from_item(item) for item in response['Responses'].get(table, []))
+            request = response.get('UnprocessedKeys') or {}
+    return found
+
+
+def get_event_sequences(table: str, pks: Sequence[str]) -> dict[str, str]:
+    """For the event keys that exist, the stream sequence number of the record that wrote each."""
+    items = _batch_get(table, [_to_item({'pk': pk}) for pk in dict.fromkeys(pks)], consistent=True)
+    return {item['pk']: item['sequence'] for item in items}
+
+
+def _transact(operations: list[dict[str, Any]]) -> list[int]:
+    """Run one transaction; returns the indices of operations whose condition failed (nothing was written then)."""
+    try:
+        client('dynamodb').transact_write_items(TransactItems=operations)
+    except ClientError as error:
+        if error.response['Error']['Code'] != 'TransactionCanceledException':
+            raise _unavailable(error) from error
+        reasons = error.response.get('CancellationReasons', [])
+        failed = [i for i, reason in enumerate(reasons) if reason.get('Code') == 'ConditionalCheckFailed']
+        if not failed:  # cancelled for another reason (conflict, throttling): transient
+            raise _unavailable(error) from error
+        return failed
+    except BotoCoreError as error:
+        raise _unavailable(error) from error
+    return []
+
+
+def insert_events(
+    events_table: str, counters_table: str, project_id: str, events: Sequence[EventItem], deltas: Sequence[CounterDelta]
+) -> list[int]:
+    """Write new events and their counter deltas atomically, each event only if its key is new.
+
+    Returns the indices of `events` that already existed; in that case nothing at all was written and the
+    caller retries with those events removed (and the deltas recomputed).
+    """
+    operations = [
+        {
+            'Put': {
+                'TableName': events_table,
+                'Item': _to_item({'pk': e.pk, 'sequence': e.sequence, 'body': e.body, 'expires_at': e.expires_at}),
+                'ConditionExpression': 'attribute_not_exists(pk)',
+            }
+        }
+        for e in events
+    ]
+    operations += [_counter_update(counters_table, project_id, delta) for delta in deltas]
+    if len(operations) > MAX_TRANSACTION_ITEMS:
+        raise ValueError(f'{len(operations)} operations exceed the transaction limit')
+    return [i for i in _transact(operations) if i < len(events)]
+
+
+def record_marker(
+    events_table: str,
+    counters_table: str,
+    project_id: str,
+    marker_pk: str,
+    expires_at: int,
+    delta: CounterDelta,
+    not_written_by: tuple[str, str] | None = None,
+) -> bool:
+    """Count a stream record that wrote no event, exactly once (its marker makes a replay a no-op).
+
+    `not_written_by=(event_pk, sequence)` also requires that the event was not written by this very record
+    (which would make this a replay of the writer, not a duplicate). Returns False when nothing was counted.
+    """
+    operations: list[dict[str, Any]] = [
+        {
+            'Put': {
+                'TableName': events_table,
+                'Item': _to_item({'pk': marker_pk, 'expires_at': expires_at}),
+                'ConditionExpression': 'attribute_not_exists(pk)',
+            }
+        },
+        _counter_update(counters_table, project_id, delta),
+    ]
+    if not_written_by:
+        event_pk, sequence = not_written_by
+        operations.append(
+            {
+                'ConditionCheck': {
+                    'TableName': events_table,
+                    'Key': _to_item({'pk': event_pk}),
+                    'ConditionExpression': 'attribute_not_exists(#s) OR #s <> :s',
+                    'ExpressionAttributeNames': {'#s': 'sequence'},
+                    'ExpressionAttributeValues': {':s': _serialize(sequence)},
+                }
+            }
+        )
+    return not _transact(operations)
+
+
+def table_status(table: str) -> str:
+    return client('dynamodb').describe_table(TableName=table)['Table']['TableStatus']

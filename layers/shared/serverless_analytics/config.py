@@ -1,0 +1,48 @@
+"""Settings read once from the environment into a model (never read os.environ elsewhere)."""
+
+import os
+from enum import StrEnum
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class IpAnonymization(StrEnum):
+    TRUNCATE = 'truncate'  # IPv4 /24, IPv6 /48
+    DROP = 'drop'
+    NONE = 'none'
+
+
+class Settings(BaseModel):
+    """Every setting of every function; each function's template entry sets the ones it uses."""
+
+    model_config = ConfigDict(extra='ignore', frozen=True)
+
+    EVENTS_STREAM_NAME: str = 'analytics-events'
+    API_KEYS_TABLE: str = 'analytics-api-keys'
+    EVENTS_TABLE: str = 'analytics-events'
+    COUNTERS_TABLE: str = 'analytics-counters'
+    LAKE_BUCKET: str = 'analytics-lake'
+    LAKE_PREFIX: str = 'events'
+    QUARANTINE_PREFIX: str = 'quarantine'
+
+    IP_ANONYMIZATION: IpAnonymization = IpAnonymization.TRUNCATE
+    FUTURE_TOLERANCE_SECONDS: Annotated[int, Field(ge=0)] = 3600
+    EVENT_ID_TTL_DAYS: Annotated[int, Field(ge=1)] = 30
+    MAX_BODY_BYTES: Annotated[int, Field(ge=1024)] = 1_048_576
+    MAX_EVENT_BYTES: Annotated[int, Field(ge=1024)] = 32_768
+    MAX_PROPERTIES_BYTES: Annotated[int, Field(ge=256)] = 16_384
+    MAX_PROPERTIES_DEPTH: Annotated[int, Field(ge=1)] = 5
+
+    # The stream writer's event source mapping, reported by the stats endpoint.
+    STREAM_BATCH_SIZE: Annotated[int, Field(ge=1)] = 500
+    STREAM_BATCHING_WINDOW_SECONDS: Annotated[int, Field(ge=0)] = 5
+
+    KINESIS_PUT_ATTEMPTS: Annotated[int, Field(ge=1)] = 4
+    KINESIS_BACKOFF_BASE_SECONDS: Annotated[float, Field(ge=0)] = 0.05
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings.model_validate(os.environ)

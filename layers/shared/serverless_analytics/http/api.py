@@ -1,0 +1,121 @@
+"""The one place that maps domain errors to HTTP answers, and the request guard every route shares.
+
+Error bodies follow the API family of the route: the ingestion family answers like FastAPI
+(`{"detail": ...}`), which is what its seed document's clients expect.
+"""
+
+import base64
+import json
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from serverless_analytics.config import Settings
+from serverless_analytics.logic.api_keys import authenticate
+from serverless_analytics.logic.enrich import RequestContext
+from serverless_analytics.models.api_key import Principal, Scope
+from serverless_analytics.models.errors import (
+    AnalyticsError,
+    ForbiddenError,
+    InvalidCredentialError,
+    NotAuthenticatedError,
+    PayloadTooLargeError,
+    ServiceUnavailableError,
+)
+from serverless_analytics.observability import logger
+
+PRINCIPAL = 'principal'
+
+
+def _detail(status: HTTPStatus, message: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(status, content_types.APPLICATION_JSON, body={'detail': message}, headers=headers)
+
+
+def fastapi_validation_errors(error: RequestValidationError) -> list[dict[str, Any]]:
+    """Pydantic errors in exactly FastAPI's shape (Powertools keeps `url` and hides `msg`; FastAPI does not)."""
+    detail = []
+    for entry in error.errors():
+        item = {key: entry[key] for key in ('type', 'loc', 'msg', 'input', 'ctx') if key in entry}
+        item['loc'] = list(item['loc'])
+        if 'ctx' in item:  # FastAPI's jsonable_encoder writes exception objects as {}
+            item['ctx'] = {k: ({} if isinstance(v, Exception) else v) for k, v in item['ctx'].items()}
+        detail.append(item)
+    return detail
+
+
+def _register_fastapi_errors(app: APIGatewayHttpResolver) -> None:
+    @app.exception_handler(RequestValidationError)
+    def validation_error(error: RequestValidationError) -> Response:
+        return _detail(HTTPStatus.UNPROCESSABLE_ENTITY, fastapi_validation_errors(error))
+
+    @app.exception_handler(ServiceUnavailableError)
+    def unavailable(error: ServiceUnavailableError) -> Response:
+        logger.exception('Dependency failed')
+        return _detail(HTTPStatus.SERVICE_UNAVAILABLE, 'Service temporarily unavailable, retry later')
+
+
+def ingestion_app() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+    _register_fastapi_errors(app)
+    return app
+
+
+def _body_size(event: dict[str, Any]) -> int:
+    body = event.get('body') or ''
+    if event.get('isBase64Encoded'):
+        return len(base64.b64decode(body))
+    return len(body.encode())
+
+
+def _guard_response(error: Exception) -> dict[str, Any]:
+    """An API Gateway response for an error raised before routing (the resolver is not involved yet)."""
+    headers = {'Content-Type': content_types.APPLICATION_JSON}
+    match error:
+        case NotAuthenticatedError() | InvalidCredentialError():
+            status, headers['WWW-Authenticate'] = HTTPStatus.UNAUTHORIZED, 'Bearer'
+        case ForbiddenError():
+            status = HTTPStatus.FORBIDDEN
+        case PayloadTooLargeError():
+            status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+        case _:
+            logger.exception('Credential check failed')
+            status, error = HTTPStatus.SERVICE_UNAVAILABLE, 'Service temporarily unavailable, retry later'
+    body = json.dumps({'detail': str(error)}, separators=(',', ':'))
+    return {'statusCode': int(status), 'headers': headers, 'body': body, 'isBase64Encoded': False}
+
+
+def resolve_guarded(
+    app: APIGatewayHttpResolver, event: dict[str, Any], context: Any, settings: Settings, scope: Scope | None
+) -> dict[str, Any]:
+    """Check the body size and the credential, then route and validate.
+
+    Powertools validates the body before any middleware runs; FastAPI checks credentials first, and a body
+    over the cap must not be parsed at all, so these checks run before `resolve`.
+    """
+    try:
+        if _body_size(event) > settings.MAX_BODY_BYTES:
+            raise PayloadTooLargeError(f'Request body is larger than {settings.MAX_BODY_BYTES} bytes')
+        if scope is not None:
+            app.append_context(**{PRINCIPAL: authenticate(settings, event.get('headers') or {}, scope)})
+    except AnalyticsError as error:
+        return _guard_response(error)
+    return app.resolve(event, context)
+
+
+def current_principal(app: APIGatewayHttpResolver) -> Principal:
+    return app.context[PRINCIPAL]
+
+
+def request_context(app: APIGatewayHttpResolver, client_id: str | None = None) -> RequestContext:
+    """Where the current request's events come from: the key's project, the caller's IP and agent."""
+    event = app.current_event
+    return RequestContext(
+        project_id=current_principal(app).project_id,
+        received_at=datetime.now(UTC),
+        source_ip=event.request_context.http.source_ip,
+        header_user_agent=event.headers.get('user-agent'),
+        client_id=client_id,
+    )

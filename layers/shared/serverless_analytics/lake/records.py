@@ -1,0 +1,105 @@
+"""Stream records (canonical event JSON, one object per record) to Arrow rows, and rows to Parquet files.
+
+Records are parsed in bulk by Arrow's C++ JSON reader against the row schema: it is the validator
+(wrong types, unparseable times and malformed JSON all fail) and it is ~50x faster than validating each
+record with pydantic, which is what lets one writer keep up with a shard.
+"""
+
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
+import pyarrow.parquet as pq
+
+from serverless_analytics.lake.schema import FILE_SCHEMA, REQUIRED_COLUMNS, ROW_SCHEMA
+
+# Arrow's JSON reader refuses to drop digits, and pydantic writes microseconds; parse at that precision and
+# cast to the lake's milliseconds when writing.
+_PARSE_SCHEMA = pa.schema(
+    [pa.field(f.name, pa.timestamp('us', tz='UTC')) if pa.types.is_timestamp(f.type) else f for f in ROW_SCHEMA]
+)
+_PARSE = pa_json.ParseOptions(explicit_schema=_PARSE_SCHEMA, unexpected_field_behavior='ignore')
+_READ = pa_json.ReadOptions(use_threads=False, block_size=16 << 20)
+
+
+@dataclass(frozen=True)
+class DecodedBatch:
+    rows: pa.Table  # one row per good record, in record order
+    good: list[int]  # index of the record each row came from
+    bad: dict[int, str]  # index of each malformed record -> why
+
+
+def _parse(payloads: Sequence[bytes]) -> pa.Table:
+    return pa_json.read_json(io.BytesIO(b'\n'.join(payloads)), read_options=_READ, parse_options=_PARSE)
+
+
+def _missing_required(rows: pa.Table) -> list[int]:
+    missing = pc.is_null(rows[REQUIRED_COLUMNS[0]])
+    for name in REQUIRED_COLUMNS[1:]:
+        missing = pc.or_(missing, pc.is_null(rows[name]))
+    return pc.indices_nonzero(missing).to_pylist()
+
+
+def _is_one_object(payload: bytes) -> bool:
+    stripped = payload.strip()
+    return stripped.startswith(b'{') and b'\n' not in stripped and b'\r' not in stripped
+
+
+def _decode_one(payload: bytes) -> pa.Table | str:
+    if not _is_one_object(payload):
+        return 'record is not a single-line JSON object'
+    try:
+        rows = _parse([payload])
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        return f'record does not match the event schema: {error}'
+    if _missing_required(rows):
+        return f'record lacks one of the required fields {", ".join(REQUIRED_COLUMNS)}'
+    return rows
+
+
+def decode(payloads: Sequence[bytes]) -> DecodedBatch:
+    """Parse every record; malformed ones are reported by index, never raised, so they cannot block a shard."""
+    if payloads and all(_is_one_object(payload) for payload in payloads):
+        try:
+            rows = _parse(payloads)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            rows = None
+        if rows is not None and rows.num_rows == len(payloads) and not _missing_required(rows):
+            return DecodedBatch(rows=rows, good=list(range(len(payloads))), bad={})
+    return _decode_each(payloads)
+
+
+def _decode_each(payloads: Sequence[bytes]) -> DecodedBatch:
+    """Slow path, taken only when the batch holds a malformed record: find which ones."""
+    tables, good, bad = [], [], {}
+    for index, payload in enumerate(payloads):
+        result = _decode_one(payload)
+        if isinstance(result, str):
+            bad[index] = result
+        else:
+            tables.append(result)
+            good.append(index)
+    rows = pa.concat_tables(tables) if tables else _PARSE_SCHEMA.empty_table()
+    return DecodedBatch(rows=rows, good=good, bad=bad)
+
+
+def event_dates(rows: pa.Table) -> list[str]:
+    """The UTC date (`dt` partition) of each row's event time."""
+    return pc.strftime(rows['timestamp'], format='%Y-%m-%d').to_pylist()
+
+
+def parquet_bytes(rows: pa.Table) -> bytes:
+    """One lake file. Snappy, because the AWS SDK for pandas layer's pyarrow lacks zstd."""
+    buffer = io.BytesIO()
+    pq.write_table(rows.select(FILE_SCHEMA.names).cast(FILE_SCHEMA, safe=False), buffer, compression='snappy')
+    return buffer.getvalue()
+
+
+def object_key(prefix: str, project_id: str, dt: str, sequences: Sequence[str]) -> str:
+    """A name derived from the records it holds, so a redelivered batch overwrites its own file."""
+    digest = hashlib.sha256('\n'.join(sorted(sequences)).encode()).hexdigest()[:24]
+    return f'{prefix}/project_id={project_id}/dt={dt}/part-{digest}.parquet'

@@ -1,0 +1,79 @@
+"""Create, revoke and check API keys.
+
+Keys are stored as SHA-256 digests. A slow password hash (bcrypt, scrypt) is not needed here: generated
+keys carry 256 random bits, so a leaked table cannot be brute-forced, and the check stays one hash per request.
+"""
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+
+from serverless_analytics.adapters import dynamodb
+from serverless_analytics.config import Settings
+from serverless_analytics.models.api_key import ApiKeyRecord, Principal, Scope
+from serverless_analytics.models.errors import ForbiddenError, InvalidCredentialError, NotAuthenticatedError
+
+KEY_PREFIX = 'sa_'
+CREDENTIAL_HEADERS = ('private-token', 'coder-session-token')
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def key_id_of(key: str) -> str:
+    """The public id of a key: a prefix of its digest, safe to log and to pass to `revoke`."""
+    return _digest(key)[:24]
+
+
+def create_key(
+    settings: Settings, project_id: str, scopes: Iterable[Scope], name: str = '', key: str | None = None
+) -> tuple[str, ApiKeyRecord]:
+    """Store a key (a new random one unless `key` is given) and return it with its record."""
+    key = key or KEY_PREFIX + secrets.token_urlsafe(32)
+    record = ApiKeyRecord(
+        key_id=key_id_of(key),
+        key_hash=_digest(key),
+        project_id=project_id,
+        scopes=sorted(set(scopes)),
+        name=name,
+        created_at=datetime.now(UTC),
+    )
+    dynamodb.put_item(settings.API_KEYS_TABLE, record.model_dump(mode='json', exclude_none=True))
+    return key, record
+
+
+def revoke_key(settings: Settings, key_id: str) -> bool:
+    """Mark a key revoked; False when no such key exists."""
+    return dynamodb.update_item(
+        settings.API_KEYS_TABLE, {'key_id': key_id}, {'revoked_at': datetime.now(UTC).isoformat()}
+    )
+
+
+def list_keys(settings: Settings) -> list[ApiKeyRecord]:
+    return [ApiKeyRecord.model_validate(item) for item in dynamodb.scan_items(settings.API_KEYS_TABLE)]
+
+
+def credential_from_headers(headers: Mapping[str, str]) -> str | None:
+    """`Authorization: Bearer <key>`, or GitLab's `PRIVATE-TOKEN`, or Coder's `Coder-Session-Token`."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    scheme, _, value = lowered.get('authorization', '').partition(' ')
+    if scheme.lower() == 'bearer' and value.strip():
+        return value.strip()
+    return next((lowered[name].strip() for name in CREDENTIAL_HEADERS if lowered.get(name, '').strip()), None)
+
+
+def authenticate(settings: Settings, headers: Mapping[str, str], scope: Scope) -> Principal:
+    """The caller's principal; raises 401-type errors for no or bad credentials and 403 for a missing scope."""
+    key = credential_from_headers(headers)
+    if key is None:
+        raise NotAuthenticatedError('Not authenticated')
+    item = dynamodb.get_item(settings.API_KEYS_TABLE, {'key_id': key_id_of(key)})
+    if item is None or item.get('revoked_at') or not hmac.compare_digest(item['key_hash'], _digest(key)):
+        raise InvalidCredentialError('Invalid API key')
+    record = ApiKeyRecord.model_validate(item)
+    if scope not in record.scopes and Scope.ADMIN not in record.scopes:
+        raise ForbiddenError(f"API key lacks the '{scope}' scope")
+    return Principal(key_id=record.key_id, project_id=record.project_id, scopes=frozenset(record.scopes))

@@ -1,0 +1,15 @@
+"""Names of the per-project counter items the stream writer maintains and the stats endpoint reads."""
+
+from datetime import datetime
+
+TOTAL = 'total'
+PIPELINE = 'pipeline'
+CATEGORY_PREFIX = 'cat_'
+
+
+def day_key(moment: datetime) -> str:
+    return f'day#{moment:%Y-%m-%d}'
+
+
+def hour_key(moment: datetime) -> str:
+    return f'hour#{moment:%Y-%m-%dT%H}'

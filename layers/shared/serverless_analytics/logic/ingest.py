@@ -1,0 +1,92 @@
+"""Accept events: validate (done by the models), enrich, serialise and put them on the stream."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from serverless_analytics.adapters import dynamodb, kinesis
+from serverless_analytics.config import Settings
+from serverless_analytics.logic import counters
+from serverless_analytics.logic.enrich import RequestContext, enrich
+from serverless_analytics.models.api import TrackBatchResponse, TrackEventResponse
+from serverless_analytics.models.errors import ServiceUnavailableError
+from serverless_analytics.models.event import CanonicalEvent, TrackBatchRequest, TrackEventRequest
+from serverless_analytics.observability import logger
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    events: list[CanonicalEvent]
+    failed: list[int]  # indices of events that could not be queued
+
+    @property
+    def queued(self) -> int:
+        return len(self.events) - len(self.failed)
+
+
+def partition_key(event: CanonicalEvent) -> str:
+    """Keeps one session's events on one shard, in order, without hot-spotting a project."""
+    return f'{event.project_id}:{event.session_id or event.user_id or event.event_id}'
+
+
+def to_stream_record(event: CanonicalEvent) -> kinesis.StreamRecord:
+    return kinesis.StreamRecord(data=event.model_dump_json().encode(), partition_key=partition_key(event))
+
+
+def prepare(requests: Sequence[TrackEventRequest], context: RequestContext, settings: Settings) -> list[CanonicalEvent]:
+    return [enrich(request, context, settings) for request in requests]
+
+
+def ingest(requests: Sequence[TrackEventRequest], context: RequestContext, settings: Settings) -> IngestOutcome:
+    """Queue events on the stream; what still fails after retries is reported, never dropped silently."""
+    events = prepare(requests, context, settings)
+    records = [to_stream_record(event) for event in events]
+    failed = kinesis.put_records(
+        settings.EVENTS_STREAM_NAME, records, settings.KINESIS_PUT_ATTEMPTS, settings.KINESIS_BACKOFF_BASE_SECONDS
+    )
+    outcome = IngestOutcome(events=events, failed=failed)
+    _count_accepted(context.project_id, outcome.queued, settings)
+    return outcome
+
+
+def _count_accepted(project_id: str, queued: int, settings: Settings) -> None:
+    if not queued:
+        return
+    delta = dynamodb.CounterDelta(counters.PIPELINE, add={'accepted': queued})
+    try:
+        dynamodb.add_to_counters(settings.COUNTERS_TABLE, project_id, [delta])
+    except ServiceUnavailableError:
+        # The events are on the stream already: failing the request now would make the client send them
+        # again. Only the stats' pending figure is off, so log it instead.
+        logger.exception('Could not count accepted events', extra={'project_id': project_id, 'queued': queued})
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def track_event(request: TrackEventRequest, context: RequestContext, settings: Settings) -> TrackEventResponse:
+    outcome = ingest([request], context, settings)
+    if outcome.failed:
+        raise ServiceUnavailableError('The event could not be queued')
+    event = outcome.events[0]
+    message = 'Event tracked successfully'
+    if event.timestamp_clamped:
+        message += '; its timestamp was in the future and was set to the receive time'
+    return TrackEventResponse(success=True, event_id=event.event_id, message=message, timestamp=_now())
+
+
+def track_batch(request: TrackBatchRequest, context: RequestContext, settings: Settings) -> TrackBatchResponse:
+    outcome = ingest(request.events, context, settings)
+    failed = len(outcome.failed)
+    message = f'{outcome.queued} events queued'
+    if failed:
+        message += f', {failed} failed after retries and were not queued; resend them'
+    return TrackBatchResponse(
+        success=not failed,
+        events_received=len(request.events),
+        events_queued=outcome.queued,
+        events_failed=failed,
+        message=message,
+        timestamp=_now(),
+    )

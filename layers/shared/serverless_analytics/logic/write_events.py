@@ -1,0 +1,234 @@
+"""The stream writer: Kinesis batch -> Parquet lake files + DynamoDB event ids and counters.
+
+Delivery is at-least-once, and a partial-batch failure re-delivers records that already succeeded, so
+every step is idempotent:
+- a record whose event id was written by that same record before (a redelivery) is written to the lake
+  again under the same object key (the key derives from the records in the file) and not counted again;
+- a record whose event id was written by another record (a client retry) is counted as a duplicate, once,
+  and never reaches the lake;
+- a malformed record is quarantined with its raw bytes and counted, once.
+The lake file is written before DynamoDB, so a crash in between leaves an event in the lake that the
+redelivery rewrites in place, and never an event counted but missing from the lake.
+"""
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pyarrow as pa
+
+from serverless_analytics.adapters import dynamodb, s3
+from serverless_analytics.config import Settings
+from serverless_analytics.lake import records as lake
+from serverless_analytics.logic import counters
+from serverless_analytics.models.errors import ServiceUnavailableError
+from serverless_analytics.observability import logger
+
+HOUR_COUNTER_DAYS = 3
+DAY_COUNTER_DAYS = 400
+
+
+@dataclass(frozen=True)
+class StreamRecord:
+    shard_id: str
+    sequence: str
+    partition_key: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class PlannedEvent:
+    """One good record of a project, with what the writer must do with it."""
+
+    record: StreamRecord
+    row: int
+    event_id: str
+    timestamp: datetime
+    category: str
+    action: str  # 'insert' (new event), 'replay' (already written by this record), 'duplicate'
+
+
+def _expiry(now: datetime, days: int) -> int:
+    return int((now + timedelta(days=days)).timestamp())
+
+
+def _marker_pk(record: StreamRecord) -> str:
+    return f'seq#{record.shard_id}#{record.sequence}'
+
+
+def _event_pk(project_id: str, event_id: str) -> str:
+    return f'{project_id}#{event_id}'
+
+
+def _project_of(record: StreamRecord) -> str:
+    return record.partition_key.split(':', 1)[0]
+
+
+def write_batch(batch: Sequence[StreamRecord], settings: Settings, now: datetime | None = None) -> list[str]:
+    """Write one Kinesis batch; returns the sequence numbers to report as failed (to be redelivered)."""
+    now = now or datetime.now(UTC)
+    decoded = lake.decode([record.data for record in batch])
+    failed: list[str] = []
+    for index, reason in decoded.bad.items():
+        failed += _quarantine(batch[index], reason, settings, now)
+    for project_id, events in _plan(batch, decoded, settings).items():
+        try:
+            _write_project(project_id, events, decoded.rows, settings, now)
+        except ServiceUnavailableError:
+            logger.exception('Writing a project group failed; it will be redelivered', extra={'project_id': project_id})
+            failed += [event.record.sequence for event in events]
+    return failed
+
+
+def _plan(
+    batch: Sequence[StreamRecord], decoded: lake.DecodedBatch, settings: Settings
+) -> dict[str, list[PlannedEvent]]:
+    columns = decoded.rows.select(['project_id', 'event_id', 'timestamp', 'category']).to_pydict()
+    by_project: dict[str, list[tuple[int, StreamRecord]]] = defaultdict(list)
+    for row, index in enumerate(decoded.good):
+        by_project[columns['project_id'][row]].append((row, batch[index]))
+    plans = {}
+    for project_id, members in by_project.items():
+        pks = [_event_pk(project_id, columns['event_id'][row]) for row, _ in members]
+        written_by = dynamodb.get_event_sequences(settings.EVENTS_TABLE, pks)
+        seen: set[str] = set()
+        plans[project_id] = []
+        for (row, record), pk in zip(members, pks, strict=True):
+            owner = written_by.get(pk)
+            if pk in seen or (owner is not None and owner != record.sequence):
+                action = 'duplicate'
+            else:
+                action = 'replay' if owner == record.sequence else 'insert'
+            seen.add(pk)
+            plans[project_id].append(
+                PlannedEvent(
+                    record, row, columns['event_id'][row], columns['timestamp'][row], columns['category'][row], action
+                )
+            )
+    return plans
+
+
+def _write_project(
+    project_id: str, events: list[PlannedEvent], rows: pa.Table, settings: Settings, now: datetime
+) -> None:
+    _write_lake_files(project_id, [e for e in events if e.action != 'duplicate'], rows, settings)
+    conflicts = _insert_events(project_id, [e for e in events if e.action == 'insert'], settings, now)
+    for event in [e for e in events if e.action == 'duplicate'] + conflicts:
+        _count_duplicate(project_id, event, settings, now)
+
+
+def _write_lake_files(project_id: str, events: list[PlannedEvent], rows: pa.Table, settings: Settings) -> None:
+    by_date: dict[str, list[PlannedEvent]] = defaultdict(list)
+    for event in events:
+        by_date[f'{event.timestamp:%Y-%m-%d}'].append(event)
+    for dt, members in sorted(by_date.items()):
+        key = lake.object_key(settings.LAKE_PREFIX, project_id, dt, [e.record.sequence for e in members])
+        body = lake.parquet_bytes(rows.take([e.row for e in members]))
+        s3.put_object(settings.LAKE_BUCKET, key, body)
+
+
+def _deltas(events: Sequence[PlannedEvent], now: datetime) -> list[dynamodb.CounterDelta]:
+    categories = Counter(counters.CATEGORY_PREFIX + event.category for event in events)
+    days = Counter(counters.day_key(event.timestamp) for event in events)
+    hours = Counter(counters.hour_key(event.timestamp) for event in events)
+    count = len(events)
+    return [
+        dynamodb.CounterDelta(counters.TOTAL, add={'events': count, **categories}),
+        dynamodb.CounterDelta(
+            counters.PIPELINE, add={'processed': count, 'flushed': count}, set={'last_flush': now.isoformat()}
+        ),
+        *(
+            dynamodb.CounterDelta(key, add={'events': n}, expires_at=_expiry(now, DAY_COUNTER_DAYS))
+            for key, n in days.items()
+        ),
+        *(
+            dynamodb.CounterDelta(key, add={'events': n}, expires_at=_expiry(now, HOUR_COUNTER_DAYS))
+            for key, n in hours.items()
+        ),
+    ]
+
+
+def _transaction_chunks(events: Sequence[PlannedEvent]) -> list[list[PlannedEvent]]:
+    """Split events so that each chunk's puts plus its counter updates fit in one transaction."""
+    fixed_counters = 2  # total and pipeline
+    chunks: list[list[PlannedEvent]] = []
+    time_keys: set[str] = set()
+    for event in events:
+        keys = {counters.day_key(event.timestamp), counters.hour_key(event.timestamp)}
+        if not chunks or len(chunks[-1]) + 1 + fixed_counters + len(time_keys | keys) > dynamodb.MAX_TRANSACTION_ITEMS:
+            chunks.append([])
+            time_keys = set()
+        chunks[-1].append(event)
+        time_keys |= keys
+    return chunks
+
+
+def _insert_events(
+    project_id: str, events: list[PlannedEvent], settings: Settings, now: datetime
+) -> list[PlannedEvent]:
+    """Insert new events with their counts; returns events that turned out to exist (written concurrently)."""
+    conflicts: list[PlannedEvent] = []
+    expires_at = _expiry(now, settings.EVENT_ID_TTL_DAYS)
+    for chunk in _transaction_chunks(events):
+        while chunk:
+            items = [
+                dynamodb.EventItem(
+                    _event_pk(project_id, e.event_id), e.record.sequence, e.record.data.decode(), expires_at
+                )
+                for e in chunk
+            ]
+            existing = set(
+                dynamodb.insert_events(
+                    settings.EVENTS_TABLE, settings.COUNTERS_TABLE, project_id, items, _deltas(chunk, now)
+                )
+            )
+            if not existing:
+                break
+            conflicts += [chunk[i] for i in sorted(existing)]
+            chunk = [event for i, event in enumerate(chunk) if i not in existing]
+    return conflicts
+
+
+def _count_duplicate(project_id: str, event: PlannedEvent, settings: Settings, now: datetime) -> None:
+    delta = dynamodb.CounterDelta(counters.PIPELINE, add={'processed': 1, 'duplicates': 1})
+    dynamodb.record_marker(
+        settings.EVENTS_TABLE,
+        settings.COUNTERS_TABLE,
+        project_id,
+        _marker_pk(event.record),
+        _expiry(now, settings.EVENT_ID_TTL_DAYS),
+        delta,
+        not_written_by=(_event_pk(project_id, event.event_id), event.record.sequence),
+    )
+
+
+def _ascii(metadata: dict[str, str]) -> dict[str, str]:
+    """S3 metadata must be ASCII; the raw record keeps the original bytes."""
+    return {name: value.encode('ascii', 'replace').decode() for name, value in metadata.items()}
+
+
+def _quarantine(record: StreamRecord, reason: str, settings: Settings, now: datetime) -> list[str]:
+    """Keep a malformed record's raw bytes in the bucket and count it; returns [sequence] if that failed."""
+    key = f'{settings.QUARANTINE_PREFIX}/dt={now:%Y-%m-%d}/{record.shard_id}/{record.sequence}.json'
+    delta = dynamodb.CounterDelta(counters.PIPELINE, add={'processed': 1, 'quarantined': 1})
+    try:
+        s3.put_object(
+            settings.LAKE_BUCKET,
+            key,
+            record.data,
+            _ascii({'reason': reason[:1000], 'partition-key': record.partition_key}),
+        )
+        dynamodb.record_marker(
+            settings.EVENTS_TABLE,
+            settings.COUNTERS_TABLE,
+            _project_of(record),
+            _marker_pk(record),
+            _expiry(now, settings.EVENT_ID_TTL_DAYS),
+            delta,
+        )
+    except ServiceUnavailableError:
+        logger.exception('Quarantine failed; the record will be redelivered', extra={'sequence': record.sequence})
+        return [record.sequence]
+    logger.warning('Quarantined a malformed record', extra={'sequence': record.sequence, 'reason': reason, 'key': key})
+    return []
