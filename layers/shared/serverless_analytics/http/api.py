@@ -102,7 +102,41 @@ def resolve_guarded(
             app.append_context(**{PRINCIPAL: authenticate(settings, event.get('headers') or {}, scope)})
     except AnalyticsError as error:
         return _guard_response(error)
+    if (array := _array_body(event)) is not None:
+        return _validation_response(array)
     return app.resolve(event, context)
+
+
+def _array_body(event: dict[str, Any]) -> list[Any] | None:
+    """A JSON array body, which Powertools would unwrap into its first item; None for anything else."""
+    body = event.get('body') or ''
+    if event.get('isBase64Encoded'):
+        body = base64.b64decode(body).decode(errors='replace')
+    if not body.lstrip().startswith('['):
+        return None
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, list) and parsed else None
+
+
+def _validation_response(body: list[Any]) -> dict[str, Any]:
+    """FastAPI's answer to an array where the route takes an object (every ingestion route does)."""
+    detail = [
+        {
+            'type': 'model_attributes_type',
+            'loc': ['body'],
+            'msg': 'Input should be a valid dictionary or object to extract fields from',
+            'input': body,
+        }
+    ]
+    return {
+        'statusCode': int(HTTPStatus.UNPROCESSABLE_ENTITY),
+        'headers': {'Content-Type': content_types.APPLICATION_JSON},
+        'body': json.dumps({'detail': detail}, separators=(',', ':')),
+        'isBase64Encoded': False,
+    }
 
 
 def current_principal(app: APIGatewayHttpResolver) -> Principal:

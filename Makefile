@@ -1,0 +1,70 @@
+# Every target sets itself up: a fresh clone needs only `make run` or `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+PYTEST_ARGS ?=
+
+.PHONY: help run test unit integration e2e lint format validate build bench invoke keys deploy clean
+
+help:
+	@echo "make run        start the local stack (moto + gateway + Kinesis poller) with demo data on http://127.0.0.1:3000"
+	@echo "make test       lint, sam validate --lint, sam build, and the whole test suite"
+	@echo "make bench      print the performance figures"
+	@echo "make invoke FN=TrackEventFunction EVENT=events/track_event.json   run one function like 'sam local invoke'"
+	@echo "make deploy     sam deploy --guided"
+
+$(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt functions/write_events/requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) -m local run
+
+test: lint validate build
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+integration: $(VENV)/.installed
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+e2e: $(VENV)/.installed
+	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+validate: $(SAM_VENV)/.installed
+	$(SAM) validate --lint
+
+# No --use-container: the python3.11 builder runs on this machine and fetches arm64 wheels.
+build: $(SAM_VENV)/.installed
+	$(SAM) build
+
+bench: $(VENV)/.installed
+	for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
+
+invoke: $(VENV)/.installed
+	$(PY) -m local invoke $(FN) --event $(EVENT)
+
+deploy: build
+	$(SAM) deploy --guided
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam

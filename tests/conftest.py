@@ -1,0 +1,59 @@
+"""Shared fixtures: safe AWS and Powertools environment, a Lambda context, and the sample events."""
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENTS_DIR = ROOT / 'events'
+
+# Set before any test module imports a handler: Powertools reads these at import time, and no test may
+# ever reach a real AWS account.
+os.environ.update(
+    AWS_ACCESS_KEY_ID='testing',
+    AWS_SECRET_ACCESS_KEY='testing',
+    AWS_SESSION_TOKEN='testing',
+    AWS_DEFAULT_REGION='us-east-1',
+    POWERTOOLS_SERVICE_NAME='product-analytics-tests',
+    POWERTOOLS_METRICS_NAMESPACE='ProductAnalyticsTests',
+    POWERTOOLS_TRACE_DISABLED='1',
+    POWERTOOLS_LOG_LEVEL='WARNING',
+)
+
+
+@dataclass
+class FakeLambdaContext:
+    function_name: str = 'test-function'
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = 'arn:aws:lambda:us-east-1:123456789012:function:test-function'
+    aws_request_id: str = '00000000-0000-0000-0000-000000000000'
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """A sample trigger event from events/<name>.json (the same files `sam local invoke -e` takes)."""
+    return json.loads((EVENTS_DIR / f'{name}.json').read_text())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings():
+    """Settings and clients are cached per process; each test starts from the current environment."""
+    from serverless_analytics.adapters.clients import reset_clients
+    from serverless_analytics.config import get_settings
+
+    get_settings.cache_clear()
+    reset_clients()
+    yield
+    get_settings.cache_clear()
+    reset_clients()

@@ -1,0 +1,117 @@
+"""422 bodies must equal FastAPI's, byte for byte: the seed API is a FastAPI app and its clients parse them.
+
+The reference is FastAPI itself, serving the same request models.
+"""
+
+import json
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from functions.track_batch.app import app as batch_app
+from functions.track_event.app import app as track_app
+from serverless_analytics.config import Settings
+from serverless_analytics.http.api import resolve_guarded
+from serverless_analytics.models.event import TrackBatchRequest, TrackEventRequest
+
+reference = FastAPI()
+
+
+@reference.post('/api/v1/analytics')
+def _track(event: TrackEventRequest) -> dict:
+    return {}
+
+
+@reference.post('/api/v1/analytics/batch')
+def _batch(batch: TrackBatchRequest) -> dict:
+    return {}
+
+
+client = TestClient(reference)
+
+TRACK_CASES = {
+    'missing event_name': '{}',
+    'empty body': '',
+    'invalid json': '{"event_name": "a",}',
+    'array body': '[{"event_name": "a"}]',
+    'empty array body': '[]',
+    'scalar body': '"hello"',
+    'name too long': json.dumps({'event_name': 'n' * 101}),
+    'name empty': json.dumps({'event_name': ''}),
+    'name not a string': json.dumps({'event_name': 5}),
+    'unknown category and priority': json.dumps({'event_name': 'a', 'category': 'x', 'priority': 'y'}),
+    'naive timestamp': json.dumps({'event_name': 'a', 'timestamp': '2026-01-01T00:00:00'}),
+    'unparseable timestamp': json.dumps({'event_name': 'a', 'timestamp': 'yesterday'}),
+    'properties not an object': json.dumps({'event_name': 'a', 'properties': [1, 2]}),
+    'properties too deep': json.dumps({'event_name': 'a', 'properties': {'a': {'b': {'c': {'d': {'e': {'f': 1}}}}}}}),
+    'bad event id': json.dumps({'event_name': 'a', 'event_id': '123'}),
+    'user ids disagree': json.dumps({'event_name': 'a', 'user_id': 'u1', 'user': {'id': 'u2'}}),
+    'user groups not a list': json.dumps({'event_name': 'a', 'user': {'groups': 'g'}}),
+}
+
+BATCH_CASES = {
+    'no events': json.dumps({'events': []}),
+    'too many events': json.dumps({'events': [{'event_name': 'a'}] * 101}),
+    'events missing': json.dumps({'client_id': 'c'}),
+    'one bad event': json.dumps({'events': [{'event_name': 'a'}, {'category': 'auth'}]}),
+}
+
+
+def _http_api_event(path: str, body: str) -> dict:
+    return {
+        'version': '2.0',
+        'routeKey': f'POST {path}',
+        'rawPath': path,
+        'rawQueryString': '',
+        'headers': {'content-type': 'application/json'},
+        'requestContext': {
+            'http': {'method': 'POST', 'path': path, 'protocol': 'HTTP/1.1', 'sourceIp': '192.0.2.1', 'userAgent': 't'},
+            'stage': '$default',
+            'routeKey': f'POST {path}',
+        },
+        'body': body,
+        'isBase64Encoded': False,
+    }
+
+
+def _ours(app, path: str, body: str, lambda_context) -> tuple[int, str]:
+    # Validation runs before the route body, so an invalid request needs no AWS; no scope skips the key check.
+    response = resolve_guarded(app, _http_api_event(path, body), lambda_context, Settings(), scope=None)
+    return int(response['statusCode']), response['body']
+
+
+def _theirs(path: str, body: str) -> tuple[int, str]:
+    response = client.post(path, content=body, headers={'content-type': 'application/json'})
+    return response.status_code, response.text
+
+
+@pytest.mark.parametrize('body', TRACK_CASES.values(), ids=TRACK_CASES.keys())
+def test_track_422_equals_fastapi(body, lambda_context):
+    ours = _ours(track_app, '/api/v1/analytics', body, lambda_context)
+    assert ours[0] == 422
+    assert json.loads(ours[1]) == json.loads(_theirs('/api/v1/analytics', body)[1])
+    assert ours == _theirs('/api/v1/analytics', body)
+
+
+@pytest.mark.parametrize('body', BATCH_CASES.values(), ids=BATCH_CASES.keys())
+def test_batch_422_equals_fastapi(body, lambda_context):
+    ours = _ours(batch_app, '/api/v1/analytics/batch', body, lambda_context)
+    assert ours == _theirs('/api/v1/analytics/batch', body)
+
+
+def test_seed_shaped_422_body(lambda_context):
+    # The seed documents {"detail":[{"loc","msg","type","input","ctx"}]}; this is its most common case.
+    status, body = _ours(track_app, '/api/v1/analytics', json.dumps({'event_name': 'n' * 101}), lambda_context)
+    assert status == 422
+    assert json.loads(body) == {
+        'detail': [
+            {
+                'type': 'string_too_long',
+                'loc': ['body', 'event_name'],
+                'msg': 'String should have at most 100 characters',
+                'input': 'n' * 101,
+                'ctx': {'max_length': 100},
+            }
+        ]
+    }

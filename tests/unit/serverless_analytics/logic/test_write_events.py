@@ -1,0 +1,49 @@
+"""The stream writer's batching arithmetic (its I/O is covered by the integration tests against moto)."""
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from serverless_analytics.adapters.dynamodb import MAX_TRANSACTION_ITEMS
+from serverless_analytics.logic.write_events import PlannedEvent, StreamRecord, _deltas, _transaction_chunks
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def _event(i: int, timestamp: datetime, category: str = 'user_action') -> PlannedEvent:
+    record = StreamRecord('shardId-0', str(i), 'p1:s', b'{}')
+    return PlannedEvent(record, i, f'e{i}', timestamp, category, 'insert')
+
+
+def _operations(chunk: list[PlannedEvent]) -> int:
+    return len(chunk) + len(_deltas(chunk, NOW))
+
+
+def test_chunks_fit_a_transaction_when_every_event_has_its_own_hour():
+    events = [_event(i, NOW - timedelta(hours=i)) for i in range(300)]
+
+    chunks = _transaction_chunks(events)
+
+    assert [e.event_id for chunk in chunks for e in chunk] == [e.event_id for e in events]
+    assert all(_operations(chunk) <= MAX_TRANSACTION_ITEMS for chunk in chunks)
+
+
+def test_events_of_one_hour_fill_a_transaction():
+    chunks = _transaction_chunks([_event(i, NOW) for i in range(500)])
+    assert [len(chunk) for chunk in chunks] == [96, 96, 96, 96, 96, 20]
+    assert all(_operations(chunk) <= MAX_TRANSACTION_ITEMS for chunk in chunks)
+
+
+def test_deltas_count_totals_categories_days_and_hours():
+    stamps = [NOW, NOW, NOW - timedelta(hours=1), NOW - timedelta(days=1)]
+    categories = ['auth', 'error', 'auth', 'system']
+    events = [_event(i, stamp, category) for i, (stamp, category) in enumerate(zip(stamps, categories, strict=True))]
+
+    deltas = {delta.sort_key: delta for delta in _deltas(events, NOW)}
+
+    assert dict(deltas['total'].add) == {'events': 4, **{f'cat_{c}': n for c, n in Counter(categories).items()}}
+    assert dict(deltas['pipeline'].add) == {'processed': 4, 'flushed': 4}
+    assert deltas['pipeline'].set['last_flush'] == NOW.isoformat()
+    assert deltas['day#2026-11-22'].add == {'events': 3}
+    assert deltas['day#2026-11-21'].add == {'events': 1}
+    assert deltas['hour#2026-11-22T12'].add == {'events': 2}
+    assert deltas['hour#2026-11-22T11'].add == {'events': 1}

@@ -1,0 +1,80 @@
+"""template.yaml keeps its promises: every function has its code, sample event and log group; the Glue table
+matches the lake schema; the stream trigger is configured so a bad record cannot block a shard."""
+
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from cfn_tools import load_yaml
+
+from serverless_analytics.lake.schema import FILE_SCHEMA
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = load_yaml((ROOT / 'template.yaml').read_text())
+RESOURCES = TEMPLATE['Resources']
+FUNCTIONS = {name: r for name, r in RESOURCES.items() if r['Type'] == 'AWS::Serverless::Function'}
+GLUE_TYPES = {
+    pa.string(): 'string',
+    pa.bool_(): 'boolean',
+    pa.timestamp('ms', tz='UTC'): 'timestamp',
+    pa.list_(pa.string()): 'array<string>',
+}
+
+
+def _code_dir(function: dict) -> Path:
+    return ROOT / function['Properties']['CodeUri']
+
+
+@pytest.mark.parametrize('name', FUNCTIONS)
+def test_every_function_has_a_handler_and_a_sample_event(name):
+    code = _code_dir(FUNCTIONS[name])
+    assert (code / 'app.py').is_file()
+    assert (ROOT / 'events' / f'{code.name}.json').is_file()
+
+
+@pytest.mark.parametrize('name', FUNCTIONS)
+def test_every_function_has_a_log_group_with_retention(name):
+    groups = [
+        r
+        for r in RESOURCES.values()
+        if r['Type'] == 'AWS::Logs::LogGroup' and name in str(r['Properties'].get('LogGroupName'))
+    ]
+    assert len(groups) == 1
+    assert 'RetentionInDays' in groups[0]['Properties']
+
+
+def test_glue_table_columns_match_the_lake_file_schema():
+    table = RESOURCES['EventsGlueTable']['Properties']['TableInput']
+    columns = [(c['Name'], c['Type']) for c in table['StorageDescriptor']['Columns']]
+    assert columns == [(field.name, GLUE_TYPES[field.type]) for field in FILE_SCHEMA]
+    assert [k['Name'] for k in table['PartitionKeys']] == ['project_id', 'dt']
+    assert table['Parameters']['projection.project_id.type'] == 'injected'
+
+
+def test_stream_trigger_bounds_retries_and_reports_partial_failures():
+    source = FUNCTIONS['WriteEventsFunction']['Properties']['Events']['Stream']['Properties']
+    assert source['BisectBatchOnFunctionError'] is True
+    assert 0 < source['MaximumRetryAttempts'] <= 10_000
+    assert 0 < source['MaximumRecordAgeInSeconds'] <= 604_800
+    assert source['FunctionResponseTypes'] == ['ReportBatchItemFailures']
+    assert 'OnFailure' in source['DestinationConfig']
+
+
+def test_lake_bucket_is_encrypted_and_private():
+    bucket = RESOURCES['LakeBucket']['Properties']
+    assert bucket['BucketEncryption']['ServerSideEncryptionConfiguration']
+    assert all(bucket['PublicAccessBlockConfiguration'].values())
+
+
+def test_athena_workgroup_enforces_result_location_and_scan_cutoff():
+    config = RESOURCES['AthenaWorkGroup']['Properties']['WorkGroupConfiguration']
+    assert config['EnforceWorkGroupConfiguration'] is True
+    assert 'BytesScannedCutoffPerQuery' in config
+    assert config['ResultConfiguration']['OutputLocation']
+
+
+def test_only_the_stream_writer_ships_pyarrow():
+    for name, function in FUNCTIONS.items():
+        requirements = _code_dir(function) / 'requirements.txt'
+        ships = requirements.is_file() and 'pyarrow' in requirements.read_text()
+        assert ships == (name == 'WriteEventsFunction')
