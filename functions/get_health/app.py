@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from serverless_analytics.config import get_settings
 from serverless_analytics.http.api import ingestion_app, resolve_guarded
 from serverless_analytics.logic.health import check_health
-from serverless_analytics.observability import logger, metrics, tracer
+from serverless_analytics.observability import logger, metrics
 
 app = ingestion_app()
 
@@ -21,6 +21,5 @@ def health(deep: bool = False) -> Any:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve_guarded(app, event, context, get_settings(), scope=None)

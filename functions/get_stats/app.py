@@ -10,7 +10,7 @@ from serverless_analytics.http.api import current_principal, ingestion_app, reso
 from serverless_analytics.logic.stats import project_stats
 from serverless_analytics.models.api import StatsResponse
 from serverless_analytics.models.api_key import Scope
-from serverless_analytics.observability import logger, metrics, tracer
+from serverless_analytics.observability import logger, metrics
 
 app = ingestion_app()
 
@@ -22,6 +22,5 @@ def stats() -> StatsResponse:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve_guarded(app, event, context, get_settings(), Scope.INGEST)

@@ -11,7 +11,7 @@ from serverless_analytics.logic.ingest import track_batch
 from serverless_analytics.models.api import TrackBatchResponse
 from serverless_analytics.models.api_key import Scope
 from serverless_analytics.models.event import TrackBatchRequest
-from serverless_analytics.observability import logger, metrics, tracer
+from serverless_analytics.observability import logger, metrics
 
 app = ingestion_app()
 
@@ -26,6 +26,5 @@ def track(batch: TrackBatchRequest) -> TrackBatchResponse:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve_guarded(app, event, context, get_settings(), Scope.INGEST)

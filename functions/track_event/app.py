@@ -11,7 +11,7 @@ from serverless_analytics.logic.ingest import track_event
 from serverless_analytics.models.api import TrackEventResponse
 from serverless_analytics.models.api_key import Scope
 from serverless_analytics.models.event import TrackEventRequest
-from serverless_analytics.observability import logger, metrics, tracer
+from serverless_analytics.observability import logger, metrics
 
 app = ingestion_app()
 
@@ -25,6 +25,5 @@ def track(event: TrackEventRequest) -> TrackEventResponse:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve_guarded(app, event, context, get_settings(), Scope.INGEST)

@@ -9,16 +9,14 @@ Tables (names from settings, schemas in template.yaml):
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from serverless_analytics.adapters.clients import client
 from serverless_analytics.models.errors import ServiceUnavailableError
 
-_serialize = TypeSerializer().serialize
-_deserialize = TypeDeserializer().deserialize
 MAX_TRANSACTION_ITEMS = 100
 MAX_BATCH_GET_KEYS = 100
 
@@ -39,6 +37,22 @@ class EventItem:
     sequence: str
     body: str
     expires_at: int
+
+
+@cache
+def _codec() -> tuple[Any, Any]:
+    # Imported on first use: `boto3.dynamodb.types` imports all of boto3, ~250 ms of a cold start.
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
+
+
+def _serialize(value: Any) -> dict[str, Any]:
+    return _codec()[0].serialize(value)
+
+
+def _deserialize(value: dict[str, Any]) -> Any:
+    return _codec()[1].deserialize(value)
 
 
 def _to_item(values: Mapping[str, Any]) -> dict[str, Any]:

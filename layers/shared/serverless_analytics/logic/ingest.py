@@ -4,6 +4,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from pydantic_core import to_json
+
 from serverless_analytics.adapters import dynamodb, kinesis
 from serverless_analytics.config import Settings
 from serverless_analytics.logic import counters
@@ -26,11 +28,11 @@ class IngestOutcome:
 
 def partition_key(event: CanonicalEvent) -> str:
     """Keeps one session's events on one shard, in order, without hot-spotting a project."""
-    return f'{event.project_id}:{event.session_id or event.user_id or event.event_id}'
+    return f'{event["project_id"]}:{event["session_id"] or event["user_id"] or event["event_id"]}'
 
 
 def to_stream_record(event: CanonicalEvent) -> kinesis.StreamRecord:
-    return kinesis.StreamRecord(data=event.model_dump_json().encode(), partition_key=partition_key(event))
+    return kinesis.StreamRecord(data=to_json(event), partition_key=partition_key(event))
 
 
 def prepare(requests: Sequence[TrackEventRequest], context: RequestContext, settings: Settings) -> list[CanonicalEvent]:
@@ -71,9 +73,9 @@ def track_event(request: TrackEventRequest, context: RequestContext, settings: S
         raise ServiceUnavailableError('The event could not be queued')
     event = outcome.events[0]
     message = 'Event tracked successfully'
-    if event.timestamp_clamped:
+    if event['timestamp_clamped']:
         message += '; its timestamp was in the future and was set to the receive time'
-    return TrackEventResponse(success=True, event_id=event.event_id, message=message, timestamp=_now())
+    return TrackEventResponse(success=True, event_id=event['event_id'], message=message, timestamp=_now())
 
 
 def track_batch(request: TrackBatchRequest, context: RequestContext, settings: Settings) -> TrackBatchResponse:

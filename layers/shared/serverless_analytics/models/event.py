@@ -1,11 +1,12 @@
 """The ingestion request (seed contract plus DESIGN §3 additions) and the canonical event record."""
 
-import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+from pydantic_core import to_json
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 from serverless_analytics.config import get_settings
 
@@ -28,12 +29,26 @@ class UserInfo(BaseModel):
     avatar_url: UrlText | None = None
 
 
-def _json_depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_json_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_json_depth(v) for v in value), default=0)
-    return 0
+class JsonObject(dict):
+    """A properties object that keeps its compact JSON text, made once for both the size cap and the lake."""
+
+    __slots__ = ('json',)
+
+
+def _json_depth(value: dict[str, Any]) -> int:
+    """Nesting depth of a JSON value, level by level (no recursion, so no stack to exhaust)."""
+    if not any(isinstance(child, dict | list) for child in value.values()):
+        return 1  # the common flat case, without building any list
+    depth, level = 0, [value]
+    while level:
+        depth += 1
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, dict | list)
+        ]
+    return depth
 
 
 class TrackEventRequest(BaseModel):
@@ -67,8 +82,6 @@ class TrackEventRequest(BaseModel):
         AwareDatetime | None, Field(description='Client clock when the event was sent, for skew correction')
     ] = None
 
-    _properties_json: str = PrivateAttr(default='{}')
-
     @field_validator('properties')
     @classmethod
     def _cap_properties(cls, properties: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -77,26 +90,35 @@ class TrackEventRequest(BaseModel):
         settings = get_settings()
         if _json_depth(properties) > settings.MAX_PROPERTIES_DEPTH:
             raise ValueError(f'properties must be nested at most {settings.MAX_PROPERTIES_DEPTH} levels deep')
-        size = len(json.dumps(properties, separators=(',', ':'), ensure_ascii=False).encode())
+        encoded = to_json(properties)  # compact UTF-8, like json.dumps(separators=(',', ':')) but ~5x faster
+        size = len(encoded)
         if size > settings.MAX_PROPERTIES_BYTES:
             raise ValueError(f'properties must be at most {settings.MAX_PROPERTIES_BYTES} bytes of JSON, got {size}')
-        return properties
+        kept = JsonObject(properties)
+        kept.json = encoded.decode()
+        return kept
 
     @model_validator(mode='after')
     def _user_ids_agree(self) -> 'TrackEventRequest':
         if self.user_id and self.user and self.user.id and self.user_id != self.user.id:
             raise ValueError('user_id and user.id must be equal when both are given')
-        if self.properties:
-            self._properties_json = json.dumps(self.properties, separators=(',', ':'), ensure_ascii=False)
         return self
 
     @property
     def properties_json(self) -> str:
-        return self._properties_json
+        return self.properties.json if isinstance(self.properties, JsonObject) else '{}'
+
+    def __repr__(self) -> str:
+        return f'TrackEventRequest(event_name={self.event_name!r})'
 
 
 class TrackBatchRequest(BaseModel):
     """`POST /api/v1/analytics/batch`."""
+
+    def __repr__(self) -> str:
+        # Powertools logs route arguments with an eager f-string; the full repr of 100 events costs more
+        # than validating them.
+        return f'TrackBatchRequest(events={len(self.events)}, client_id={self.client_id!r})'
 
     events: Annotated[
         list[TrackEventRequest], Field(min_length=1, max_length=100, description='List of events (max 100)')
@@ -104,13 +126,14 @@ class TrackBatchRequest(BaseModel):
     client_id: Annotated[ShortText | None, Field(description='Client identifier')] = None
 
 
-class CanonicalEvent(BaseModel):
+class CanonicalEvent(TypedDict):
     """The one event record every API family reads: a Kinesis record, a lake row, a DynamoDB item.
 
-    `properties` is kept as JSON text because that is how the lake stores it (one string column).
+    A TypedDict rather than a model: it is built only by `enrich` from an already validated request, and
+    constructing a 38-field model per event would cost a quarter of the ingest path. Its reader validates it
+    (the stream writer, against the Arrow row schema; `pydantic.TypeAdapter(CanonicalEvent)` works too).
+    `properties` is JSON text because that is how the lake stores it (one string column).
     """
-
-    model_config = ConfigDict(frozen=True)
 
     event_id: str
     project_id: str
@@ -119,34 +142,34 @@ class CanonicalEvent(BaseModel):
     priority: Priority
     timestamp: datetime
     received_at: datetime
-    sent_at: datetime | None = None
-    timestamp_clamped: bool = False
-    session_id: str | None = None
-    user_id: str | None = None
-    user_realm: list[str] = []
-    user_groups: list[str] = []
-    user_roles: list[str] = []
-    username: str | None = None
-    avatar_url: str | None = None
-    page_url: str | None = None
-    page_host: str | None = None
-    page_path: str | None = None
-    page_title: str | None = None
-    referrer: str | None = None
-    user_agent: str | None = None
-    browser_family: str | None = None
-    browser_version: str | None = None
-    os_family: str | None = None
-    os_version: str | None = None
-    device_family: str | None = None
-    is_bot: bool = False
-    user_ip: str | None = None
-    app_name: str | None = None
-    app_version: str | None = None
-    tenant_id: str | None = None
-    content_locale: str | None = None
-    ui_locale: str | None = None
-    offline: bool = False
-    template_id: str | None = None
-    client_id: str | None = None
-    properties: str = '{}'
+    sent_at: datetime | None
+    timestamp_clamped: bool
+    session_id: str | None
+    user_id: str | None
+    user_realm: list[str]
+    user_groups: list[str]
+    user_roles: list[str]
+    username: str | None
+    avatar_url: str | None
+    page_url: str | None
+    page_host: str | None
+    page_path: str | None
+    page_title: str | None
+    referrer: str | None
+    user_agent: str | None
+    browser_family: str | None
+    browser_version: str | None
+    os_family: str | None
+    os_version: str | None
+    device_family: str | None
+    is_bot: bool
+    user_ip: str | None
+    app_name: str | None
+    app_version: str | None
+    tenant_id: str | None
+    content_locale: str | None
+    ui_locale: str | None
+    offline: bool
+    template_id: str | None
+    client_id: str | None
+    properties: str

@@ -3,6 +3,7 @@ import json
 from datetime import UTC, datetime
 
 import pyarrow.parquet as pq
+from pydantic_core import to_json
 
 from serverless_analytics.config import Settings
 from serverless_analytics.lake.records import decode, event_dates, object_key, parquet_bytes
@@ -14,7 +15,7 @@ from serverless_analytics.models.event import TrackEventRequest
 def _record(**payload) -> bytes:
     request = TrackEventRequest.model_validate({'event_name': 'view', **payload})
     context = RequestContext(project_id='p1', received_at=datetime(2026, 11, 22, 12, 0, tzinfo=UTC))
-    return enrich(request, context, Settings()).model_dump_json().encode()
+    return to_json(enrich(request, context, Settings()))
 
 
 def test_a_clean_batch_decodes_in_record_order():

@@ -1,0 +1,62 @@
+"""Cold start: import time of each ingest handler module in a fresh interpreter.
+
+Each figure is the median of several fresh `python -c` processes, less the interpreter's own start. AWS clients
+and the user-agent parser are made on first use, so the first request pays for them. Target: <= 300 ms.
+"""
+
+import statistics
+import subprocess
+import sys
+
+from bench.common import ROOT
+
+HANDLERS = ['track_event', 'track_batch', 'get_stats', 'get_health']
+RUNS = 7
+IMPORT = """
+import time
+started = time.perf_counter()
+import functions.{name}.app
+print((time.perf_counter() - started) * 1000)
+"""
+
+
+def import_ms(name: str) -> float:
+    env = {
+        'PYTHONPATH': f'{ROOT}:{ROOT}/layers/shared',
+        'POWERTOOLS_SERVICE_NAME': 'bench',
+        'POWERTOOLS_METRICS_NAMESPACE': 'bench',
+        'AWS_DEFAULT_REGION': 'us-east-1',
+    }
+    runs = [
+        float(
+            subprocess.run(
+                [sys.executable, '-c', IMPORT.format(name=name)], env=env, capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(RUNS)
+    ]
+    return statistics.median(runs)
+
+
+def main() -> None:
+    baseline = float(
+        statistics.median(
+            float(
+                subprocess.run(
+                    [sys.executable, '-c', 'import time; s=time.perf_counter(); print(0)'],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+            )
+            for _ in range(3)
+        )
+    )
+    for name in HANDLERS:
+        print(
+            f'cold start: import functions.{name}.app {import_ms(name) - baseline:.0f} ms (median of {RUNS}); target <= 300 ms'
+        )
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,75 @@
+"""Shared helpers of the benchmarks: a quiet, AWS-free environment and realistic request bodies."""
+
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / 'layers' / 'shared')]
+os.environ.update(
+    AWS_ACCESS_KEY_ID='bench',
+    AWS_SECRET_ACCESS_KEY='bench',
+    AWS_DEFAULT_REGION='us-east-1',
+    POWERTOOLS_SERVICE_NAME='bench',
+    POWERTOOLS_METRICS_NAMESPACE='bench',
+    POWERTOOLS_LOG_LEVEL='ERROR',
+    POWERTOOLS_METRICS_DISABLED='1',
+)
+
+AGENTS = [
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+    'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+    'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0',
+    'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36',
+]
+CATEGORIES = ['page_view', 'user_action', 'trading', 'auth', 'error', 'performance', 'feature', 'system']
+
+
+def event_body(rng: random.Random, now: datetime) -> dict:
+    """A seed-style event with the optional fields a real tracker fills (~600 bytes of JSON)."""
+    user = f'user_{rng.randrange(5000)}'
+    return {
+        'event_name': rng.choice(['page_view', 'button_click', 'search', 'checkout', 'login', 'api_latency']),
+        'category': rng.choice(CATEGORIES),
+        'priority': rng.choice(['low', 'medium', 'high']),
+        'event_id': str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        'timestamp': (now - timedelta(seconds=rng.randrange(86_400))).isoformat().replace('+00:00', 'Z'),
+        'session_id': f'sess_{rng.randrange(20_000)}',
+        'user': {
+            'id': user,
+            'realm': ['customers'],
+            'groups': [rng.choice(['beta', 'staff', 'free'])],
+            'roles': ['viewer'],
+        },
+        'page_url': f'https://app.example.com/docs/page-{rng.randrange(300)}?ref=nav',
+        'page_title': 'Documentation',
+        'referrer': 'https://www.example.org/',
+        'user_agent': rng.choice(AGENTS),
+        'app_name': 'web',
+        'app_version': '4.2.1',
+        'tenant_id': 'acme',
+        'properties': {'button': 'save', 'latency_ms': rng.randrange(20, 900), 'tags': ['a', 'b']},
+    }
+
+
+def batches(count: int, size: int, seed: int = 7) -> list[list[dict]]:
+    rng = random.Random(seed)
+    now = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    return [[event_body(rng, now) for _ in range(size)] for _ in range(count)]
+
+
+def best_rate(work: Callable[[], int], repeats: int = 5) -> tuple[float, float]:
+    """Items per second of `work` (which returns how many items it handled): best and median of `repeats` runs."""
+    rates = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        items = work()
+        rates.append(items / (time.perf_counter() - started))
+    return max(rates), statistics.median(rates)
