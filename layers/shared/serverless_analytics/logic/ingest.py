@@ -32,7 +32,8 @@ def partition_key(event: CanonicalEvent) -> str:
 
 
 def to_stream_record(event: CanonicalEvent) -> kinesis.StreamRecord:
-    return kinesis.StreamRecord(data=to_json(event), partition_key=partition_key(event))
+    # Null fields are left out: the records get ~30% smaller and the writer reads a missing key as null.
+    return kinesis.StreamRecord(data=to_json(event, exclude_none=True), partition_key=partition_key(event))
 
 
 def prepare(requests: Sequence[TrackEventRequest], context: RequestContext, settings: Settings) -> list[CanonicalEvent]:
