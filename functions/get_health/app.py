@@ -2,21 +2,24 @@
 
 from typing import Any
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from serverless_analytics.config import get_settings
 from serverless_analytics.http.api import ingestion_app, resolve_guarded
 from serverless_analytics.logic.health import check_health
+from serverless_analytics.models.api import HealthResponse
 from serverless_analytics.observability import logger, metrics
 
 app = ingestion_app()
 
 
 @app.get('/api/v1/analytics/health')
-def health(deep: bool = False) -> Any:
+def health(deep: bool = False) -> Response[HealthResponse]:
     report = check_health(get_settings(), deep=deep)
-    return report.status_code, report.body.model_dump(mode='json', exclude_none=True)
+    body = report.body.model_dump(mode='json')
+    return Response(report.status_code, content_types.APPLICATION_JSON, body=body)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -72,41 +72,48 @@ def write_batch(batch: Sequence[StreamRecord], settings: Settings, now: datetime
     failed: list[str] = []
     for index, reason in decoded.bad.items():
         failed += _quarantine(batch[index], reason, settings, now)
-    for project_id, events in _plan(batch, decoded, settings).items():
+    columns = decoded.rows.select(['project_id', 'event_id', 'timestamp', 'category']).to_pydict()
+    for project_id, members in _by_project(batch, decoded, columns).items():
         try:
+            events = _plan(project_id, members, columns, settings)
             _write_project(project_id, events, decoded.rows, settings, now)
         except ServiceUnavailableError:
             logger.exception('Writing a project group failed; it will be redelivered', extra={'project_id': project_id})
-            failed += [event.record.sequence for event in events]
+            failed += [record.sequence for _, record in members]
     return failed
 
 
-def _plan(
-    batch: Sequence[StreamRecord], decoded: lake.DecodedBatch, settings: Settings
-) -> dict[str, list[PlannedEvent]]:
-    columns = decoded.rows.select(['project_id', 'event_id', 'timestamp', 'category']).to_pydict()
+def _by_project(
+    batch: Sequence[StreamRecord], decoded: lake.DecodedBatch, columns: dict[str, list]
+) -> dict[str, list[tuple[int, StreamRecord]]]:
+    """(row, record) pairs of the good records, by project."""
     by_project: dict[str, list[tuple[int, StreamRecord]]] = defaultdict(list)
     for row, index in enumerate(decoded.good):
         by_project[columns['project_id'][row]].append((row, batch[index]))
-    plans = {}
-    for project_id, members in by_project.items():
-        pks = [_event_pk(project_id, columns['event_id'][row]) for row, _ in members]
-        written_by = dynamodb.get_event_sequences(settings.EVENTS_TABLE, pks)
-        seen: set[str] = set()
-        plans[project_id] = []
-        for (row, record), pk in zip(members, pks, strict=True):
-            owner = written_by.get(pk)
-            if pk in seen or (owner is not None and owner != record.sequence):
-                action = 'duplicate'
-            else:
-                action = 'replay' if owner == record.sequence else 'insert'
-            seen.add(pk)
-            plans[project_id].append(
-                PlannedEvent(
-                    record, row, columns['event_id'][row], columns['timestamp'][row], columns['category'][row], action
-                )
+    return by_project
+
+
+def _plan(
+    project_id: str, members: list[tuple[int, StreamRecord]], columns: dict[str, list], settings: Settings
+) -> list[PlannedEvent]:
+    """Decide per record: a new event, a redelivery of the record that wrote it, or a duplicate of another."""
+    pks = [_event_pk(project_id, columns['event_id'][row]) for row, _ in members]
+    written_by = dynamodb.get_event_sequences(settings.EVENTS_TABLE, pks)
+    seen: set[str] = set()
+    planned = []
+    for (row, record), pk in zip(members, pks, strict=True):
+        owner = written_by.get(pk)
+        if pk in seen or (owner is not None and owner != record.sequence):
+            action = 'duplicate'
+        else:
+            action = 'replay' if owner == record.sequence else 'insert'
+        seen.add(pk)
+        planned.append(
+            PlannedEvent(
+                record, row, columns['event_id'][row], columns['timestamp'][row], columns['category'][row], action
             )
-    return plans
+        )
+    return planned
 
 
 def _write_project(

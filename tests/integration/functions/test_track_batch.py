@@ -1,0 +1,67 @@
+import json
+
+from functions.track_batch.app import lambda_handler
+from tests.conftest import load_event
+from tests.integration.conftest import counters, invoke, stream_records, with_body
+
+
+def test_batch_is_queued_in_order_with_its_client_id(aws, lambda_context):
+    # Given
+    event = load_event('track_batch')
+    sent = json.loads(event['body'])['events']
+
+    # When
+    status, body = invoke(lambda_handler, event, lambda_context)
+
+    # Then
+    assert status == 200
+    assert {k: body[k] for k in ('success', 'events_received', 'events_queued', 'events_failed')} == {
+        'success': True,
+        'events_received': 3,
+        'events_queued': 3,
+        'events_failed': 0,
+    }
+    queued = [json.loads(record['Data']) for record in stream_records(aws)]
+    assert [q['event_id'] for q in queued] == [e['event_id'] for e in sent]
+    assert {q['client_id'] for q in queued} == {'web-sdk-2.3.1'}
+    assert [json.loads(q['properties']) for q in queued] == [e.get('properties', {}) for e in sent]
+    assert counters(aws)['pipeline']['accepted'] == 3
+
+
+def test_one_invalid_event_rejects_the_whole_batch_with_its_index(aws, lambda_context):
+    body = {'events': [{'event_name': 'ok'}, {'event_name': 'x' * 101}]}
+    status, answer = invoke(lambda_handler, with_body('track_batch', body), lambda_context)
+
+    assert status == 422
+    assert [(d['loc'], d['type']) for d in answer['detail']] == [
+        (['body', 'events', 1, 'event_name'], 'string_too_long')
+    ]
+    assert stream_records(aws) == []
+
+
+def test_events_that_fail_after_retries_are_counted_failed_never_queued(aws, lambda_context):
+    # Given: Kinesis answers every PutRecords entry with ProvisionedThroughputExceeded
+    aws.moto.kinesis_faults.throttle_records(10_000)
+    try:
+        status, body = invoke(lambda_handler, load_event('track_batch'), lambda_context)
+    finally:
+        aws.moto.kinesis_faults.clear()
+
+    assert status == 200
+    assert (body['success'], body['events_queued'], body['events_failed']) == (False, 0, 3)
+    assert 'resend' in body['message']
+    assert stream_records(aws) == []
+    assert 'accepted' not in counters(aws).get('pipeline', {})
+
+
+def test_throttled_entries_are_retried_and_then_land(aws, lambda_context):
+    # Given: the first two entries sent are throttled, as Kinesis does under load (HTTP 200, FailedRecordCount 2)
+    aws.moto.kinesis_faults.throttle_records(2)
+    try:
+        status, body = invoke(lambda_handler, load_event('track_batch'), lambda_context)
+    finally:
+        aws.moto.kinesis_faults.clear()
+
+    assert (status, body['success'], body['events_queued'], body['events_failed']) == (200, True, 3, 0)
+    queued = sorted(json.loads(r['Data'])['event_id'] for r in stream_records(aws))
+    assert queued == sorted(e['event_id'] for e in json.loads(load_event('track_batch')['body'])['events'])

@@ -1,0 +1,139 @@
+import json
+from datetime import datetime, timedelta
+
+from functions.track_event.app import lambda_handler
+from serverless_analytics.config import get_settings
+from serverless_analytics.logic.api_keys import create_key, key_id_of, revoke_key
+from serverless_analytics.models.api_key import Scope
+from tests.conftest import load_event
+from tests.integration.conftest import counters, invoke, stream_records, with_body, with_headers
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace('Z', '+00:00'))
+
+
+def test_event_is_enriched_and_queued(aws, lambda_context):
+    # Given
+    event = load_event('track_event')
+    sent = json.loads(event['body'])
+
+    # When
+    status, body = invoke(lambda_handler, event, lambda_context)
+
+    # Then: the seed response
+    assert status == 200
+    assert body['success'] is True
+    assert body['event_id'] == sent['event_id']
+    assert body['message'] == 'Event tracked successfully'
+    # ...and one record on the stream, keyed by project and session, enriched by the server
+    [record] = stream_records(aws)
+    assert record['PartitionKey'] == '1:sess_5f2c9a'
+    queued = json.loads(record['Data'])
+    assert queued['project_id'] == '1'
+    assert queued['name'] == 'checkout_completed'
+    assert queued['user_ip'] == '203.0.113.0'
+    assert (queued['browser_family'], queued['os_family']) == ('Chrome', 'Windows')
+    assert (queued['page_host'], queued['page_path']) == ('shop.example.com', '/checkout/confirm')
+    assert (queued['user_id'], queued['user_groups'], queued['tenant_id']) == ('user_1042', ['beta'], 'acme')
+    assert json.loads(queued['properties']) == sent['properties']
+    # the client's clock is corrected: the event happened 883 ms before the server received it
+    assert _when(queued['received_at']) - _when(queued['timestamp']) == timedelta(milliseconds=883)
+    assert counters(aws)['pipeline']['accepted'] == 1
+
+
+def test_minimal_seed_event_gets_defaults(aws, lambda_context):
+    status, body = invoke(lambda_handler, load_event('track_event_minimal'), lambda_context)
+
+    assert status == 200
+    [record] = stream_records(aws)
+    queued = json.loads(record['Data'])
+    assert (queued['category'], queued['priority'], queued['properties']) == ('user_action', 'medium', '{}')
+    assert queued['event_id'] == body['event_id']
+    assert queued['timestamp'] == queued['received_at']
+
+
+def test_invalid_event_answers_fastapi_422_and_queues_nothing(aws, lambda_context):
+    status, body = invoke(lambda_handler, load_event('track_event_invalid'), lambda_context)
+
+    assert status == 422
+    assert body == {
+        'detail': [
+            {
+                'type': 'string_too_short',
+                'loc': ['body', 'event_name'],
+                'msg': 'String should have at least 1 character',
+                'input': '',
+                'ctx': {'min_length': 1},
+            },
+            {
+                'type': 'literal_error',
+                'loc': ['body', 'category'],
+                'msg': "Input should be 'page_view', 'user_action', 'trading', 'auth', 'error', 'performance', 'feature' or 'system'",
+                'input': 'clicks',
+                'ctx': {
+                    'expected': "'page_view', 'user_action', 'trading', 'auth', 'error', 'performance', 'feature' or 'system'"
+                },
+            },
+            {
+                'type': 'timezone_aware',
+                'loc': ['body', 'timestamp'],
+                'msg': 'Input should have timezone info',
+                'input': '2026-11-22T06:39:58',
+            },
+        ]
+    }
+    assert stream_records(aws) == []
+
+
+def test_missing_credential_is_401(aws, lambda_context):
+    event = load_event('track_event_unauthenticated')
+    response = lambda_handler(event, lambda_context)
+
+    assert response['statusCode'] == 401
+    assert json.loads(response['body']) == {'detail': 'Not authenticated'}
+    assert response['headers']['WWW-Authenticate'] == 'Bearer'
+
+
+def test_unknown_and_revoked_keys_are_401(aws, lambda_context):
+    assert invoke(lambda_handler, with_headers('track_event', authorization='Bearer nope'), lambda_context) == (
+        401,
+        {'detail': 'Invalid API key'},
+    )
+    assert revoke_key(get_settings(), key_id_of('local-dev-key'))
+    assert invoke(lambda_handler, load_event('track_event'), lambda_context)[0] == 401
+    assert stream_records(aws) == []
+
+
+def test_key_without_ingest_scope_is_403(aws, lambda_context):
+    key, _ = create_key(get_settings(), '1', [Scope.READ], 'dashboards')
+    status, body = invoke(lambda_handler, with_headers('track_event', authorization=f'Bearer {key}'), lambda_context)
+
+    assert status == 403
+    assert body == {'detail': "API key lacks the 'ingest' scope"}
+
+
+def test_gitlab_and_coder_credential_headers_are_accepted(aws, lambda_context):
+    for header in ('private-token', 'coder-session-token'):
+        event = with_headers('track_event_minimal', authorization=None, **{header: 'local-dev-key'})
+        assert invoke(lambda_handler, event, lambda_context)[0] == 200
+    assert len(stream_records(aws)) == 2
+
+
+def test_body_over_the_cap_is_413_before_parsing(aws, lambda_context):
+    huge = json.dumps({'event_name': 'x', 'properties': {'blob': 'x' * 1_100_000}})
+    status, body = invoke(lambda_handler, with_body('track_event', huge), lambda_context)
+
+    assert status == 413
+    assert body == {'detail': 'Request body is larger than 1048576 bytes'}
+
+
+def test_event_that_cannot_be_queued_is_503_not_success(aws, lambda_context):
+    # Given: the stream is gone (every PutRecords call fails)
+    aws.client('kinesis').delete_stream(StreamName=aws.name('EventsStream'))
+
+    status, body = invoke(lambda_handler, load_event('track_event'), lambda_context)
+
+    assert status == 503
+    assert 'retry' in body['detail']
+    assert 'accepted' not in counters(aws).get('pipeline', {})

@@ -1,0 +1,130 @@
+import base64
+import copy
+import io
+import json
+from collections import Counter
+
+import pyarrow.parquet as pq
+
+from functions.write_events.app import lambda_handler
+from tests.conftest import load_event
+from tests.integration.conftest import counters
+
+
+def _sent(event: dict) -> list[dict]:
+    return [json.loads(base64.b64decode(r['kinesis']['data'])) for r in event['Records']]
+
+
+def _lake_rows(aws, prefix: str = 'events/') -> tuple[list[str], list[dict]]:
+    s3 = aws.client('s3')
+    bucket = aws.name('LakeBucket')
+    keys = sorted(o['Key'] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get('Contents', []))
+    rows = []
+    for key in keys:
+        table = pq.read_table(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)['Body'].read()))
+        rows += table.to_pylist()
+    return keys, rows
+
+
+def test_batch_lands_in_the_lake_and_the_counters(aws, lambda_context):
+    # Given
+    event = load_event('write_events')
+    sent = _sent(event)
+
+    # When
+    response = lambda_handler(event, lambda_context)
+
+    # Then: no failures, one Parquet file per project and UTC day, every event once
+    assert response == {'batchItemFailures': []}
+    keys, rows = _lake_rows(aws)
+    assert len(keys) == 1
+    assert keys[0].startswith('events/project_id=1/dt=2026-11-22/part-')
+    assert sorted(r['event_id'] for r in rows) == sorted(e['event_id'] for e in sent)
+    assert {r['event_id']: r['name'] for r in rows} == {e['event_id']: e['name'] for e in sent}
+    assert 'project_id' not in rows[0]
+    # ...and counters that match the events, computed here from what was sent
+    stored = counters(aws)
+    assert stored['total']['events'] == 3
+    assert {k.removeprefix('cat_'): v for k, v in stored['total'].items() if k.startswith('cat_')} == Counter(
+        e['category'] for e in sent
+    )
+    assert stored['day#2026-11-22']['events'] == 3
+    assert Counter({k: v['events'] for k, v in stored.items() if k.startswith('hour#')}) == Counter(
+        f'hour#{e["timestamp"][:13]}' for e in sent
+    )
+    assert (stored['pipeline']['processed'], stored['pipeline']['flushed']) == (3, 3)
+
+
+def test_a_replayed_batch_changes_nothing(aws, lambda_context):
+    event = load_event('write_events')
+    lambda_handler(event, lambda_context)
+    keys_before, rows_before = _lake_rows(aws)
+    counters_before = counters(aws)
+
+    assert lambda_handler(event, lambda_context) == {'batchItemFailures': []}
+
+    keys_after, rows_after = _lake_rows(aws)
+    assert keys_after == keys_before
+    assert len(rows_after) == len(rows_before) == 3
+    after = counters(aws)
+    assert {k: v for k, v in after.items() if k != 'pipeline'} == {
+        k: v for k, v in counters_before.items() if k != 'pipeline'
+    }
+    assert {k: v for k, v in after['pipeline'].items() if k != 'last_flush'} == {
+        k: v for k, v in counters_before['pipeline'].items() if k != 'last_flush'
+    }
+
+
+def test_a_client_retry_with_the_same_event_id_is_counted_once(aws, lambda_context):
+    # Given: a second stream record (new sequence number) carrying an event id already written
+    event = load_event('write_events')
+    lambda_handler(event, lambda_context)
+    retry = copy.deepcopy(event)
+    retry['Records'] = retry['Records'][:1]
+    retry['Records'][0]['kinesis']['sequenceNumber'] = '49657000000000000000000000000000000000000000000000000099'
+    retry['Records'][0]['eventID'] = 'shardId-000000000000:49657000000000000000000000000000000000000000000000000099'
+
+    # When: it arrives, and then arrives again (redelivery)
+    assert lambda_handler(retry, lambda_context) == {'batchItemFailures': []}
+    assert lambda_handler(retry, lambda_context) == {'batchItemFailures': []}
+
+    # Then
+    _, rows = _lake_rows(aws)
+    assert len(rows) == 3
+    pipeline = counters(aws)['pipeline']
+    assert (pipeline['flushed'], pipeline['duplicates'], pipeline['processed']) == (3, 1, 4)
+    assert counters(aws)['total']['events'] == 3
+
+
+def test_a_poison_record_is_quarantined_with_its_raw_bytes_and_the_rest_lands(aws, lambda_context):
+    event = load_event('write_events_poison')
+    raw = base64.b64decode(event['Records'][1]['kinesis']['data'])
+
+    assert lambda_handler(event, lambda_context) == {'batchItemFailures': []}
+    assert lambda_handler(event, lambda_context) == {'batchItemFailures': []}  # redelivered: still counted once
+
+    s3 = aws.client('s3')
+    bucket = aws.name('LakeBucket')
+    [quarantined] = s3.list_objects_v2(Bucket=bucket, Prefix='quarantine/')['Contents']
+    assert quarantined['Key'].endswith(
+        '/shardId-000000000000/49657000000000000000000000000000000000000000000000000009.json'
+    )
+    stored = s3.get_object(Bucket=bucket, Key=quarantined['Key'])
+    assert stored['Body'].read() == raw
+    assert 'schema' in stored['Metadata']['reason'] or 'JSON' in stored['Metadata']['reason']
+    _, rows = _lake_rows(aws)
+    assert [r['event_id'] for r in rows] == [_sent({'Records': event['Records'][:1]})[0]['event_id']]
+    pipeline = counters(aws)['pipeline']
+    assert (pipeline['quarantined'], pipeline['flushed'], pipeline['processed']) == (1, 1, 2)
+
+
+def test_a_dynamodb_outage_reports_the_records_for_redelivery_and_counts_nothing(aws, lambda_context):
+    event = load_event('write_events')
+    aws.client('dynamodb').delete_table(TableName=aws.name('EventsTable'))
+
+    response = lambda_handler(event, lambda_context)
+
+    assert sorted(f['itemIdentifier'] for f in response['batchItemFailures']) == sorted(
+        r['kinesis']['sequenceNumber'] for r in event['Records']
+    )
+    assert counters(aws) == {}
