@@ -26,6 +26,7 @@ def import_ms(name: str) -> float:
         'POWERTOOLS_SERVICE_NAME': 'bench',
         'POWERTOOLS_METRICS_NAMESPACE': 'bench',
         'AWS_DEFAULT_REGION': 'us-east-1',
+        'PYDANTIC_DISABLE_PLUGINS': 'true',  # as template.yaml's Globals set it
     }
     runs = [
         float(
