@@ -20,31 +20,51 @@ DAY = [{'dimension': 'TrackedEvents.derivedTstamp', 'granularity': 'day'}]
 QUERIES = {
     'count': {'measures': ['TrackedEvents.count']},
     'unique users by day': {'measures': ['TrackedEvents.uniqueUsersCount'], 'timeDimensions': DAY, 'limit': 100},
-    'page views by path': {'measures': ['TrackedEvents.pageViewsCount'],
-                           'dimensions': ['TrackedEvents.pageUrlpath', 'TrackedEvents.pageUrl'], 'limit': 100},
+    'page views by path': {
+        'measures': ['TrackedEvents.pageViewsCount'],
+        'dimensions': ['TrackedEvents.pageUrlpath', 'TrackedEvents.pageUrl'],
+        'limit': 100,
+    },
     'seed tracked events': {
         'measures': ['TrackedEvents.count'],
         'timeDimensions': [{'dimension': 'TrackedEvents.utcTime', 'dateRange': 'This week'}],
         'order': [['TrackedEvents.count', 'desc'], ['TrackedEvents.docPath', 'desc']],
-        'dimensions': ['TrackedEvents.docPath'], 'limit': 23},
-    'sessions by day': {'measures': ['Sessions.count'],
-                        'timeDimensions': [{'dimension': 'Sessions.startAt', 'granularity': 'day'}],
-                        'order': {'Sessions.startAt': 'asc'}, 'limit': 100},
-    'sessions stats': {'measures': ['Sessions.averageDurationMinutes', 'Sessions.averagePerUser',
-                                    'Sessions.repeatPercent']},
+        'dimensions': ['TrackedEvents.docPath'],
+        'limit': 23,
+    },
+    'sessions by day': {
+        'measures': ['Sessions.count'],
+        'timeDimensions': [{'dimension': 'Sessions.startAt', 'granularity': 'day'}],
+        'order': {'Sessions.startAt': 'asc'},
+        'limit': 100,
+    },
+    'sessions stats': {
+        'measures': ['Sessions.averageDurationMinutes', 'Sessions.averagePerUser', 'Sessions.repeatPercent']
+    },
     'filters and tz': {
         'measures': ['TrackedEvents.count', 'TrackedEvents.uniqueUsersCount'],
         'dimensions': ['TrackedEvents.agentName', 'TrackedEvents.osFamily'],
-        'timeDimensions': [{'dimension': 'TrackedEvents.derivedTstamp', 'granularity': 'week',
-                            'dateRange': 'last 30 days'}],
-        'filters': [{'member': 'TrackedEvents.pageUrlpath', 'operator': 'contains', 'values': ['docs', 'api']},
-                    {'or': [{'member': 'TrackedEvents.event', 'operator': 'equals', 'values': ['page_view']},
-                            {'member': 'TrackedEvents.eventName', 'operator': 'notSet'}]},
-                    {'member': 'TrackedEvents.count', 'operator': 'gt', 'values': [10]}],
-        'segments': ['TrackedEvents.knownUsers'], 'timezone': 'Europe/Paris', 'total': True},
-    'returning users': {'measures': ['ReturningUsers.allSessionsCount', 'ReturningUsers.returningUserPercentage'],
-                        'timeDimensions': [{'dimension': 'ReturningUsers.first_timestamp',
-                                            'dateRange': ['2024-01-01', '2024-03-31']}]},
+        'timeDimensions': [
+            {'dimension': 'TrackedEvents.derivedTstamp', 'granularity': 'week', 'dateRange': 'last 30 days'}
+        ],
+        'filters': [
+            {'member': 'TrackedEvents.pageUrlpath', 'operator': 'contains', 'values': ['docs', 'api']},
+            {
+                'or': [
+                    {'member': 'TrackedEvents.event', 'operator': 'equals', 'values': ['page_view']},
+                    {'member': 'TrackedEvents.eventName', 'operator': 'notSet'},
+                ]
+            },
+            {'member': 'TrackedEvents.count', 'operator': 'gt', 'values': [10]},
+        ],
+        'segments': ['TrackedEvents.knownUsers'],
+        'timezone': 'Europe/Paris',
+        'total': True,
+    },
+    'returning users': {
+        'measures': ['ReturningUsers.allSessionsCount', 'ReturningUsers.returningUserPercentage'],
+        'timeDimensions': [{'dimension': 'ReturningUsers.first_timestamp', 'dateRange': ['2024-01-01', '2024-03-31']}],
+    },
 }
 
 
@@ -63,8 +83,12 @@ def main() -> None:
     parser.add_argument('--dialect', default='duckdb', choices=('duckdb', 'athena', 'trino'))
     args = parser.parse_args()
     default_model()  # the model is loaded once per Lambda container, not per query
-    target = Target(args.dialect, "read_parquet('/lake/events/*/*/*.parquet', hive_partitioning = true)"
-                    if args.dialect == 'duckdb' else '"analytics"."events"')
+    target = Target(
+        args.dialect,
+        "read_parquet('/lake/events/*/*/*.parquet', hive_partitioning = true)"
+        if args.dialect == 'duckdb'
+        else '"analytics"."events"',
+    )
     medians = {name: measure(json.dumps(query), target, args.rounds) for name, query in QUERIES.items()}
     for name, value in medians.items():
         print(f'{name:<24} {value:7.3f} ms')

@@ -1,0 +1,284 @@
+"""Normalised `Query` → SQL, built as a sqlglot AST and rendered for the engine's dialect.
+
+Shape of every query (one cube; joins are not supported):
+
+    SELECT <dimensions>, <time buckets>, <measures>
+    FROM <cube source, each `events` read replaced by a scan with project_id = '<p>' AND dt BETWEEN …> AS "cube"
+    WHERE <segments, dimension filters, date ranges> GROUP BY 1, 2 HAVING <measure filters>
+    ORDER BY <ordinals> LIMIT n OFFSET m
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlglot
+from sqlglot import exp
+
+from serverless_analytics.cube.datamodel import LAKE_TABLE, Cube, DataModel, Member
+from serverless_analytics.cube.dates import local_to_utc, parse_local
+from serverless_analytics.cube.dialects import sqlglot_dialect, timestamp_literal, to_local, truncate
+from serverless_analytics.cube.errors import CubeQueryError
+from serverless_analytics.cube.filters import FilterContext, date_bounds, is_date_operator, leaf_condition
+from serverless_analytics.cube.query import FilterGroup, FilterLeaf, Query
+from serverless_analytics.cube.titles import snake_case
+
+
+@dataclass(frozen=True)
+class Column:
+    """One selected column: `member` with its `granularity` (time buckets) or None."""
+
+    member: Member
+    granularity: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f'{self.member.path}.{self.granularity}' if self.granularity else self.member.path
+
+
+@dataclass
+class CompiledQuery:
+    sql: str
+    params: list
+    columns: list[Column]
+    order: list[tuple[str, bool]]
+    total_sql: str | None = None
+    dt_range: tuple[str | None, str | None] = (None, None)
+    cube: str = ''
+    select: exp.Select | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how to run: the engine's dialect and the lake scan expression (a table or a table function)."""
+
+    dialect: str
+    lake_source: str
+
+    def source_expression(self) -> exp.Expression:
+        return _parse_source(self.lake_source, self.dialect)
+
+
+_SOURCE_CACHE: dict[tuple[str, str], exp.Expression] = {}
+
+
+def _parse_source(source: str, dialect: str) -> exp.Expression:
+    key = (source, dialect)
+    if key not in _SOURCE_CACHE:
+        select = sqlglot.parse_one(f'SELECT * FROM {source}', read=sqlglot_dialect(dialect))
+        _SOURCE_CACHE[key] = select.args['from_'].this if 'from_' in select.args else select.args['from'].this
+    return _SOURCE_CACHE[key]
+
+
+def compile_query(query: Query, model: DataModel, project_id: str, target: Target, now: datetime) -> CompiledQuery:
+    return _Compiler(query, model, project_id, target, now).compile()
+
+
+class _Compiler:
+    def __init__(self, query: Query, model: DataModel, project_id: str, target: Target, now: datetime):
+        self.query, self.model, self.project_id, self.target = query, model, str(project_id), target
+        self.ctx = FilterContext(query.timezone, now, target.dialect)
+        self.cube: Cube | None = None
+
+    def compile(self) -> CompiledQuery:
+        q = self.query
+        measures = [self._member(m, ('measure',)) for m in q.measures]
+        dimensions = [self._member(d, ('dimension',)) for d in q.dimensions]
+        time_dims = [(self._time_member(td.dimension), td) for td in q.time_dimensions]
+        segments = [self._member(s, ('segment',)) for s in q.segments]
+        filter_members = [self._member(leaf.member, ('dimension', 'measure')) for leaf in _leaves(q.filters)]
+        self._check_single_cube([*measures, *dimensions, *[m for m, _ in time_dims], *segments, *filter_members])
+        columns = [Column(d) for d in dimensions]
+        columns += [Column(m, td.granularity) for m, td in time_dims if td.granularity]
+        group_count = len(columns)
+        columns += [Column(m) for m in measures]
+        aliases: set[str] = set()
+        select = exp.Select(expressions=[self._select_expr(c, aliases) for c in columns])
+        dt_range = self._dt_range(time_dims)
+        select = select.from_(exp.alias_(self._source(dt_range), self.cube.alias, quoted=True, table=True))
+        where = self._where(time_dims, segments)
+        if where:
+            select = select.where(exp.and_(*where), copy=False)
+        if not q.ungrouped and group_count:
+            select = select.group_by(*[exp.Literal.number(i + 1) for i in range(group_count)], copy=False)
+        having = self._having()
+        if having:
+            select = select.having(exp.and_(*having), copy=False)
+        total_sql = self._total_sql(select) if q.total else None
+        order = q.order or self._default_order(columns, time_dims)
+        self._order_by(select, order, columns)
+        select = select.limit(exp.Literal.number(q.limit), copy=False)
+        if q.offset:
+            select = select.offset(exp.Literal.number(q.offset), copy=False)
+        dialect = sqlglot_dialect(self.target.dialect)
+        return CompiledQuery(
+            select.sql(dialect=dialect), [], columns, order, total_sql, dt_range, self.cube.name, select
+        )
+
+    def _member(self, path: str, kinds: tuple[str, ...]) -> Member:
+        return self.model.member(path, kinds)
+
+    def _time_member(self, path: str) -> Member:
+        member = self._member(path, ('dimension',))
+        if member.type != 'time':
+            raise CubeQueryError(f"Dimension '{path}' is not of type time and can't be used in timeDimensions")
+        return member
+
+    def _check_single_cube(self, members: list[Member]) -> None:
+        cubes = list(dict.fromkeys(m.cube for m in members))
+        if len(cubes) > 1:
+            raise CubeQueryError(f"Can't find join path to join {', '.join(repr(c) for c in cubes)}")
+        self.cube = self.model.cubes[cubes[0]]
+
+    def _value(self, member: Member) -> exp.Expression:
+        if member.kind == 'measure' and self.query.ungrouped:
+            return member.raw.copy()
+        return member.expr.copy()
+
+    def _select_expr(self, column: Column, aliases: set[str]) -> exp.Expression:
+        value = self._value(column.member)
+        if column.granularity:
+            value = truncate(to_local(value, self.query.timezone), column.granularity)
+        alias = f'{self.cube.alias}__{snake_case(column.member.name)}'
+        alias = f'{alias}_{column.granularity}' if column.granularity else alias
+        while alias in aliases:  # rows are mapped by position, aliases only need to be unique and readable
+            alias += '_'
+        aliases.add(alias)
+        return exp.alias_(value, alias)
+
+    def _source(self, dt_range: tuple[str | None, str | None]) -> exp.Expression:
+        """The cube's FROM, with every read of the lake table replaced by the project- and dt-bounded scan."""
+        source = self.cube.source.copy()
+        scan = self._lake_scan(dt_range)
+        if isinstance(source, exp.Table):
+            return exp.Subquery(this=scan)
+        for table in list(source.find_all(exp.Table)):
+            if table.name == LAKE_TABLE and not table.db:
+                table.replace(exp.alias_(exp.Subquery(this=scan.copy()), table.alias_or_name, table=True))
+        return exp.Subquery(this=source)
+
+    def _lake_scan(self, dt_range: tuple[str | None, str | None]) -> exp.Select:
+        conditions = [exp.EQ(this=exp.column('project_id'), expression=exp.Literal.string(self.project_id))]
+        low, high = dt_range
+        if low:
+            conditions.append(exp.GTE(this=exp.column('dt'), expression=exp.Literal.string(low)))
+        if high:
+            conditions.append(exp.LTE(this=exp.column('dt'), expression=exp.Literal.string(high)))
+        source = self.target.source_expression().copy()
+        return exp.select(exp.Star()).from_(source, copy=False).where(exp.and_(*conditions), copy=False)
+
+    def _dt_range(self, time_dims) -> tuple[str | None, str | None]:
+        """The `dt` partitions a query needs, from the date ranges on partition-aligned time dimensions."""
+        lows, highs = [], []
+        for member, td in time_dims:
+            if member.dt_partition and td.date_range:
+                lows.append(parse_local(td.date_range[0]))
+                highs.append(parse_local(td.date_range[1]))
+        for item in self.query.filters:
+            if isinstance(item, FilterLeaf) and is_date_operator(item.operator):
+                member = self._member(item.member, ('dimension', 'measure'))
+                if member.dt_partition:
+                    self._bound_from_filter(item, lows, highs)
+        if not lows and not highs:
+            return None, None
+        margin = timedelta(days=self.cube.dt_margin_days)
+        low = max(local_to_utc(v, self.query.timezone) for v in lows) - margin if lows else None
+        high = min(local_to_utc(v, self.query.timezone) for v in highs) + margin if highs else None
+        return (low.strftime('%Y-%m-%d') if low else None, high.strftime('%Y-%m-%d') if high else None)
+
+    def _bound_from_filter(self, leaf: FilterLeaf, lows: list, highs: list) -> None:
+        start, end = date_bounds(leaf, self.ctx)
+        if leaf.operator in ('inDateRange', 'onTheDate'):
+            lows.append(start)
+            highs.append(end)
+        elif leaf.operator in ('beforeDate', 'beforeOrOnDate'):
+            highs.append(start)
+        elif leaf.operator in ('afterDate', 'afterOrOnDate'):
+            lows.append(start)
+
+    def _where(self, time_dims, segments: list[Member]) -> list[exp.Expression]:
+        conditions = [exp.paren(s.expr.copy()) for s in segments]
+        for member, td in time_dims:
+            if td.date_range:
+                low = timestamp_literal(
+                    local_to_utc(parse_local(td.date_range[0]), self.query.timezone), self.target.dialect
+                )
+                high = timestamp_literal(
+                    local_to_utc(parse_local(td.date_range[1]), self.query.timezone), self.target.dialect
+                )
+                column = self._value(member)
+                conditions += [exp.GTE(this=column, expression=low), exp.LTE(this=column.copy(), expression=high)]
+        in_where = self.query.ungrouped
+        conditions += [self._condition(f) for f in self.query.filters if in_where or not self._is_measure_filter(f)]
+        return conditions
+
+    def _having(self) -> list[exp.Expression]:
+        if self.query.ungrouped:
+            return []
+        return [self._condition(f) for f in self.query.filters if self._is_measure_filter(f)]
+
+    def _is_measure_filter(self, item) -> bool:
+        kinds = {self._leaf_kind(leaf) for leaf in _leaves([item])}
+        if len(kinds) > 1:
+            raise CubeQueryError("You can't mix dimension and measure filters in the same logical operator")
+        return kinds == {'measure'}
+
+    def _leaf_kind(self, leaf: FilterLeaf) -> str:
+        if leaf.operator == 'measureFilter':
+            return 'dimension'
+        return self._member(leaf.member, ('dimension', 'measure')).kind
+
+    def _condition(self, item) -> exp.Expression:
+        if isinstance(item, FilterGroup):
+            parts = [self._condition(child) for child in item.items]
+            if not parts:
+                return exp.true()
+            return exp.paren(exp.and_(*parts) if item.kind == 'and' else exp.or_(*parts))
+        member = self._member(item.member, ('dimension', 'measure'))
+        if item.operator == 'measureFilter' and member.kind != 'measure':
+            raise CubeQueryError(f"measureFilter can only be used with measures: '{item.member}'")
+        return leaf_condition(item, member, self._value(member), self.ctx)
+
+    def _default_order(self, columns: list[Column], time_dims) -> list[tuple[str, bool]]:
+        """Cube's `defaultOrder()`: time bucket asc, else first measure desc (with dimensions), else dimension asc."""
+        granular = [td for _, td in time_dims if td.granularity]
+        if granular:
+            return [(granular[0].dimension, False)]
+        if self.query.measures and self.query.dimensions:
+            return [(self.query.measures[0], True)]
+        if self.query.dimensions:
+            return [(self.query.dimensions[0], False)]
+        return []
+
+    def _order_by(self, select: exp.Select, order: list[tuple[str, bool]], columns: list[Column]) -> None:
+        """ORDER BY select ordinals; members not selected are dropped, as Cube's `orderHashToString` does."""
+        for member_id, desc in order:
+            index = _column_index(member_id, columns)
+            if index is not None:
+                select.order_by(
+                    exp.Ordered(this=exp.Literal.number(index + 1), desc=desc, nulls_first=False),
+                    append=True,
+                    copy=False,
+                )
+
+    def _total_sql(self, select: exp.Select) -> str:
+        inner = exp.Subquery(this=select.copy(), alias=exp.TableAlias(this=exp.to_identifier('original_query')))
+        total = exp.select(exp.alias_(exp.Count(this=exp.Star()), 'total_count')).from_(inner, copy=False)
+        return total.sql(dialect=sqlglot_dialect(self.target.dialect))
+
+
+def _column_index(member_id: str, columns: list[Column]) -> int | None:
+    for index, column in enumerate(columns):
+        if column.key == member_id:
+            return index
+    for index, column in enumerate(columns):
+        if column.granularity and column.member.path == member_id:
+            return index
+    return None
+
+
+def _leaves(filters):
+    for item in filters:
+        if isinstance(item, FilterGroup):
+            yield from _leaves(item.items)
+        else:
+            yield item

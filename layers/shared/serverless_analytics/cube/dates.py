@@ -1,0 +1,268 @@
+"""Relative date ranges, resolved as Cube's gateway date parser does (spec §2), in the query timezone.
+
+All range arithmetic runs on local wall-clock times of the query timezone, like moment-timezone: day and
+larger units move the calendar, hour and smaller units move the instant. Results are wall-clock strings
+`YYYY-MM-DDTHH:mm:ss.SSS` with no offset, exactly what Cube echoes in `dateRange`.
+"""
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from serverless_analytics.cube.errors import CubeQueryError
+
+UNITS = ('second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year')
+_UNIT_RE = '|'.join(UNITS)
+_THIS_LAST_NEXT = re.compile(rf'(this|last|next)\s+({_UNIT_RE})')
+_LAST_NEXT_N = re.compile(rf'(last|next)\s+(\d+)\s+({_UNIT_RE})')
+_FROM_TO = re.compile(r'^from (.*) to (.*)$')
+_DAY_WORDS = {'today': 0, 'yesterday': -1, 'tomorrow': 1}
+_DATE_ONLY = re.compile(r'^\d{4}-\d{2}-\d{2}$')
+_ISO = re.compile(
+    r'^(\d{4})-(\d{2})-(\d{2})(?:[t ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(z|[+-]\d{2}(?::?\d{2})?)?$'
+)
+_SLASH_DATE = re.compile(r'^(\d{4})/(\d{1,2})/(\d{1,2})$|^(\d{1,2})/(\d{1,2})/(\d{4})$')
+_NUMBER_WORDS = {'a': 1, 'an': 1, 'one': 1, 'two': 2, 'three': 3, 'four': 4, 'five': 5, 'six': 6, 'seven': 7}
+_AGO = re.compile(rf'^(\d+|a|an|one|two|three|four|five|six|seven)\s+({_UNIT_RE})s?\s+ago$')
+_LATER = re.compile(
+    rf'^(?:in\s+(\d+|a|an|one|two|three|four|five|six|seven)\s+({_UNIT_RE})s?|'
+    rf'(\d+|a|an|one|two|three|four|five|six|seven)\s+({_UNIT_RE})s?\s+(?:from now|later))$'
+)
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        (
+            'january',
+            'february',
+            'march',
+            'april',
+            'may',
+            'june',
+            'july',
+            'august',
+            'september',
+            'october',
+            'november',
+            'december',
+        )
+    )
+}
+_MONTHS.update({name[:3]: num for name, num in list(_MONTHS.items())})
+_MONTH_NAME = '|'.join(sorted(_MONTHS, key=len, reverse=True))
+_MONTH_DAY_YEAR = re.compile(rf'^({_MONTH_NAME})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})$')
+_DAY_MONTH_YEAR = re.compile(rf'^(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_NAME})\.?,?\s+(\d{{4}})$')
+_CHRONO_RANGE = re.compile(r'^(.+?)\s+(?:-|to|until|till)\s+(.+)$')
+
+
+def zone(tz: str) -> ZoneInfo:
+    """The IANA zone `tz`; the caller has validated the name."""
+    return ZoneInfo(tz)
+
+
+def format_local(value: datetime) -> str:
+    """Cube's wire format for a wall-clock time: `YYYY-MM-DDTHH:mm:ss.SSS`, milliseconds truncated."""
+    return value.strftime('%Y-%m-%dT%H:%M:%S.') + f'{value.microsecond // 1000:03d}'
+
+
+def parse_local(text: str) -> datetime:
+    """A wall-clock string as produced by `format_local` (or a date) back to a naive datetime."""
+    return datetime.fromisoformat(text)
+
+
+def local_to_utc(local: datetime, tz: str) -> datetime:
+    """A naive wall-clock time of `tz` as a naive UTC time (the lake stores UTC instants)."""
+    return local.replace(tzinfo=zone(tz)).astimezone(UTC).replace(tzinfo=None)
+
+
+def local_now(now: datetime, tz: str) -> datetime:
+    """`now` (aware, or naive meaning UTC) as naive wall-clock time of `tz`."""
+    aware = now if now.tzinfo else now.replace(tzinfo=UTC)
+    return aware.astimezone(zone(tz)).replace(tzinfo=None)
+
+
+def start_of(value: datetime, unit: str) -> datetime:
+    """moment's `startOf(unit)`, with ISO weeks (Monday)."""
+    if unit == 'second':
+        return value.replace(microsecond=0)
+    if unit == 'minute':
+        return value.replace(second=0, microsecond=0)
+    if unit == 'hour':
+        return value.replace(minute=0, second=0, microsecond=0)
+    day = value.replace(hour=0, minute=0, second=0, microsecond=0)
+    if unit == 'day':
+        return day
+    if unit == 'week':
+        return day - timedelta(days=day.weekday())
+    if unit == 'month':
+        return day.replace(day=1)
+    if unit == 'quarter':
+        return day.replace(day=1, month=(day.month - 1) // 3 * 3 + 1)
+    return day.replace(day=1, month=1)
+
+
+def end_of(value: datetime, unit: str, tz: str = 'UTC') -> datetime:
+    """moment's `endOf(unit)`: the last millisecond of the period."""
+    return add(start_of(value, unit), unit, 1, tz) - timedelta(milliseconds=1)
+
+
+def add(value: datetime, unit: str, amount: int, tz: str = 'UTC') -> datetime:
+    """moment's `add(amount, unit)` on a wall-clock time of `tz`."""
+    if unit in ('second', 'minute', 'hour'):
+        instant = value.replace(tzinfo=zone(tz)).astimezone(UTC)
+        moved = instant + timedelta(**{f'{unit}s': amount})
+        return moved.astimezone(zone(tz)).replace(tzinfo=None)
+    if unit in ('day', 'week'):
+        return value + timedelta(days=amount * (7 if unit == 'week' else 1))
+    months = amount * {'month': 1, 'quarter': 3, 'year': 12}[unit]
+    return _add_months(value, months)
+
+
+def _add_months(value: datetime, months: int) -> datetime:
+    index = value.year * 12 + value.month - 1 + months
+    year, month = divmod(index, 12)
+    next_month = datetime(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
+    last_day = (next_month - timedelta(days=1)).day
+    return value.replace(year=year, month=month + 1, day=min(value.day, last_day))
+
+
+def parse_date_range(text: str, tz: str, now: datetime) -> list[str]:
+    """Cube's `dateParser(dateString, timezone, now)`: a relative or absolute expression to a resolved range."""
+    lowered = text.lower()
+    current = local_now(now, tz)
+    start, end = _parse_lowered(text, lowered, current, tz)
+    return [format_local(start), format_local(end)]
+
+
+def _parse_lowered(text: str, lowered: str, current: datetime, tz: str) -> tuple[datetime, datetime]:
+    if match := _THIS_LAST_NEXT.search(lowered):
+        shift = {'this': 0, 'last': -1, 'next': 1}[match.group(1)]
+        unit = match.group(2)
+        moved = add(current, unit, shift, tz)
+        return start_of(moved, unit), end_of(moved, unit, tz)
+    if match := _LAST_NEXT_N.search(lowered):
+        amount, unit = int(match.group(2)), match.group(3)
+        if match.group(1) == 'last':
+            return start_of(add(current, unit, -amount, tz), unit), end_of(add(current, unit, -1, tz), unit, tz)
+        return start_of(add(current, unit, 1, tz), unit), end_of(add(current, unit, amount, tz), unit, tz)
+    for word, shift in _DAY_WORDS.items():
+        if word in lowered:
+            day = add(current, 'day', shift, tz)
+            return start_of(day, 'day'), end_of(day, 'day', tz)
+    unit = _snap_unit(lowered)
+    if match := _FROM_TO.match(lowered):
+        start = _parse_instant(match.group(1), current, tz, text)
+        end = _parse_instant(match.group(2), current, tz, text)
+        return start_of(start, unit), end_of(end, unit, tz)
+    start, end = _parse_chrono(lowered.strip(), current, tz, text)
+    return start_of(start, unit), end_of(end, unit, tz)
+
+
+def _snap_unit(lowered: str) -> str:
+    for unit in ('second', 'minute', 'hour'):
+        if unit in lowered:
+            return unit
+    return 'day'
+
+
+def _parse_chrono(lowered: str, current: datetime, tz: str, original: str) -> tuple[datetime, datetime]:
+    """Branch 5: one expression, or a `X - Y` / `X to Y` range of two."""
+    try:
+        instant = _parse_instant(lowered, current, tz, original)
+        return instant, instant
+    except CubeQueryError:
+        match = _CHRONO_RANGE.match(lowered)
+        if not match:
+            raise
+        return _parse_instant(match.group(1), current, tz, original), _parse_instant(
+            match.group(2), current, tz, original
+        )
+
+
+def _parse_instant(expr: str, current: datetime, tz: str, original: str) -> datetime:
+    """A best-effort stand-in for chrono-node on one expression (spec §2: branch 5 is not exact in Python)."""
+    expr = expr.strip()
+    if expr == 'now':
+        return current
+    if expr in _DAY_WORDS:
+        return add(current, 'day', _DAY_WORDS[expr], tz)
+    if match := _AGO.match(expr):
+        return add(current, match.group(2), -_amount(match.group(1)), tz)
+    if match := _LATER.match(expr):
+        amount, unit = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+        return add(current, unit, _amount(amount), tz)
+    parsed = _parse_absolute(expr, tz)
+    if parsed is None:
+        raise CubeQueryError(f"Can't parse date: '{original}'")
+    return parsed
+
+
+def _amount(word: str) -> int:
+    return int(word) if word.isdigit() else _NUMBER_WORDS[word]
+
+
+def _parse_absolute(expr: str, tz: str) -> datetime | None:
+    try:
+        if match := _ISO.match(expr):
+            return _from_iso_match(match, tz)
+        if match := _SLASH_DATE.match(expr):
+            year, month, day = (
+                match.group(1, 2, 3) if match.group(1) else (match.group(6), match.group(4), match.group(5))
+            )
+            return datetime(int(year), int(month), int(day))
+        if match := _MONTH_DAY_YEAR.match(expr):
+            return datetime(int(match.group(3)), _MONTHS[match.group(1)], int(match.group(2)))
+        if match := _DAY_MONTH_YEAR.match(expr):
+            return datetime(int(match.group(3)), _MONTHS[match.group(2)], int(match.group(1)))
+    except ValueError:
+        return None
+    return None
+
+
+def _from_iso_match(match: re.Match, tz: str) -> datetime:
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    micro = int((fraction or '0').ljust(6, '0')[:6])
+    value = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), micro)
+    if offset is None:
+        return value
+    aware = value.replace(tzinfo=_offset_zone(offset))
+    return aware.astimezone(zone(tz)).replace(tzinfo=None)
+
+
+def _offset_zone(offset: str):
+    if offset == 'z':
+        return UTC
+    digits = offset[1:].replace(':', '')
+    delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+    return timezone(delta if offset[0] == '+' else -delta)
+
+
+def normalize_range_item(item: str, index: int) -> str:
+    """One item of an explicit `dateRange` array as Cube echoes it (spec §2, edge cases)."""
+    if not isinstance(item, str):
+        raise CubeQueryError(f"Can't parse date: '{item}'")
+    if _DATE_ONLY.match(item):
+        return item + ('T00:00:00.000' if index == 0 else 'T23:59:59.999')
+    match = _ISO.match(item.lower())
+    if not match:
+        raise CubeQueryError(f"Can't parse date: '{item}'")
+    try:
+        # moment.utc(d): no offset means UTC, an offset is converted to UTC.
+        return format_local(_from_iso_match(match, 'UTC'))
+    except ValueError as error:
+        raise CubeQueryError(f"Can't parse date: '{item}'") from error
+
+
+def resolve_date_range(value: str | list, tz: str, now: datetime) -> list[str]:
+    """A `dateRange` (string or 1–2 item array) as the resolved, padded pair Cube echoes."""
+    if isinstance(value, str):
+        return parse_date_range(value, tz, now)
+    items = list(value) if len(value) == 2 else [value[0], value[0]]
+    return [normalize_range_item(item, index) for index, item in enumerate(items)]
+
+
+def is_date_only(text: str) -> bool:
+    return bool(_DATE_ONLY.match(text))
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,68 @@
+"""The engine interface: run SQL now, or start it and poll it (for Cube's "Continue wait")."""
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ResultColumn:
+    name: str
+    type: str
+
+
+@dataclass
+class QueryResult:
+    """Typed rows: Python values (str, int, float, Decimal, bool, datetime, date or None)."""
+
+    columns: list[ResultColumn] = field(default_factory=list)
+    rows: list[tuple] = field(default_factory=list)
+
+
+class QueryEngine(ABC):
+    """`dialect` is the sqlglot dialect to render; `lake_source` the SQL of the events scan in that dialect."""
+
+    dialect: str
+    db_type: str
+    lake_source: str
+
+    @abstractmethod
+    def start(self, sql: str, params: list | tuple = ()) -> str:
+        """Start `sql`; returns an execution id that `poll` accepts (also from another invocation, for Athena)."""
+
+    @abstractmethod
+    def poll(self, execution_id: str) -> QueryResult | None:
+        """The result when the execution has finished, None while it runs; raises if it failed."""
+
+    def execute(self, sql: str, params: list | tuple = (), timeout: float | None = None) -> QueryResult:
+        """Run `sql` to completion (start, then poll with backoff)."""
+        execution_id = self.start(sql, params)
+        result = wait_for(self, [execution_id], timeout)
+        if result is None:
+            raise TimeoutError(f'Query {execution_id} still running after {timeout} s')
+        return result[0]
+
+
+def wait_for(
+    engine: QueryEngine,
+    execution_ids: list[str],
+    timeout: float | None,
+    first_delay: float = 0.002,
+    max_delay: float = 1.0,
+) -> list[QueryResult] | None:
+    """Poll every execution until all finished (results in order) or `timeout` seconds passed (None)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    results: dict[str, QueryResult] = {}
+    delay = first_delay
+    while True:
+        for execution_id in execution_ids:
+            if execution_id not in results:
+                result = engine.poll(execution_id)
+                if result is not None:
+                    results[execution_id] = result
+        if len(results) == len(set(execution_ids)):
+            return [results[execution_id] for execution_id in execution_ids]
+        if deadline is not None and time.monotonic() + delay > deadline:
+            return None
+        time.sleep(delay)
+        delay = min(delay * 2, max_delay)

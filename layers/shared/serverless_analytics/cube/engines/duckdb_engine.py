@@ -1,0 +1,89 @@
+"""In-process DuckDB over the Parquet lake (Hive layout `events/project_id=<p>/dt=<YYYY-MM-DD>/*.parquet`)."""
+
+import threading
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import duckdb
+
+from serverless_analytics.cube.engines.base import QueryEngine, QueryResult, ResultColumn
+
+_NO_FILES = 'No files found that match the pattern'
+
+
+def lake_source_for(root: str) -> str:
+    """The DuckDB scan of the lake under `root` (a directory or an s3:// URL; trusted configuration only).
+
+    Partition columns are read as VARCHAR, as Athena's projection declares them, so `dt` compares as text.
+    """
+    escaped = root.rstrip('/').replace("'", "''")
+    return (
+        f"read_parquet('{escaped}/events/*/*/*.parquet', hive_partitioning = true, "
+        "hive_types = {'project_id': 'VARCHAR', 'dt': 'VARCHAR'})"
+    )
+
+
+class DuckDBEngine(QueryEngine):
+    """Runs queries on one DuckDB connection; `start` runs them on a small thread pool, each on its own cursor."""
+
+    dialect = 'duckdb'
+    db_type = 'duckdb'
+
+    def __init__(
+        self,
+        lake_root: str | None = None,
+        *,
+        lake_source: str | None = None,
+        connection: duckdb.DuckDBPyConnection | None = None,
+        workers: int = 4,
+    ):
+        if (lake_root is None) == (lake_source is None):
+            raise ValueError('Give exactly one of lake_root and lake_source')
+        self.lake_source = lake_source or lake_source_for(lake_root)
+        self.connection = connection or duckdb.connect()
+        self.connection.execute("SET TimeZone = 'UTC'")
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix='duckdb-query')
+        self._running: dict[str, Future] = {}
+        self._lock = threading.Lock()
+
+    def start(self, sql: str, params: list | tuple = ()) -> str:
+        execution_id = str(uuid.uuid4())
+        with self._lock:
+            self._running[execution_id] = self._pool.submit(self._run, sql, list(params))
+        return execution_id
+
+    def poll(self, execution_id: str) -> QueryResult | None:
+        with self._lock:
+            future = self._running.get(execution_id)
+        if future is None:
+            raise KeyError(f'Unknown execution id {execution_id}')
+        if not future.done():
+            return None
+        with self._lock:
+            self._running.pop(execution_id, None)
+        return future.result()
+
+    def execute(self, sql: str, params: list | tuple = (), timeout: float | None = None) -> QueryResult:
+        return self._run(sql, list(params))
+
+    def _run(self, sql: str, params: list) -> QueryResult:
+        cursor = self.connection.cursor()
+        try:
+            relation = cursor.sql(sql, params=params or None)
+            if relation is None:
+                return QueryResult()
+            table = relation.to_arrow_table()
+        except duckdb.IOException as error:
+            if _NO_FILES in str(error):  # an empty lake is a lake without rows, not an error
+                return QueryResult()
+            raise
+        finally:
+            cursor.close()
+        columns = [ResultColumn(f.name, str(f.type)) for f in table.schema]
+        data = table.to_pydict()
+        rows = list(zip(*(data[f.name] for f in table.schema), strict=True)) if columns else []
+        return QueryResult(columns, rows)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.connection.close()
