@@ -1,5 +1,6 @@
 """Handlers against a real AWS API endpoint: moto in server mode, provisioned from template.yaml."""
 
+import base64
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -98,3 +99,35 @@ def counters(aws: Aws, project_id: str = '1') -> dict[str, dict[str, Any]]:
         }
         for item in items
     }
+
+
+def kinesis_trigger(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The stream writer's trigger event for records read from the stream, as the event source mapping builds it."""
+    return {
+        'Records': [
+            {
+                'kinesis': {
+                    'partitionKey': r['PartitionKey'],
+                    'sequenceNumber': r['SequenceNumber'],
+                    'data': base64.b64encode(r['Data']).decode(),
+                },
+                'eventID': f'shardId-000000000000:{r["SequenceNumber"]}',
+            }
+            for r in records
+        ]
+    }
+
+
+def ingest(aws: Aws, events: list[dict[str, Any]], context: Any, key: str = LOCAL_KEY) -> None:
+    """Send events through the batch handler and run the stream writer over what reached the stream."""
+    from functions.track_batch.app import lambda_handler as batch_handler
+    from functions.write_events.app import lambda_handler as writer_handler
+
+    already = {r['SequenceNumber'] for r in stream_records(aws)}
+    for start in range(0, len(events), 100):
+        event = with_headers('track_batch', authorization=f'Bearer {key}')
+        event['body'] = json.dumps({'events': events[start : start + 100]})
+        status, body = invoke(batch_handler, event, context)
+        assert (status, body['events_failed']) == (200, 0), body
+    fresh = [r for r in stream_records(aws) if r['SequenceNumber'] not in already]
+    assert writer_handler(kinesis_trigger(fresh), context) == {'batchItemFailures': []}

@@ -14,6 +14,11 @@ class IpAnonymization(StrEnum):
     NONE = 'none'
 
 
+class QueryEngineKind(StrEnum):
+    ATHENA = 'athena'
+    DUCKDB = 'duckdb'  # the local stack: DuckDB in-process over the same lake
+
+
 class Settings(BaseModel):
     """Every setting of every function; each function's template entry sets the ones it uses."""
 
@@ -38,6 +43,20 @@ class Settings(BaseModel):
     # The stream writer's event source mapping, reported by the stats endpoint.
     STREAM_BATCH_SIZE: Annotated[int, Field(ge=1)] = 500
     STREAM_BATCHING_WINDOW_SECONDS: Annotated[int, Field(ge=0)] = 5
+
+    # The query API (Cube-compatible load / dry-run / meta).
+    QUERY_ENGINE: QueryEngineKind = QueryEngineKind.ATHENA
+    QUERY_STATE_TABLE: str = 'analytics-query-state'
+    ATHENA_WORKGROUP: str = 'primary'
+    GLUE_DATABASE: str = 'product_analytics'
+    QUERY_WAIT_SECONDS: Annotated[float, Field(gt=0, le=25)] = 5.0  # then Cube's "Continue wait"
+    QUERY_STATE_TTL_SECONDS: Annotated[int, Field(ge=60)] = 900
+    # Read by the local DuckDB engine, whose S3 reader (pyarrow) does not look at botocore's variables.
+    AWS_ENDPOINT_URL: str | None = None
+    AWS_REGION: str = 'us-east-1'
+    TOKEN_SECRET_ARN: str = ''
+    TOKEN_TTL_SECONDS: Annotated[int, Field(ge=30, le=86_400)] = 180
+    TOKEN_ISSUER: str = 'serverless-product-analytics'
 
     KINESIS_PUT_ATTEMPTS: Annotated[int, Field(ge=1)] = 4
     KINESIS_BACKOFF_BASE_SECONDS: Annotated[float, Field(ge=0)] = 0.05

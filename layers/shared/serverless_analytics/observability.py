@@ -4,7 +4,12 @@ No Powertools Tracer: importing the X-Ray SDK costs ~600 ms of cold start, while
 template already traces every invocation and its AWS calls at the service level.
 """
 
+import warnings
+
 from aws_lambda_powertools import Logger, Metrics
+
+# Routes that add no metric (health, stats, rejected requests) would print this on every invocation.
+warnings.filterwarnings('ignore', message='No application metrics to publish')
 
 logger = Logger()
 metrics = Metrics()

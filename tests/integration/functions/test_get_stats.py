@@ -6,23 +6,7 @@ from functions.get_stats.app import lambda_handler as stats_handler
 from functions.track_batch.app import lambda_handler as batch_handler
 from functions.write_events.app import lambda_handler as writer_handler
 from tests.conftest import load_event
-from tests.integration.conftest import invoke, stream_records, with_body
-
-
-def _kinesis_event(records: list[dict]) -> dict:
-    return {
-        'Records': [
-            {
-                'kinesis': {
-                    'partitionKey': r['PartitionKey'],
-                    'sequenceNumber': r['SequenceNumber'],
-                    'data': __import__('base64').b64encode(r['Data']).decode(),
-                },
-                'eventID': f'shardId-000000000000:{r["SequenceNumber"]}',
-            }
-            for r in records
-        ]
-    }
+from tests.integration.conftest import invoke, kinesis_trigger, stream_records, with_body
 
 
 def test_stats_follow_the_pipeline_from_accepted_to_flushed(aws, lambda_context):
@@ -42,7 +26,7 @@ def test_stats_follow_the_pipeline_from_accepted_to_flushed(aws, lambda_context)
     assert pending['buffer_status']['last_flush'] is None
 
     # When: the stream writer drains the stream
-    assert writer_handler(_kinesis_event(stream_records(aws)), lambda_context) == {'batchItemFailures': []}
+    assert writer_handler(kinesis_trigger(stream_records(aws)), lambda_context) == {'batchItemFailures': []}
 
     # Then
     status, stats = invoke(stats_handler, load_event('get_stats'), lambda_context)

@@ -253,3 +253,10 @@ def record_marker(
 
 def table_status(table: str) -> str:
     return client('dynamodb').describe_table(TableName=table)['Table']['TableStatus']
+
+
+def delete_item(table: str, key: Mapping[str, str]) -> None:
+    try:
+        client('dynamodb').delete_item(TableName=table, Key=_to_item(key))
+    except (ClientError, BotoCoreError) as error:
+        raise _unavailable(error) from error

@@ -41,3 +41,7 @@ class ContinueWait(Exception):  # noqa: N818 - named after Cube's answer, not an
     @staticmethod
     def body() -> dict:
         return {'error': 'Continue wait'}
+
+
+class UnknownExecutionError(KeyError):
+    """An engine does not know this execution id (an in-memory engine was restarted, or the id is foreign)."""

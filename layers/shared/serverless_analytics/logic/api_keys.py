@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from serverless_analytics.adapters import dynamodb
 from serverless_analytics.config import Settings
+from serverless_analytics.logic import tokens
 from serverless_analytics.models.api_key import ApiKeyRecord, Principal, Scope
 from serverless_analytics.models.errors import ForbiddenError, InvalidCredentialError, NotAuthenticatedError
 
@@ -57,11 +58,15 @@ def list_keys(settings: Settings) -> list[ApiKeyRecord]:
 
 
 def credential_from_headers(headers: Mapping[str, str]) -> str | None:
-    """`Authorization: Bearer <key>`, or GitLab's `PRIVATE-TOKEN`, or Coder's `Coder-Session-Token`."""
+    """`Authorization: Bearer <key>`, a bare `Authorization: <token>` (as Cube's clients send it), GitLab's
+    `PRIVATE-TOKEN` or Coder's `Coder-Session-Token`."""
     lowered = {name.lower(): value for name, value in headers.items()}
-    scheme, _, value = lowered.get('authorization', '').partition(' ')
+    authorization = lowered.get('authorization', '').strip()
+    scheme, _, value = authorization.partition(' ')
     if scheme.lower() == 'bearer' and value.strip():
         return value.strip()
+    if authorization and not value:
+        return authorization
     return next((lowered[name].strip() for name in CREDENTIAL_HEADERS if lowered.get(name, '').strip()), None)
 
 
@@ -70,10 +75,17 @@ def authenticate(settings: Settings, headers: Mapping[str, str], scope: Scope) -
     key = credential_from_headers(headers)
     if key is None:
         raise NotAuthenticatedError('Not authenticated')
+    if tokens.looks_like_token(key) and scope is not Scope.READ:
+        raise InvalidCredentialError('Invalid API key')  # project tokens only ever grant reads
+    principal = tokens.verify_token(settings, key) if tokens.looks_like_token(key) else _key_principal(settings, key)
+    if scope not in principal.scopes and Scope.ADMIN not in principal.scopes:
+        raise ForbiddenError(f"API key lacks the '{scope}' scope")
+    return principal
+
+
+def _key_principal(settings: Settings, key: str) -> Principal:
     item = dynamodb.get_item(settings.API_KEYS_TABLE, {'key_id': key_id_of(key)})
     if item is None or item.get('revoked_at') or not hmac.compare_digest(item['key_hash'], _digest(key)):
         raise InvalidCredentialError('Invalid API key')
     record = ApiKeyRecord.model_validate(item)
-    if scope not in record.scopes and Scope.ADMIN not in record.scopes:
-        raise ForbiddenError(f"API key lacks the '{scope}' scope")
     return Principal(key_id=record.key_id, project_id=record.project_id, scopes=frozenset(record.scopes))

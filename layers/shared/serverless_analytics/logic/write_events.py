@@ -2,13 +2,15 @@
 
 Delivery is at-least-once, and a partial-batch failure re-delivers records that already succeeded, so
 every step is idempotent:
-- a record whose event id was written by that same record before (a redelivery) is written to the lake
-  again under the same object key (the key derives from the records in the file) and not counted again;
+- a record whose event id was written by that same record before (a redelivery) is not counted again, and
+  is written to the lake again: under the same object key when the redelivered batch holds the same records
+  for that project and day (the key derives from them), else in a new file, a duplicate row that lake
+  compaction removes;
 - a record whose event id was written by another record (a client retry) is counted as a duplicate, once,
   and never reaches the lake;
 - a malformed record is quarantined with its raw bytes and counted, once.
-The lake file is written before DynamoDB, so a crash in between leaves an event in the lake that the
-redelivery rewrites in place, and never an event counted but missing from the lake.
+The lake file is written before DynamoDB, so a crash in between can leave an extra lake row, never an event
+counted but missing from the lake.
 """
 
 from collections import Counter, defaultdict
@@ -36,6 +38,11 @@ class StreamRecord:
     partition_key: str
     data: bytes
 
+    @property
+    def record_id(self) -> str:
+        """Unique in the stream: Kinesis promises unique sequence numbers within a shard, not across shards."""
+        return f'{self.shard_id}#{self.sequence}'
+
 
 @dataclass(frozen=True)
 class PlannedEvent:
@@ -54,7 +61,7 @@ def _expiry(now: datetime, days: int) -> int:
 
 
 def _marker_pk(record: StreamRecord) -> str:
-    return f'seq#{record.shard_id}#{record.sequence}'
+    return f'seq#{record.record_id}'
 
 
 def _event_pk(project_id: str, event_id: str) -> str:
@@ -103,10 +110,10 @@ def _plan(
     planned = []
     for (row, record), pk in zip(members, pks, strict=True):
         owner = written_by.get(pk)
-        if pk in seen or (owner is not None and owner != record.sequence):
+        if pk in seen or (owner is not None and owner != record.record_id):
             action = 'duplicate'
         else:
-            action = 'replay' if owner == record.sequence else 'insert'
+            action = 'replay' if owner == record.record_id else 'insert'
         seen.add(pk)
         planned.append(
             PlannedEvent(
@@ -130,7 +137,7 @@ def _write_lake_files(project_id: str, events: list[PlannedEvent], rows: pa.Tabl
     for event in events:
         by_date[f'{event.timestamp:%Y-%m-%d}'].append(event)
     for dt, members in sorted(by_date.items()):
-        key = lake.object_key(settings.LAKE_PREFIX, project_id, dt, [e.record.sequence for e in members])
+        key = lake.object_key(settings.LAKE_PREFIX, project_id, dt, [e.record.record_id for e in members])
         body = lake.parquet_bytes(rows.take([e.row for e in members]))
         s3.put_object(settings.LAKE_BUCKET, key, body)
 
@@ -181,7 +188,7 @@ def _insert_events(
         while chunk:
             items = [
                 dynamodb.EventItem(
-                    _event_pk(project_id, e.event_id), e.record.sequence, e.record.data.decode(), expires_at
+                    _event_pk(project_id, e.event_id), e.record.record_id, e.record.data.decode(), expires_at
                 )
                 for e in chunk
             ]
@@ -206,7 +213,7 @@ def _count_duplicate(project_id: str, event: PlannedEvent, settings: Settings, n
         _marker_pk(event.record),
         _expiry(now, settings.EVENT_ID_TTL_DAYS),
         delta,
-        not_written_by=(_event_pk(project_id, event.event_id), event.record.sequence),
+        not_written_by=(_event_pk(project_id, event.event_id), event.record.record_id),
     )
 
 
@@ -218,7 +225,9 @@ def _ascii(metadata: dict[str, str]) -> dict[str, str]:
 def _quarantine(record: StreamRecord, reason: str, settings: Settings, now: datetime) -> list[str]:
     """Keep a malformed record's raw bytes in the bucket and count it; returns [sequence] if that failed."""
     key = f'{settings.QUARANTINE_PREFIX}/dt={now:%Y-%m-%d}/{record.shard_id}/{record.sequence}.json'
-    delta = dynamodb.CounterDelta(counters.PIPELINE, add={'processed': 1, 'quarantined': 1})
+    # Not `processed`: that figure is set against the events the ingest API accepted, and a malformed record
+    # did not come from it (the API only queues what it validated).
+    delta = dynamodb.CounterDelta(counters.PIPELINE, add={'quarantined': 1})
     try:
         s3.put_object(
             settings.LAKE_BUCKET,

@@ -9,6 +9,7 @@ from serverless_analytics.cube.engines.base import QueryEngine, QueryResult, Res
 
 _LAZY = {
     'DuckDBEngine': 'duckdb_engine',
+    'S3LakeDuckDBEngine': 'duckdb_engine',
     'lake_source_for': 'duckdb_engine',
     'AthenaEngine': 'athena_engine',
     'AthenaQueryError': 'athena_engine',

@@ -1,4 +1,4 @@
-"""Amazon Athena (Trino dialect) engine: the only module of the Cube package that imports boto3.
+"""Amazon Athena (Trino dialect) engine, on the shared AWS client factory (adapters.clients, the boto3 user).
 
 StartQueryExecution with the configured workgroup, execution parameters and result reuse; GetQueryExecution
 until a final state; GetQueryResults pages converted to Python values by the column types Athena reports.
@@ -8,8 +8,7 @@ import time
 from datetime import date, datetime
 from decimal import Decimal
 
-import boto3
-
+from serverless_analytics.adapters.clients import client as aws_client
 from serverless_analytics.cube.engines.base import QueryEngine, QueryResult, ResultColumn
 
 _RUNNING = ('QUEUED', 'RUNNING')
@@ -44,7 +43,7 @@ class AthenaEngine(QueryEngine):
         self.output_location = output_location
         self.reuse_minutes = reuse_minutes
         self.lake_source = f'"{database.replace(chr(34), "")}"."{table.replace(chr(34), "")}"'
-        self.client = client or boto3.client('athena')
+        self.client = client or aws_client('athena')
         self.poll_first_delay = poll_first_delay
         self.poll_max_delay = poll_max_delay
 

@@ -5,10 +5,20 @@ import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
+import pyarrow as pa
+import pyarrow.dataset as pa_ds
+import pyarrow.fs as pa_fs
 
 from serverless_analytics.cube.engines.base import QueryEngine, QueryResult, ResultColumn
+from serverless_analytics.cube.errors import UnknownExecutionError
 
 _NO_FILES = 'No files found that match the pattern'
+
+
+def _lake_schema() -> pa.Schema:
+    from serverless_analytics.lake.schema import FILE_SCHEMA
+
+    return pa.schema([*FILE_SCHEMA, pa.field('project_id', pa.string()), pa.field('dt', pa.string())])
 
 
 def lake_source_for(root: str) -> str:
@@ -56,7 +66,7 @@ class DuckDBEngine(QueryEngine):
         with self._lock:
             future = self._running.get(execution_id)
         if future is None:
-            raise KeyError(f'Unknown execution id {execution_id}')
+            raise UnknownExecutionError(execution_id)
         if not future.done():
             return None
         with self._lock:
@@ -67,7 +77,7 @@ class DuckDBEngine(QueryEngine):
         return self._run(sql, list(params))
 
     def _run(self, sql: str, params: list) -> QueryResult:
-        cursor = self.connection.cursor()
+        cursor = self._cursor()
         try:
             relation = cursor.sql(sql, params=params or None)
             if relation is None:
@@ -84,6 +94,40 @@ class DuckDBEngine(QueryEngine):
         rows = list(zip(*(data[f.name] for f in table.schema), strict=True)) if columns else []
         return QueryResult(columns, rows)
 
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        return self.connection.cursor()
+
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.connection.close()
+
+
+class S3LakeDuckDBEngine(DuckDBEngine):
+    """The local stack's engine: DuckDB over the lake bucket, read through pyarrow's S3 filesystem.
+
+    DuckDB's own S3 support is its httpfs extension, which DuckDB downloads at run time; the build machines
+    cannot, and pyarrow (already in the stack for the writer) reads S3 itself. The dataset is listed again
+    for every query, so files the stream writer adds are seen at once; DuckDB pushes the `project_id` and `dt`
+    predicates into the dataset scan, which prunes Hive partitions as Athena's projection does.
+    """
+
+    VIEW = 'lake_events'
+
+    def __init__(self, bucket: str, prefix: str, endpoint_url: str | None, region: str, workers: int = 4):
+        super().__init__(lake_source=self.VIEW, workers=workers)
+        self._root = f'{bucket}/{prefix.strip("/")}'
+        scheme, _, host = (endpoint_url or '').partition('://')
+        self._filesystem = pa_fs.S3FileSystem(
+            region=region, endpoint_override=host or None, scheme=scheme or 'https', allow_bucket_creation=False
+        )
+
+    def _dataset(self) -> pa_ds.Dataset:
+        partitioning = pa_ds.partitioning(pa.schema([('project_id', pa.string()), ('dt', pa.string())]), flavor='hive')
+        return pa_ds.dataset(
+            self._root, filesystem=self._filesystem, format='parquet', partitioning=partitioning, schema=_lake_schema()
+        )
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor = self.connection.cursor()
+        cursor.register(self.VIEW, self._dataset())
+        return cursor

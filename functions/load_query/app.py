@@ -1,0 +1,33 @@
+"""Cube `load`: GitLab's `POST /projects/{project_id}/product_analytics/request/load` and Cube's `/cubejs-api/v1/load`."""
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from serverless_analytics.config import get_settings
+from serverless_analytics.http.query_api import cube_request, current_principal, query_app, resolve_query_route
+from serverless_analytics.logic.cube_queries import load_request
+from serverless_analytics.logic.gitlab import fill_date_gaps
+from serverless_analytics.observability import logger, metrics
+
+app = query_app()
+
+
+@app.post('/projects/<project_id>/product_analytics/request/load')
+def gitlab_load(project_id: str) -> dict:
+    request = cube_request(app)
+    body = load_request(current_principal(app), request, get_settings(), default_query_type='multi')
+    return fill_date_gaps(request.query, body)
+
+
+@app.get('/cubejs-api/v1/load')
+@app.post('/cubejs-api/v1/load')
+def cube_load() -> dict:
+    return load_request(current_principal(app), cube_request(app), get_settings(), default_query_type=None)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return resolve_query_route(app, event, context, get_settings())

@@ -1,0 +1,175 @@
+"""The query API's HTTP side: one resolver for GitLab's proxy paths and Cube's own paths, each family
+answering errors its own way (spec §4.5 for Cube, §6.3 for GitLab).
+
+- GitLab paths (`/projects/{project_id}/product_analytics/request/...`): the key must belong to the project in
+  the path (anything else is GitLab's 404, so other projects' existence does not leak); errors are
+  `{"message": ...}`; load responses get GitLab's date-gap filling.
+- Cube paths (`/cubejs-api/v1/...`): the project is the credential's; errors are Cube's `{"error": ...}`.
+Both answer a query still running with 200 `{"error": "Continue wait"}`.
+"""
+
+import json
+from enum import StrEnum
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from pydantic import ValidationError
+
+from serverless_analytics.config import Settings
+from serverless_analytics.cube import ContinueWait, CubeQueryError
+from serverless_analytics.cube.engines import AthenaQueryError
+from serverless_analytics.logic.api_keys import authenticate
+from serverless_analytics.models.api_key import Principal, Scope
+from serverless_analytics.models.errors import (
+    AnalyticsError,
+    ForbiddenError,
+    InvalidCredentialError,
+    NotAuthenticatedError,
+    ServiceUnavailableError,
+)
+from serverless_analytics.models.query import CubeRequest
+from serverless_analytics.observability import logger
+
+PRINCIPAL = 'principal'
+CUBE_PREFIX = '/cubejs-api/'
+
+
+class Family(StrEnum):
+    GITLAB = 'gitlab'
+    CUBE = 'cube'
+
+
+class BadRequestError(AnalyticsError):
+    """The body is not what the route takes (not JSON, or not an object)."""
+
+
+class ProjectNotFoundError(AnalyticsError):
+    """The path names a project the credential does not belong to."""
+
+
+def family_of(path: str) -> Family:
+    return Family.CUBE if path.startswith(CUBE_PREFIX) else Family.GITLAB
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    return Response(status, content_types.APPLICATION_JSON, body=body)
+
+
+# (family, error type) -> (status, body); the GitLab column is what its proxy renders, the Cube one what Cube does.
+_AUTH_ERRORS: dict[tuple[Family, type], tuple[int, dict[str, str]]] = {
+    (Family.GITLAB, NotAuthenticatedError): (401, {'message': '401 Unauthorized'}),
+    (Family.GITLAB, InvalidCredentialError): (401, {'message': '401 Unauthorized'}),
+    (Family.GITLAB, ForbiddenError): (403, {'message': '403 Forbidden'}),
+    (Family.GITLAB, ProjectNotFoundError): (404, {'message': '404 Project Not Found'}),
+    (Family.CUBE, NotAuthenticatedError): (403, {'error': "Authorization header isn't set"}),
+    (Family.CUBE, InvalidCredentialError): (403, {'error': 'Invalid token'}),
+    (Family.CUBE, ForbiddenError): (403, {'error': 'API scope is missing: data'}),
+}
+
+
+def _error(app: APIGatewayHttpResolver, error: Exception) -> Response:
+    family = family_of(app.current_event.path)
+    match error:
+        case ContinueWait():
+            return _json(HTTPStatus.OK, ContinueWait.body())
+        case CubeQueryError() if family is Family.GITLAB:
+            return _json(HTTPStatus.BAD_REQUEST, {'message': error.message})
+        case CubeQueryError():
+            return _json(error.status, error.body())
+        case AthenaQueryError() | BadRequestError():
+            key = 'message' if family is Family.GITLAB else 'error'
+            return _json(HTTPStatus.BAD_REQUEST, {key: str(error)})
+        case _:
+            logger.exception('Query backend failed')
+            unavailable = _unavailable_response(family)
+            return _json(unavailable['statusCode'], json.loads(unavailable['body']))
+
+
+def query_app() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver()
+    for error_type in (ContinueWait, CubeQueryError, AthenaQueryError, BadRequestError, ServiceUnavailableError):
+        app.exception_handler(error_type)(lambda error, app=app: _error(app, error))
+    return app
+
+
+def _auth_response(family: Family, error: AnalyticsError) -> dict[str, Any]:
+    return _plain(*_AUTH_ERRORS[family, type(error)])
+
+
+def _plain(status: int, body: dict[str, str]) -> dict[str, Any]:
+    """An API Gateway response for an answer given before routing (the resolver is not involved yet)."""
+    return {
+        'statusCode': status,
+        'headers': {'Content-Type': content_types.APPLICATION_JSON},
+        'body': json.dumps(body, separators=(',', ':')),
+        'isBase64Encoded': False,
+    }
+
+
+def _principal(event: dict[str, Any], settings: Settings, family: Family) -> Principal:
+    principal = authenticate(settings, event.get('headers') or {}, Scope.READ)
+    path_project = (event.get('pathParameters') or {}).get('project_id')
+    if family is Family.GITLAB and path_project != principal.project_id:
+        raise ProjectNotFoundError(path_project)
+    return principal
+
+
+def resolve_query_route(
+    app: APIGatewayHttpResolver, event: dict[str, Any], context: Any, settings: Settings
+) -> dict[str, Any]:
+    """Credential and project checks first (before the body is read), then the route."""
+    family = family_of(event.get('rawPath') or '')
+    try:
+        app.append_context(**{PRINCIPAL: _principal(event, settings, family)})
+    except (NotAuthenticatedError, InvalidCredentialError, ForbiddenError, ProjectNotFoundError) as error:
+        return _auth_response(family, error)
+    except ServiceUnavailableError:
+        logger.exception('Credential check failed')
+        return _unavailable_response(family)
+    return app.resolve(event, context)
+
+
+def _unavailable_response(family: Family) -> dict[str, Any]:
+    if family is Family.GITLAB:
+        status, body = HTTPStatus.BAD_GATEWAY, {'message': 'Query backend unavailable, retry later'}
+    else:
+        status, body = HTTPStatus.INTERNAL_SERVER_ERROR, {'error': 'Error: Query backend unavailable, retry later'}
+    return _plain(status, body)
+
+
+def current_principal(app: APIGatewayHttpResolver) -> Principal:
+    return app.context[PRINCIPAL]
+
+
+def cube_request(app: APIGatewayHttpResolver) -> CubeRequest:
+    """The request: a JSON body, or Cube's GET form `?query=<JSON>&queryType=multi`."""
+    event = app.current_event
+    if event.http_method == 'GET':
+        params = event.query_string_parameters or {}
+        return _request({'query': _json_param(params.get('query')), 'queryType': params.get('queryType')})
+    try:
+        body = json.loads(event.decoded_body or '{}')
+    except ValueError as error:
+        raise BadRequestError(f'Request body is not JSON: {error}') from error
+    if not isinstance(body, dict):
+        raise BadRequestError('Request body must be a JSON object')
+    return _request(body)
+
+
+def _request(values: dict[str, Any]) -> CubeRequest:
+    try:
+        return CubeRequest.model_validate(values)
+    except ValidationError as error:
+        raise BadRequestError(
+            '; '.join(f'{".".join(map(str, e["loc"]))}: {e["msg"]}' for e in error.errors())
+        ) from error
+
+
+def _json_param(value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError as error:
+        raise BadRequestError(f'query parameter is not JSON: {error}') from error

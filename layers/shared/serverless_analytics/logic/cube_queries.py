@@ -1,0 +1,82 @@
+"""Load, dry-run and meta for one project, with Cube's "Continue wait" for queries that outlast a request.
+
+A load still running after `QUERY_WAIT_SECONDS` answers "Continue wait"; its engine execution ids are kept
+in the query-state table under the plan's cache key (project + normalised query), so the client's identical
+retry resumes the same executions instead of starting new ones.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from serverless_analytics.adapters import dynamodb
+from serverless_analytics.config import Settings
+from serverless_analytics.cube import ContinueWait, dry_run, meta, plan_load, run_plan
+from serverless_analytics.cube.errors import UnknownExecutionError
+from serverless_analytics.logic import tokens
+from serverless_analytics.logic.query_engine import query_engine
+from serverless_analytics.models.api_key import Principal
+from serverless_analytics.models.query import CubeRequest
+from serverless_analytics.observability import logger
+
+
+def load(project_id: str, query: Any, query_type: str | None, settings: Settings, now: datetime | None = None) -> dict:
+    """Cube's `/v1/load` body; raises `CubeQueryError` (invalid query) or `ContinueWait` (still running)."""
+    engine = query_engine(settings)
+    plan = plan_load(query, project_id, engine, now=now, query_type=query_type)
+    running = _running_executions(settings, plan.cache_key)
+    try:
+        body = run_plan(plan, engine, execution_ids=running, wait_seconds=settings.QUERY_WAIT_SECONDS)
+    except ContinueWait as waiting:
+        _remember(settings, waiting.cache_key, waiting.execution_ids)
+        raise
+    except UnknownExecutionError:
+        # The executions are gone (an engine that keeps them in memory was restarted): run the plan again.
+        logger.info('Kept executions are unknown to the engine; starting again', extra={'cache_key': plan.cache_key})
+        body = _rerun(plan, engine, settings)
+    if running:
+        _forget(settings, plan.cache_key)
+    return body
+
+
+def _rerun(plan: Any, engine: Any, settings: Settings) -> dict:
+    try:
+        return run_plan(plan, engine, wait_seconds=settings.QUERY_WAIT_SECONDS)
+    except ContinueWait as waiting:
+        _remember(settings, waiting.cache_key, waiting.execution_ids)
+        raise
+
+
+def dry_run_query(project_id: str, query: Any, settings: Settings) -> dict:
+    return dry_run(query, project_id, dialect=query_engine(settings).dialect)
+
+
+def meta_document() -> dict:
+    return meta()
+
+
+def _running_executions(settings: Settings, cache_key: str) -> list[str] | None:
+    item = dynamodb.get_item(settings.QUERY_STATE_TABLE, {'cache_key': cache_key})
+    if not item or int(item.get('expires_at', 0)) < datetime.now(UTC).timestamp():
+        return None
+    return list(item['execution_ids'])
+
+
+def _remember(settings: Settings, cache_key: str, execution_ids: list[str]) -> None:
+    expires_at = int(datetime.now(UTC).timestamp()) + settings.QUERY_STATE_TTL_SECONDS
+    dynamodb.put_item(
+        settings.QUERY_STATE_TABLE, {'cache_key': cache_key, 'execution_ids': execution_ids, 'expires_at': expires_at}
+    )
+
+
+def _forget(settings: Settings, cache_key: str) -> None:
+    dynamodb.delete_item(settings.QUERY_STATE_TABLE, {'cache_key': cache_key})
+
+
+def load_request(
+    principal: Principal, request: CubeRequest, settings: Settings, default_query_type: str | None
+) -> dict:
+    """A load for the caller's project; with `include_token`, a short-lived token for that project too."""
+    body = load(principal.project_id, request.query, request.query_type or default_query_type, settings)
+    if request.include_token:
+        body['token'] = tokens.issue_token(settings, principal)
+    return body

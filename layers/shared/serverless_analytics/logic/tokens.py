@@ -1,0 +1,54 @@
+"""Short-lived signed tokens scoped to one project (`include_token`), shaped like GitLab's Cube JWT.
+
+HS256 with the stack's signing secret; claims as GitLab signs them for Cube (`iat`, `exp`, `iss`,
+`appId: gitlab_project_<id>`) plus the project and scopes, so the read endpoints accept them like a key.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+
+from serverless_analytics.adapters import secrets
+from serverless_analytics.config import Settings
+from serverless_analytics.models.api_key import Principal, Scope
+from serverless_analytics.models.errors import InvalidCredentialError
+
+ALGORITHM = 'HS256'
+APP_ID_PREFIX = 'gitlab_project_'
+
+
+def looks_like_token(credential: str) -> bool:
+    """A JWT is three base64url parts, the first a JSON header (`eyJ...`); API keys never look like that."""
+    return credential.startswith('eyJ') and credential.count('.') == 2
+
+
+def issue_token(settings: Settings, principal: Principal, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    claims = {
+        'iat': now,
+        'exp': now + timedelta(seconds=settings.TOKEN_TTL_SECONDS),
+        'iss': settings.TOKEN_ISSUER,
+        'appId': f'{APP_ID_PREFIX}{principal.project_id}',
+        'project_id': principal.project_id,
+        'scopes': [Scope.READ.value],
+        'kid': principal.key_id,
+    }
+    return jwt.encode(claims, secrets.secret_string(settings.TOKEN_SECRET_ARN), algorithm=ALGORITHM)
+
+
+def verify_token(settings: Settings, token: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token,
+            secrets.secret_string(settings.TOKEN_SECRET_ARN),
+            algorithms=[ALGORITHM],
+            issuer=settings.TOKEN_ISSUER,
+            options={'require': ['exp', 'iat', 'iss', 'project_id']},
+        )
+    except jwt.PyJWTError as error:
+        raise InvalidCredentialError('Invalid token') from error
+    return Principal(
+        key_id=str(claims.get('kid', 'token')),
+        project_id=str(claims['project_id']),
+        scopes=frozenset(claims.get('scopes', [])),
+    )

@@ -1,0 +1,280 @@
+"""The local stack's own parts: template resolution, API Gateway events, the event source mapping, moto fixes."""
+
+import base64
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from botocore.exceptions import ClientError
+
+from local.gateway import BoundRoute, IncomingRequest, Router, build_event, to_response
+from local.poller import KinesisPoller
+from local.runtime import LocalFunction
+from local.stack import LocalStack
+from local.template import FunctionSpec, Route, Template
+from tests.e2e import stub_writer
+
+pytestmark = pytest.mark.e2e
+
+
+# ---- template ---------------------------------------------------------------------------------------
+
+
+def test_template_functions_routes_and_mapping_come_from_the_template() -> None:
+    template = Template.load(parameter_overrides={'StreamBatchSize': '50'})
+
+    routes = {(route.method, route.path): spec.logical_id for route, spec in template.http_routes}
+    writer = template.stream_writer
+
+    assert (
+        routes.items()
+        >= {
+            ('POST', '/api/v1/analytics'): 'TrackEventFunction',
+            ('POST', '/api/v1/analytics/batch'): 'TrackBatchFunction',
+            ('GET', '/api/v1/analytics/stats'): 'GetStatsFunction',
+            ('GET', '/api/v1/analytics/health'): 'GetHealthFunction',
+        }.items()
+    )
+    assert writer.module == 'functions.write_events.app'
+    assert writer.kinesis.batch_size == 50
+    assert writer.kinesis.on_failure_bucket == 'failedbatchesbucket'
+    assert writer.environment['EVENTS_STREAM_NAME'] == 'EventsStream'
+    assert writer.environment['LAKE_BUCKET'] == 'lakebucket'
+    assert writer.environment['STREAM_BATCH_SIZE'] == '50'
+
+
+def test_sub_keeps_escaped_placeholders() -> None:
+    template = Template.load()
+
+    table = template.resources_of_type('AWS::Glue::Table')['EventsGlueTable']
+
+    location = table['TableInput']['Parameters']['storage.location.template']
+    assert location == 's3://lakebucket/events/project_id=${project_id}/dt=${dt}/'
+
+
+def test_unknown_parameter_override_is_refused() -> None:
+    with pytest.raises(KeyError):
+        _ = Template.load(parameter_overrides={'NoSuchParameter': '1'}).parameters
+
+
+# ---- gateway ----------------------------------------------------------------------------------------
+
+
+def _bound(path: str, method: str = 'GET') -> BoundRoute:
+    spec = FunctionSpec('F', 'functions/f', 'functions.f.app', 'lambda_handler', 3, 128, {}, ())
+    return Router([(Route(method, path), LocalFunction(spec))]).routes[0]
+
+
+def _request(**overrides: object) -> IncomingRequest:
+    values = {
+        'method': 'GET',
+        'raw_path': '/projects/42/items',
+        'raw_query': 'a=1&a=2&b=x%20y',
+        'header_pairs': [
+            ('Accept', 'a/b'),
+            ('X-Multi', '1'),
+            ('x-multi', '2'),
+            ('Cookie', 'c1=v1; c2=v2'),
+            ('Host', 'h:1'),
+        ],
+        'body': b'',
+        'source_ip': '10.1.2.3',
+        'protocol': 'HTTP/1.1',
+        'port': 3000,
+    }
+    return IncomingRequest(**{**values, **overrides})
+
+
+def test_event_is_payload_format_2() -> None:
+    bound = _bound('/projects/{id}/items')
+    matched = Router([(bound.route, bound.function)]).match('GET', '/projects/42/items')
+
+    event = build_event(_request(), *matched)
+
+    assert event['version'] == '2.0'
+    assert event['routeKey'] == 'GET /projects/{id}/items'
+    assert (event['rawPath'], event['rawQueryString']) == ('/projects/42/items', 'a=1&a=2&b=x%20y')
+    assert event['queryStringParameters'] == {'a': '1,2', 'b': 'x y'}
+    assert event['pathParameters'] == {'id': '42'}
+    assert event['headers']['x-multi'] == '1,2'
+    assert 'cookie' not in event['headers']
+    assert event['cookies'] == ['c1=v1', 'c2=v2']
+    assert event['requestContext']['http'] == {
+        'method': 'GET',
+        'path': '/projects/42/items',
+        'protocol': 'HTTP/1.1',
+        'sourceIp': '10.1.2.3',
+        'userAgent': '',
+    }
+    assert event['requestContext']['stage'] == '$default'
+    assert event['isBase64Encoded'] is False
+    assert 'body' not in event
+
+
+def test_binary_body_is_base64_and_json_is_text() -> None:
+    bound = _bound('/upload', 'POST')
+    binary = _request(method='POST', raw_path='/upload', body=b'\x00\xff', header_pairs=[('Content-Type', 'image/png')])
+    text = _request(
+        method='POST',
+        raw_path='/upload',
+        body=b'{"a":1}',
+        header_pairs=[('Content-Type', 'application/json; charset=utf-8')],
+    )
+
+    binary_event, text_event = build_event(binary, bound, {}), build_event(text, bound, {})
+
+    assert (binary_event['body'], binary_event['isBase64Encoded']) == (base64.b64encode(b'\x00\xff').decode(), True)
+    assert (text_event['body'], text_event['isBase64Encoded']) == ('{"a":1}', False)
+
+
+def test_response_reading_follows_api_gateway() -> None:
+    proxy = to_response(
+        {
+            'statusCode': 201,
+            'headers': {'X-A': '1'},
+            'cookies': ['s=1'],
+            'body': base64.b64encode(b'hi').decode(),
+            'isBase64Encoded': True,
+        }
+    )
+    inferred = to_response({'hello': 'world'})
+
+    assert (proxy.status, proxy.body) == (201, b'hi')
+    assert ('Set-Cookie', 's=1') in proxy.headers
+    assert (inferred.status, json.loads(inferred.body)) == (200, {'hello': 'world'})
+
+
+def test_static_route_wins_over_parameter() -> None:
+    spec = FunctionSpec('F', 'functions/f', 'functions.f.app', 'lambda_handler', 3, 128, {}, ())
+    router = Router(
+        [(Route('GET', '/items/{id}'), LocalFunction(spec)), (Route('GET', '/items/special'), LocalFunction(spec))]
+    )
+
+    assert router.match('GET', '/items/special')[0].route.path == '/items/special'
+    assert router.match('GET', '/items/7')[1] == {'id': '7'}
+
+
+# ---- event source mapping ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def stub_poller(stack: LocalStack) -> Iterator[tuple[KinesisPoller, str]]:
+    kinesis = stack.client('kinesis')
+    stream = f'poller-test-{uuid.uuid4().hex[:8]}'
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    writer = stack.template.stream_writer
+    source = replace(
+        writer.kinesis,
+        stream_name=stream,
+        stream_arn=writer.kinesis.stream_arn.rsplit('/', 1)[0] + f'/{stream}',
+        batch_size=4,
+        batching_window_seconds=0,
+        max_retry_attempts=2,
+    )
+    spec = replace(writer, logical_id='StubWriter', module='tests.e2e.stub_writer', kinesis=source)
+    stub_writer.invocations.clear()
+    stub_writer.report_once.clear()
+    poller = KinesisPoller(source, LocalFunction(spec), stack.aws_endpoint, poll_interval_seconds=0.05)
+    yield poller, stream
+    poller.stop()
+
+
+def _put(stack: LocalStack, stream: str, payloads: list[bytes]) -> None:
+    records = [{'Data': data, 'PartitionKey': 'k'} for data in payloads]
+    stack.client('kinesis').put_records(StreamName=stream, Records=records)
+
+
+def _failure_records(stack: LocalStack, poller: KinesisPoller) -> list[dict]:
+    s3 = stack.client('s3')
+    bucket = poller.source.on_failure_bucket
+    listing = s3.list_objects_v2(Bucket=bucket, Prefix=f'aws/lambda/{poller.mapping_uuid}/')
+    return [json.loads(s3.get_object(Bucket=bucket, Key=o['Key'])['Body'].read()) for o in listing.get('Contents', [])]
+
+
+def test_partial_failure_redelivers_from_the_lowest_failed_record(stack: LocalStack, stub_poller) -> None:
+    poller, stream = stub_poller
+    stub_writer.report_once.add(b'r2')
+    _put(stack, stream, [b'r1', b'r2', b'r3', b'r4'])
+
+    poller.start()
+    poller.drain(timeout=20)
+
+    assert stub_writer.invocations == [[b'r1', b'r2', b'r3', b'r4'], [b'r2', b'r3', b'r4']]
+
+
+def test_function_error_bisects_then_sends_the_bad_record_to_on_failure(stack: LocalStack, stub_poller) -> None:
+    poller, stream = stub_poller
+    _put(stack, stream, [b'a', b'boom', b'c', b'd'])
+
+    poller.start()
+    poller.drain(timeout=20)
+
+    delivered = [data for batch in stub_writer.invocations if b'boom' not in batch for data in batch]
+    assert sorted(delivered) == [b'a', b'c', b'd']
+    assert stub_writer.invocations[:3] == [[b'a', b'boom', b'c', b'd'], [b'a', b'boom'], [b'a']]
+    assert sum(batch == [b'boom'] for batch in stub_writer.invocations) == 1 + poller.source.max_retry_attempts
+    (failure,) = _failure_records(stack, poller)
+    assert failure['requestContext']['condition'] == 'RetryAttemptsExhausted'
+    assert failure['responseContext']['functionError'] == 'Unhandled'
+    assert failure['KinesisBatchInfo']['batchSize'] == 1
+    payload = json.loads(failure['payload'])
+    assert base64.b64decode(payload['Records'][0]['kinesis']['data']) == b'boom'
+    assert payload['Records'][0]['eventSource'] == 'aws:kinesis'
+
+
+# ---- moto fixes -------------------------------------------------------------------------------------
+
+
+def test_failed_transaction_writes_nothing(stack: LocalStack) -> None:
+    dynamodb = stack.client('dynamodb')
+    events, counters = stack.name_of('EventsTable'), stack.name_of('CountersTable')
+    existing, new = f'tx#{uuid.uuid4()}', f'tx#{uuid.uuid4()}'
+    dynamodb.put_item(TableName=events, Item={'pk': {'S': existing}})
+    counter_key = {'project_id': {'S': 'tx-test'}, 'counter': {'S': 'total'}}
+
+    with pytest.raises(ClientError, match='TransactionCanceled'):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    'Put': {
+                        'TableName': events,
+                        'Item': {'pk': {'S': new}},
+                        'ConditionExpression': 'attribute_not_exists(pk)',
+                    }
+                },
+                {
+                    'Update': {
+                        'TableName': counters,
+                        'Key': counter_key,
+                        'UpdateExpression': 'ADD events :one',
+                        'ExpressionAttributeValues': {':one': {'N': '1'}},
+                    }
+                },
+                {
+                    'Put': {
+                        'TableName': events,
+                        'Item': {'pk': {'S': existing}},
+                        'ConditionExpression': 'attribute_not_exists(pk)',
+                    }
+                },
+            ]
+        )
+
+    assert 'Item' not in dynamodb.get_item(TableName=events, Key={'pk': {'S': new}})
+    assert 'Item' not in dynamodb.get_item(TableName=counters, Key=counter_key)
+    assert 'Item' in dynamodb.get_item(TableName=events, Key={'pk': {'S': existing}})
+
+
+def test_sequence_numbers_differ_between_shards(stack: LocalStack) -> None:
+    kinesis = stack.client('kinesis')
+    stream = f'seq-test-{uuid.uuid4().hex[:8]}'
+    kinesis.create_stream(StreamName=stream, ShardCount=2)
+    hash_keys = ['0', str(2**127 + 1)]
+
+    puts = [kinesis.put_record(StreamName=stream, Data=b'x', PartitionKey='k', ExplicitHashKey=h) for h in hash_keys]
+
+    assert {put['ShardId'] for put in puts} == {'shardId-000000000000', 'shardId-000000000001'}
+    assert len({put['SequenceNumber'] for put in puts}) == 2
+    assert all(len(put['SequenceNumber']) == 56 for put in puts)

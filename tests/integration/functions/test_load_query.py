@@ -1,0 +1,213 @@
+"""The load endpoint over events that went through the real ingestion path, answers checked against counts
+computed here in plain Python."""
+
+import json
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+
+from functions.get_meta.app import lambda_handler as meta_handler
+from functions.load_query.app import lambda_handler
+from serverless_analytics.config import get_settings
+from serverless_analytics.logic.api_keys import create_key
+from serverless_analytics.models.api_key import Scope
+from tests.conftest import load_event
+from tests.integration.conftest import ingest, invoke, with_body, with_headers
+
+PAGES = ['/docs/intro', '/docs/setup', '/pricing']
+
+
+@pytest.fixture
+def this_week_events(aws, lambda_context) -> list[dict]:
+    """Page views of the current ISO week (Monday 00:00 UTC until now), plus a few from long before it."""
+    now = datetime.now(UTC)
+    monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    span = max(int((now - monday).total_seconds()) - 60, 1)
+    events = [
+        {
+            'event_name': 'page_view',
+            'category': 'page_view',
+            'page_url': f'https://docs.example.com{PAGES[i % 3 if i % 5 else 0]}',
+            'session_id': f's{i % 4}',
+            'user_id': f'u{i % 3}',
+            'timestamp': (monday + timedelta(seconds=span * i // 23)).isoformat(),
+        }
+        for i in range(23)
+    ]
+    events += [
+        {'event_name': 'page_view', 'page_url': 'https://docs.example.com/pricing', 'timestamp': '2024-02-01T10:00:00Z'}
+    ] * 4
+    ingest(aws, events, lambda_context)
+    return events
+
+
+def _seed_example(**overrides) -> dict:
+    event = load_event('load_query')
+    body = json.loads(event['body'])
+    body.update(overrides)
+    event['body'] = json.dumps(body)
+    return event
+
+
+def test_seed_example_counts_this_weeks_events_by_path(aws, lambda_context, this_week_events):
+    # Given: the seed document's first example, sent as GitLab's frontend sends it
+    # When
+    status, body = invoke(lambda_handler, load_event('load_query'), lambda_context)
+
+    # Then: Cube's multi wrapper, with counts equal to the events of this week by path
+    assert status == 200
+    assert body['queryType'] == 'regularQuery'
+    [result] = body['results']
+    this_week = [e for e in this_week_events if not e['timestamp'].startswith('2024')]
+    expected = Counter(e['page_url'].removeprefix('https://docs.example.com') for e in this_week)
+    assert {row['TrackedEvents.docPath']: row['TrackedEvents.count'] for row in result['data']} == {
+        path: str(count) for path, count in expected.items()
+    }
+    counts = [int(row['TrackedEvents.count']) for row in result['data']]
+    assert counts == sorted(counts, reverse=True)
+    assert result['query']['limit'] == 23
+    assert result['annotation']['measures']['TrackedEvents.count']['type'] == 'number'
+
+
+def test_dashboard_query_gets_gitlabs_zero_filled_days(aws, lambda_context, this_week_events):
+    now = datetime.now(UTC)
+    first = (now - timedelta(days=now.weekday() + 3)).date()
+    query = {
+        'measures': ['TrackedEvents.pageViewsCount'],
+        'timeDimensions': [{'dimension': 'TrackedEvents.derivedTstamp', 'granularity': 'day'}],
+        'filters': [
+            {
+                'member': 'TrackedEvents.derivedTstamp',
+                'operator': 'inDateRange',
+                'values': [str(first), str(now.date())],
+            }
+        ],
+        'limit': 100,
+        'timezone': 'UTC',
+    }
+    status, body = invoke(lambda_handler, _seed_example(query=query), lambda_context)
+
+    assert status == 200
+    data = body['results'][0]['data']
+    expected_days = {str(first + timedelta(days=n)) for n in range((now.date() - first).days + 1)}
+    by_day = {row['TrackedEvents.derivedTstamp.day'][:10]: row['TrackedEvents.pageViewsCount'] for row in data}
+    assert set(by_day) == expected_days
+    counted = Counter(e['timestamp'][:10] for e in this_week_events if e['timestamp'][:10] >= str(first))
+    assert by_day == {day: str(counted.get(day, 0)) for day in expected_days}
+
+
+def test_cube_path_get_form_uses_the_credentials_project(aws, lambda_context, this_week_events):
+    status, body = invoke(lambda_handler, load_event('load_query_cube'), lambda_context)
+
+    assert status == 200
+    [result] = body['results']
+    assert result['data'] == [
+        {'TrackedEvents.eventName': 'page_view', 'TrackedEvents.count': str(len(this_week_events))}
+    ]
+
+
+def test_other_projects_key_gets_gitlabs_404_and_no_data(aws, lambda_context, this_week_events):
+    key, _ = create_key(get_settings(), '2', [Scope.READ], 'project 2')
+
+    event = with_headers('load_query', **{'private-token': key})
+
+    assert invoke(lambda_handler, event, lambda_context) == (404, {'message': '404 Project Not Found'})
+
+
+def test_project_2_sees_none_of_project_1s_events(aws, lambda_context, this_week_events):
+    key, _ = create_key(get_settings(), '2', [Scope.READ], 'project 2')
+    event = with_headers('load_query_cube', authorization=key)
+
+    status, body = invoke(lambda_handler, event, lambda_context)
+
+    assert status == 200
+    assert body['results'][0]['data'] == []
+
+
+@pytest.mark.parametrize(
+    ('event_name', 'expected'),
+    [
+        ('load_query', (400, {'message': "'TrackedEvents.nope' not found for path 'TrackedEvents.nope'"})),
+    ],
+)
+def test_invalid_query_on_gitlab_path_is_400_message(aws, lambda_context, event_name, expected):
+    event = _seed_example(query={'measures': ['TrackedEvents.nope']})
+    status, body = invoke(lambda_handler, event, lambda_context)
+    assert status == 400
+    assert set(body) == {'message'}
+    assert 'TrackedEvents.nope' in body['message']
+
+
+def test_invalid_query_on_cube_path_is_cubes_user_error(aws, lambda_context):
+    event = with_body('load_query', {'query': {'measures': ['TrackedEvents.count'], 'limit': 50001}})
+    event['rawPath'] = event['requestContext']['http']['path'] = '/cubejs-api/v1/load'
+    event['routeKey'] = 'POST /cubejs-api/v1/load'
+    event.pop('pathParameters')
+    event['headers']['authorization'] = 'local-dev-key'
+
+    status, body = invoke(lambda_handler, event, lambda_context)
+
+    assert (status, body) == (500, {'error': 'Error: The query limit has been exceeded.'})
+    event['body'] = json.dumps({'query': {'measures': ['TrackedEvents.nope']}})
+    status, body = invoke(lambda_handler, event, lambda_context)
+    assert status == 400
+    assert body['type'] == 'UserError'
+
+
+def test_credentials_are_checked_per_family(aws, lambda_context):
+    no_key = with_headers('load_query', **{'private-token': None})
+    assert invoke(lambda_handler, no_key, lambda_context) == (401, {'message': '401 Unauthorized'})
+    cube = with_headers('load_query_cube', authorization=None)
+    assert invoke(lambda_handler, cube, lambda_context) == (403, {'error': "Authorization header isn't set"})
+    cube = with_headers('load_query_cube', authorization='wrong')
+    assert invoke(lambda_handler, cube, lambda_context) == (403, {'error': 'Invalid token'})
+
+
+def test_include_token_issues_a_project_token_the_read_endpoints_accept(aws, lambda_context, this_week_events):
+    status, body = invoke(lambda_handler, _seed_example(include_token=True), lambda_context)
+    assert status == 200
+    token = body['token']
+
+    # a Cube client sends it raw in Authorization
+    assert invoke(meta_handler, with_headers('get_meta_cube', authorization=token), lambda_context)[0] == 200
+    # it is scoped to project 1
+    other = with_headers('load_query', **{'private-token': token})
+    other['pathParameters'] = {'project_id': '2'}
+    assert invoke(lambda_handler, other, lambda_context)[0] == 404
+    # and cannot be forged
+    forged = token[:-4] + ('AAAA' if not token.endswith('AAAA') else 'BBBB')
+    assert invoke(meta_handler, with_headers('get_meta_cube', authorization=forged), lambda_context) == (
+        403,
+        {'error': 'Invalid token'},
+    )
+
+
+def test_a_slow_query_answers_continue_wait_and_the_retry_resumes_it(
+    aws, lambda_context, this_week_events, monkeypatch
+):
+    # Given: a wait budget far shorter than any query
+    monkeypatch.setenv('QUERY_WAIT_SECONDS', '0.000001')
+    get_settings.cache_clear()
+    state = boto3.resource('dynamodb', endpoint_url=aws.endpoint, region_name='us-east-1').Table(
+        aws.name('QueryStateTable')
+    )
+
+    # When
+    first = invoke(lambda_handler, load_event('load_query'), lambda_context)
+
+    # Then: Cube's answer, and the running execution is kept under the query's key
+    assert first == (200, {'error': 'Continue wait'})
+    [kept] = state.scan()['Items']
+    assert len(kept['execution_ids']) == 1
+
+    # When the client retries the identical request with time to finish
+    monkeypatch.setenv('QUERY_WAIT_SECONDS', '20')
+    get_settings.cache_clear()
+    status, body = invoke(lambda_handler, load_event('load_query'), lambda_context)
+
+    # Then it gets the result of that execution, and the state is gone
+    assert status == 200
+    assert body['results'][0]['data']
+    assert state.scan()['Items'] == []
