@@ -23,6 +23,8 @@ def gitlab_load(project_id: str) -> dict:
 
 @app.get('/cubejs-api/v1/load')
 @app.post('/cubejs-api/v1/load')
+@app.get('/cubejs-api/v1/subscribe')  # Cube answers its polling `subscribe` exactly like `load`
+@app.post('/cubejs-api/v1/subscribe')
 def cube_load() -> dict:
     return load_request(current_principal(app), cube_request(app), get_settings(), default_query_type=None)
 

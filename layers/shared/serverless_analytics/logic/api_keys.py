@@ -18,6 +18,7 @@ from serverless_analytics.models.errors import ForbiddenError, InvalidCredential
 
 KEY_PREFIX = 'sa_'
 CREDENTIAL_HEADERS = ('private-token', 'coder-session-token')
+PLACEHOLDERS = ('undefined', 'null', 'bearer')
 
 
 def _digest(key: str) -> str:
@@ -58,16 +59,20 @@ def list_keys(settings: Settings) -> list[ApiKeyRecord]:
 
 
 def credential_from_headers(headers: Mapping[str, str]) -> str | None:
-    """`Authorization: Bearer <key>`, a bare `Authorization: <token>` (as Cube's clients send it), GitLab's
-    `PRIVATE-TOKEN` or Coder's `Coder-Session-Token`."""
-    lowered = {name.lower(): value for name, value in headers.items()}
-    authorization = lowered.get('authorization', '').strip()
+    """In order: `Authorization: Bearer <key>`, GitLab's `PRIVATE-TOKEN`, Coder's `Coder-Session-Token`, then a
+    bare `Authorization: <token>` as Cube's clients send it. GitLab's frontend sends `Authorization: undefined`
+    beside its real credential, so a bare value never hides the other headers and placeholders are ignored."""
+    lowered = {name.lower(): value.strip() for name, value in headers.items()}
+    authorization = lowered.get('authorization', '')
     scheme, _, value = authorization.partition(' ')
     if scheme.lower() == 'bearer' and value.strip():
         return value.strip()
-    if authorization and not value:
+    named = next((lowered[name] for name in CREDENTIAL_HEADERS if lowered.get(name)), None)
+    if named:
+        return named
+    if authorization and not value and authorization.lower() not in PLACEHOLDERS:
         return authorization
-    return next((lowered[name].strip() for name in CREDENTIAL_HEADERS if lowered.get(name, '').strip()), None)
+    return None
 
 
 def authenticate(settings: Settings, headers: Mapping[str, str], scope: Scope) -> Principal:

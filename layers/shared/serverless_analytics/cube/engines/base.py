@@ -25,6 +25,9 @@ class QueryEngine(ABC):
     dialect: str
     db_type: str
     lake_source: str
+    # How `wait_for` polls: an in-process engine answers a poll for free, Athena's costs an API call.
+    poll_first_delay: float = 0.002
+    poll_max_delay: float = 0.05
 
     @abstractmethod
     def start(self, sql: str, params: list | tuple = ()) -> str:
@@ -47,13 +50,11 @@ def wait_for(
     engine: QueryEngine,
     execution_ids: list[str],
     timeout: float | None,
-    first_delay: float = 0.002,
-    max_delay: float = 1.0,
 ) -> list[QueryResult] | None:
     """Poll every execution until all finished (results in order) or `timeout` seconds passed (None)."""
     deadline = None if timeout is None else time.monotonic() + timeout
     results: dict[str, QueryResult] = {}
-    delay = first_delay
+    delay = engine.poll_first_delay
     while True:
         for execution_id in execution_ids:
             if execution_id not in results:
@@ -65,4 +66,4 @@ def wait_for(
         if deadline is not None and time.monotonic() + delay > deadline:
             return None
         time.sleep(delay)
-        delay = min(delay * 2, max_delay)
+        delay = min(delay * 2, engine.poll_max_delay)
