@@ -200,16 +200,59 @@ def to_response(result: Any) -> OutgoingResponse:
     return OutgoingResponse(int(result['statusCode']), headers, raw)
 
 
+@dataclass(frozen=True)
+class Cors:
+    """The HttpApi's `CorsConfiguration`, applied as API Gateway applies it: it answers preflights itself and
+    adds the allow-origin header to every response of a request that has an Origin."""
+
+    allow_origins: tuple[str, ...]
+    allow_headers: tuple[str, ...]
+    allow_methods: tuple[str, ...]
+    max_age: int | None
+
+    @classmethod
+    def from_template(cls, template: Any) -> 'Cors | None':
+        for properties in template.resources_of_type('AWS::Serverless::HttpApi').values():
+            config = properties.get('CorsConfiguration')
+            if config:
+                return cls(
+                    tuple(config.get('AllowOrigins') or ()),
+                    tuple(h.lower() for h in config.get('AllowHeaders') or ()),
+                    tuple(config.get('AllowMethods') or ()),
+                    config.get('MaxAge'),
+                )
+        return None
+
+    def allowed_origin(self, origin: str) -> str | None:
+        if '*' in self.allow_origins:
+            return '*'
+        return origin if origin in self.allow_origins else None
+
+    def preflight(self, origin: str) -> OutgoingResponse:
+        headers = [
+            ('Access-Control-Allow-Origin', self.allowed_origin(origin) or 'null'),
+            ('Access-Control-Allow-Methods', ','.join(self.allow_methods)),
+            ('Access-Control-Allow-Headers', ','.join(self.allow_headers)),
+        ]
+        if self.max_age is not None:
+            headers.append(('Access-Control-Max-Age', str(self.max_age)))
+        return OutgoingResponse(int(HTTPStatus.NO_CONTENT), headers, b'')
+
+
 class Gateway:
-    def __init__(self, routes: Iterable[tuple[Route, LocalFunction]], port: int | None = None) -> None:
+    def __init__(
+        self, routes: Iterable[tuple[Route, LocalFunction]], port: int | None = None, cors: Cors | None = None
+    ) -> None:
         self.router = Router(routes)
+        self.cors = cors
         self.server = ThreadingHTTPServer((HOST, configured_port() if port is None else port), _handler_class(self))
         self.server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
     @classmethod
     def for_template(cls, template: Any, functions: FunctionRegistry, port: int | None = None) -> 'Gateway':
-        return cls([(route, functions[spec.logical_id]) for route, spec in template.http_routes], port)
+        routes = [(route, functions[spec.logical_id]) for route, spec in template.http_routes]
+        return cls(routes, port, Cors.from_template(template))
 
     @property
     def url(self) -> str:
@@ -227,6 +270,15 @@ class Gateway:
             self._thread.join()
 
     def handle(self, request: IncomingRequest) -> OutgoingResponse:
+        origin = _joined_headers(request.header_pairs).get('origin')
+        if self.cors and origin and request.method == 'OPTIONS':
+            return self.cors.preflight(origin)
+        response = self._route(request)
+        if self.cors and origin and (allowed := self.cors.allowed_origin(origin)):
+            response.headers.append(('Access-Control-Allow-Origin', allowed))
+        return response
+
+    def _route(self, request: IncomingRequest) -> OutgoingResponse:
         if len(request.body) > MAX_PAYLOAD_BYTES:
             return _json_message(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, 'Request Entity Too Large')
         matched = self.router.match(request.method, request.raw_path)

@@ -149,7 +149,7 @@ def run_node_tests(node: str, stack: LocalStack, events_file: Path, **extra: str
     }
     try:
         finished = subprocess.run(
-            [node, '--test', '--test-reporter=spec', NODE_TEST],
+            [node, '--test', '--test-force-exit', '--test-reporter=spec', NODE_TEST],
             cwd=NODE_DIR,
             env=environment,
             capture_output=True,

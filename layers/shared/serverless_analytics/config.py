@@ -58,6 +58,12 @@ class Settings(BaseModel):
     TOKEN_TTL_SECONDS: Annotated[int, Field(ge=30, le=86_400)] = 180
     TOKEN_ISSUER: str = 'serverless-product-analytics'
 
+    # The events export (Fluid Topics-compatible events and event counts).
+    EXPORT_MAX_PER_PAGE: Annotated[int, Field(ge=1, le=10_000)] = 1000
+    EXPORT_QUERY_TIMEOUT_SECONDS: Annotated[float, Field(gt=0, le=28)] = 25.0
+    # Lambda answers at most 6 MB; a page estimated above this asks the caller for a smaller perPage.
+    EXPORT_MAX_PAGE_BYTES: Annotated[int, Field(ge=65_536)] = 5_000_000
+
     KINESIS_PUT_ATTEMPTS: Annotated[int, Field(ge=1)] = 4
     KINESIS_BACKOFF_BASE_SECONDS: Annotated[float, Field(ge=0)] = 0.05
 

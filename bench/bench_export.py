@@ -1,0 +1,91 @@
+"""The events export on a local lake of 10 million events (DuckDB engine): a one-month filtered page and its total.
+
+The lake is `bench/lake_generator.py`'s (BENCH_LAKE_EVENTS events, default 10,000,000, over the 365 days ending
+on the day it was generated, cached under `.local-data/bench-lake/<N>-events/`). Timed, as the handler runs it
+after parsing (`export_events`: SQL built with sqlglot, one DuckDB query giving the page and `count(*) OVER ()`,
+rows mapped to FT's shape), through `DuckDBEngine(lake_root)`:
+
+1. the target case: the last 30 days of the lake, `filters.name` two names and `filters.user.group` one group,
+   page 1 of 100, latest first. Target: median <= 1 s.
+2. for scale: the same page unfiltered, a deep page (page 50) of the filtered walk, and the daily event counts of
+   the same month.
+
+Every figure is the median of BENCH_RUNS (default 7) timed runs after one warm-up, because the machine is shared.
+
+Run: `.venv/bin/python bench/bench_export.py` (or BENCH_LAKE_EVENTS=1_000_000 for a quick look).
+"""
+
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / 'layers' / 'shared')]
+
+from bench.lake_generator import MAIN_PROJECT, ensure_lake  # noqa: E402
+from serverless_analytics.config import Settings  # noqa: E402
+from serverless_analytics.cube.engines import DuckDBEngine  # noqa: E402
+from serverless_analytics.logic.export_counts import count_events  # noqa: E402
+from serverless_analytics.logic.export_events import export_events  # noqa: E402
+from serverless_analytics.models.export import EventCountsRequest, EventsRequest  # noqa: E402
+
+EVENTS = int(os.environ.get('BENCH_LAKE_EVENTS', '10_000_000').replace('_', ''))
+RUNS = max(5, int(os.environ.get('BENCH_RUNS', '7')))
+LAKE_DIR = ROOT / '.local-data' / 'bench-lake' / f'{EVENTS}-events'
+TARGET_SECONDS = 1.0
+FILTERS = {'name': ['page_view', 'search'], 'user': {'group': ['beta']}}
+
+
+def median_seconds(work: Callable[[], object]) -> tuple[float, object]:
+    result = work()  # warm-up: file metadata and the DuckDB connection
+    timings = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        result = work()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings), result
+
+
+def main() -> None:
+    lake, generated = ensure_lake(LAKE_DIR, EVENTS)
+    if generated is not None:
+        print(f'generated the lake of {EVENTS:,} events in {generated:.0f} s')
+    engine = DuckDBEngine(str(lake.root))
+    settings = Settings()
+    now = lake.now
+    month = {'startDate': f'{now - timedelta(days=30):%Y-%m-%dT%H:%M:%S}', 'endDate': f'{now:%Y-%m-%dT%H:%M:%S}'}
+
+    def page(filters: dict, number: int) -> Callable[[], object]:
+        body = {**month, 'filters': filters, 'paging': {'page': number, 'perPage': 100}, 'sortOrder': 'LatestFirst'}
+        request = EventsRequest.model_validate(body)
+        return lambda: export_events(MAIN_PROJECT, request, settings, now=now, engine=engine)
+
+    counts_request = EventCountsRequest.model_validate(
+        {**month, 'groupByPeriod': 'day', 'filters': {'name': FILTERS['name']}}
+    )
+    cases = [
+        ('one-month filtered page 1 of 100 + total (target)', page(FILTERS, 1)),
+        ('one-month unfiltered page 1 of 100 + total', page({}, 1)),
+        ('one-month filtered page 50 of 100 + total', page(FILTERS, 50)),
+        (
+            'one-month daily counts of two names',
+            lambda: count_events(MAIN_PROJECT, counts_request, settings, now, engine),
+        ),
+    ]
+    print(
+        f'lake: {EVENTS:,} events, {len(lake.partitions[MAIN_PROJECT])} days of project {MAIN_PROJECT}; {RUNS} runs each'
+    )
+    for name, work in cases:
+        seconds, result = median_seconds(work)
+        detail = f'totalCount {result.paging.total_count:,}' if hasattr(result, 'paging') else ''
+        verdict = f'  (target <= {TARGET_SECONDS:.1f} s: {"met" if seconds <= TARGET_SECONDS else "MISSED"})'
+        print(f'{name:<52} median {seconds * 1000:7.0f} ms  {detail}{verdict if "target" in name else ""}')
+    engine.close()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,133 @@
+"""The events export's HTTP side (Fluid Topics shape): request parsing, credentials first, one error shape.
+
+Every error answers `{"error": {"code": <status>, "message": "<what is wrong>"}}`; FT does not document its
+own error body, so this one names the status and the problem and nothing else.
+"""
+
+import json
+from http import HTTPStatus
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from pydantic import BaseModel, ValidationError
+
+from serverless_analytics.config import Settings, get_settings
+from serverless_analytics.cube.engines import AthenaQueryError
+from serverless_analytics.logic.api_keys import authenticate
+from serverless_analytics.models.api_key import Principal, Scope
+from serverless_analytics.models.errors import (
+    ForbiddenError,
+    InvalidCredentialError,
+    NotAuthenticatedError,
+    ServiceUnavailableError,
+)
+from serverless_analytics.models.export import EventCountsRequest, EventsRequest, ExportRequestError
+from serverless_analytics.observability import logger
+
+PRINCIPAL = 'principal'
+UNAVAILABLE = 'The query backend is unavailable or too slow for this request; retry later or narrow the range'
+Request = TypeVar('Request', bound=BaseModel)
+
+
+def error_body(status: int, message: str) -> dict[str, Any]:
+    return {'error': {'code': int(status), 'message': message}}
+
+
+def _plain(status: int, message: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """An API Gateway response for an answer given before routing (the resolver is not involved yet)."""
+    return {
+        'statusCode': int(status),
+        'headers': {'Content-Type': content_types.APPLICATION_JSON, **(headers or {})},
+        'body': json.dumps(error_body(status, message), separators=(',', ':')),
+        'isBase64Encoded': False,
+    }
+
+
+def _bad_request(error: ExportRequestError) -> Response:
+    return Response(HTTPStatus.BAD_REQUEST, content_types.APPLICATION_JSON, body=error_body(400, str(error)))
+
+
+def _unavailable(error: Exception) -> Response:
+    logger.exception('Export query failed')
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    return Response(status, content_types.APPLICATION_JSON, body=error_body(status, UNAVAILABLE))
+
+
+def export_app() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver()
+    app.exception_handler(ExportRequestError)(_bad_request)
+    app.exception_handler([AthenaQueryError, ServiceUnavailableError, TimeoutError])(_unavailable)
+    return app
+
+
+def resolve_export_route(
+    app: APIGatewayHttpResolver, event: dict[str, Any], context: Any, settings: Settings
+) -> dict[str, Any]:
+    """The credential first (before the body is read), then the route; the project is the credential's."""
+    try:
+        principal = authenticate(settings, event.get('headers') or {}, Scope.READ)
+    except (NotAuthenticatedError, InvalidCredentialError) as error:
+        return _plain(HTTPStatus.UNAUTHORIZED, str(error), {'WWW-Authenticate': 'Bearer'})
+    except ForbiddenError as error:
+        return _plain(HTTPStatus.FORBIDDEN, str(error))
+    except ServiceUnavailableError:
+        logger.exception('Credential check failed')
+        return _plain(HTTPStatus.SERVICE_UNAVAILABLE, 'Service temporarily unavailable, retry later')
+    app.append_context(**{PRINCIPAL: principal})
+    return app.resolve(event, context)
+
+
+def current_principal(app: APIGatewayHttpResolver) -> Principal:
+    return app.context[PRINCIPAL]
+
+
+def events_request(app: APIGatewayHttpResolver) -> EventsRequest:
+    """The body, with the `page` and `per_page` query parameters winning over `paging` (FT's convention)."""
+    body = _json_body(app)
+    overrides = _paging_overrides(app.current_event.query_string_parameters or {})
+    if overrides:
+        paging = body.get('paging')
+        paging = dict(paging) if isinstance(paging, dict) else {}
+        body['paging'] = {'page': 1, 'perPage': get_settings().EXPORT_MAX_PER_PAGE, **paging, **overrides}
+    return validated(EventsRequest, body)
+
+
+def event_counts_request(app: APIGatewayHttpResolver) -> EventCountsRequest:
+    return validated(EventCountsRequest, _json_body(app))
+
+
+def _paging_overrides(params: dict[str, str]) -> dict[str, int]:
+    overrides = {}
+    for param, field in (('page', 'page'), ('per_page', 'perPage')):
+        if param in params:
+            try:
+                overrides[field] = int(params[param])
+            except ValueError:
+                raise ExportRequestError(f'Query parameter {param} must be an integer') from None
+    return overrides
+
+
+def _json_body(app: APIGatewayHttpResolver) -> dict[str, Any]:
+    try:
+        body = json.loads(app.current_event.decoded_body or '{}')
+    except ValueError:
+        raise ExportRequestError('Request body is not valid JSON') from None
+    if not isinstance(body, dict):
+        raise ExportRequestError('Request body must be a JSON object')
+    return body
+
+
+def validated(model: type[Request], body: dict[str, Any]) -> Request:
+    """The request model, or an `ExportRequestError` naming every problem (`field.path: what is wrong`)."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        raise ExportRequestError('; '.join(_problem(entry) for entry in error.errors())) from None
+
+
+def _problem(entry: dict[str, Any]) -> str:
+    where = '.'.join(str(part) for part in entry['loc'])
+    message = entry['msg'].removeprefix('Value error, ')
+    if entry['type'] == 'missing':
+        message = 'is required'
+    return f'{where}: {message}'

@@ -1,0 +1,63 @@
+"""`POST /analytics/api/v1/traffic/event-counts`: events per name and period, every period present.
+
+The engine counts per name and UTC day (the `dt` partition, so the query is the same in both dialects and
+cheap); days are then added up into the requested periods here.
+"""
+
+from bisect import bisect_right
+from collections import defaultdict
+from datetime import UTC, datetime, time
+
+from serverless_analytics.config import Settings
+from serverless_analytics.cube.compiler import Target
+from serverless_analytics.cube.engines import QueryEngine
+from serverless_analytics.logic.export_periods import echo, period_bounds, period_starts, period_text, resolve_window
+from serverless_analytics.logic.export_sql import EventSelection, daily_counts_sql
+from serverless_analytics.logic.query_engine import query_engine
+from serverless_analytics.models.export import EventCountsRequest, EventCountsResponse, NameCounts, PeriodCount
+
+
+def count_events(
+    project_id: str,
+    request: EventCountsRequest,
+    settings: Settings,
+    now: datetime | None = None,
+    engine: QueryEngine | None = None,
+) -> EventCountsResponse:
+    """The counts; names are the filter's, in its order, or else every name seen in the range, sorted."""
+    window = resolve_window(request.start_date, request.end_date, now or datetime.now(UTC))
+    starts = period_starts(window, request.group_by_period)
+    engine = engine or query_engine(settings)
+    sql = daily_counts_sql(
+        EventSelection(project_id, window, request.filters.name), Target(engine.dialect, engine.lake_source)
+    )
+    result = engine.execute(sql, timeout=settings.EXPORT_QUERY_TIMEOUT_SECONDS)
+    counts = _per_period(result.rows, starts)
+    names = request.filters.name or sorted(counts)
+    bounds = period_bounds(window, starts)
+    return EventCountsResponse(
+        start_date=echo(window.start),
+        end_date=echo(window.end),
+        group_by_period=request.group_by_period,
+        results=[NameCounts(name=name, periods=_periods(bounds, counts.get(name, {}))) for name in names],
+    )
+
+
+def _per_period(rows: list[tuple], starts: list[datetime]) -> dict[str, dict[int, int]]:
+    """(name, dt, count) rows to counts by name and period index."""
+    counts: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for name, dt, count in rows:
+        day = datetime.combine(datetime.strptime(dt, '%Y-%m-%d').date(), time(), tzinfo=UTC)
+        # the window's first day may start before the window does; its events all belong to the first period
+        index = bisect_right(starts, max(day, starts[0])) - 1
+        counts[name][index] += int(count)
+    return counts
+
+
+def _periods(bounds: list[tuple[datetime, datetime]], counts: dict[int, int]) -> list[PeriodCount]:
+    return [
+        PeriodCount(
+            period_start_date=period_text(start), period_end_date=period_text(end), event_count=counts.get(i, 0)
+        )
+        for i, (start, end) in enumerate(bounds)
+    ]

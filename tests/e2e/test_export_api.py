@@ -1,0 +1,102 @@
+"""The events export over HTTP on the local stack: events posted to the ingestion API come back through the
+Fluid Topics-shaped export, page by page and counted per day, for the key's project only."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import requests
+
+from local.stack import LocalStack
+from tests.e2e.support import bearer, new_project, post_batch
+
+pytestmark = pytest.mark.e2e
+
+EVENTS = '/analytics/api/v1/events'
+COUNTS = '/analytics/api/v1/traffic/event-counts'
+START = (datetime.now(UTC) - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
+END = START + timedelta(days=2)
+
+
+def _events() -> list[dict]:
+    """Every 50 minutes over three days, from an hour before START; every third has the group 'TechWriter'."""
+    return [
+        {
+            'event_id': str(uuid.uuid4()),
+            'event_name': 'khub.search' if i % 2 else 'document.start_display',
+            'timestamp': (START - timedelta(hours=1) + timedelta(minutes=50 * i)).isoformat(),
+            'user': {'id': f'u{i % 4}', 'groups': ['TechWriter'] if i % 3 == 0 else ['antidot']},
+            'properties': {'i': i},
+        }
+        for i in range(90)
+    ]
+
+
+def _in_window(event: dict) -> bool:
+    return START <= datetime.fromisoformat(event['timestamp']) < END
+
+
+def test_walking_the_pages_over_http_returns_the_filtered_events_once(stack: LocalStack) -> None:
+    # Given: a fresh project's events, posted over HTTP and written to the lake
+    project_id, key = new_project()
+    events = _events()
+    assert post_batch(stack, key, events).status_code == 200
+    stack.drain()
+    other_project, other_key = new_project()
+    filters = {'name': ['khub.search'], 'user': {'group': ['TechWriter']}}
+    body = {'startDate': f'{START:%Y-%m-%d}', 'endDate': f'{END:%Y-%m-%dT%H:%M}', 'filters': filters}
+
+    # When: walking every page, oldest first, with FT's query-parameter paging
+    ids, page = [], 1
+    while True:
+        response = requests.post(
+            f'{stack.url}{EVENTS}?page={page}&per_page=4',
+            json={**body, 'sortOrder': 'OldestFirst'},
+            headers=bearer(key),
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        ids += [result['id'] for result in answer['results']]
+        if answer['paging']['lastPage']:
+            break
+        page += 1
+
+    # Then
+    expected = [
+        e for e in events if _in_window(e) and e['event_name'] == 'khub.search' and 'TechWriter' in e['user']['groups']
+    ]
+    expected.sort(key=lambda e: (datetime.fromisoformat(e['timestamp']), e['event_id']))
+    assert ids == [e['event_id'] for e in expected]
+    assert answer['paging']['totalCount'] == len(expected)
+    assert (answer['startDate'], answer['endDate']) == (f'{START:%Y-%m-%dT%H:%M:%S}', f'{END:%Y-%m-%dT%H:%M:%S}')
+
+    counts = requests.post(
+        stack.url + COUNTS,
+        json={**body, 'groupByPeriod': 'day', 'filters': {'name': ['khub.search']}},
+        headers=bearer(key),
+        timeout=30,
+    ).json()
+    per_day = [p['eventCount'] for p in counts['results'][0]['periods']]
+    searches = [e for e in events if _in_window(e) and e['event_name'] == 'khub.search']
+    assert per_day == [
+        sum(e['timestamp'].startswith(f'{START + timedelta(days=d):%Y-%m-%d}') for e in searches) for d in (0, 1)
+    ]
+
+    # and another project's key sees none of them
+    other = requests.post(stack.url + EVENTS, json=body, headers=bearer(other_key), timeout=30)
+    assert (other.status_code, other.json()['paging']['totalCount']) == (200, 0)
+    assert other_project != project_id
+
+
+def test_errors_over_http(stack: LocalStack) -> None:
+    _, read_key = new_project(['read'])
+    _, ingest_key = new_project(['ingest'])
+
+    missing = requests.post(stack.url + EVENTS, json={}, headers=bearer(read_key), timeout=30)
+    no_key = requests.post(stack.url + EVENTS, json={'startDate': f'{START:%Y-%m-%d}'}, timeout=30)
+    ingest_only = requests.post(stack.url + COUNTS, json={}, headers=bearer(ingest_key), timeout=30)
+
+    assert (missing.status_code, missing.json()) == (400, {'error': {'code': 400, 'message': 'startDate: is required'}})
+    assert (no_key.status_code, no_key.json()) == (401, {'error': {'code': 401, 'message': 'Not authenticated'}})
+    assert ingest_only.status_code == 403

@@ -1,0 +1,67 @@
+"""The export's request parsing: JSON body, FT's query-parameter paging, and 400 messages naming each problem."""
+
+import json
+
+import pytest
+
+from serverless_analytics.http.export_api import error_body, event_counts_request, events_request, validated
+from serverless_analytics.models.export import EventsRequest, ExportRequestError
+
+
+class _Event:
+    def __init__(self, body: str, query: dict[str, str] | None = None):
+        self.decoded_body = body
+        self.query_string_parameters = query
+
+
+class _App:
+    def __init__(self, body: object, query: dict[str, str] | None = None):
+        self.current_event = _Event(body if isinstance(body, str) else json.dumps(body), query)
+
+
+def test_query_parameters_win_over_the_body():
+    app = _App({'startDate': '2026-11-01', 'paging': {'page': 1, 'perPage': 20}}, {'page': '4', 'per_page': '5'})
+    paging = events_request(app).paging
+    assert (paging.page, paging.per_page) == (4, 5)
+
+
+def test_one_query_parameter_completes_an_absent_paging():
+    assert events_request(_App({'startDate': '2026-11-01'}, {'per_page': '5'})).paging.page == 1
+    assert events_request(_App({'startDate': '2026-11-01'}, {'page': '3'})).paging.per_page == 1000
+
+
+@pytest.mark.parametrize(
+    ('body', 'query', 'message'),
+    [
+        ('', None, 'startDate: is required'),
+        ('nope', None, 'Request body is not valid JSON'),
+        ('"2026-01-01"', None, 'Request body must be a JSON object'),
+        ({'startDate': '2026-11-01'}, {'per_page': 'ten'}, 'Query parameter per_page must be an integer'),
+        ({'startDate': '2026-11-01'}, {'page': '0'}, 'paging.page: Input should be greater than or equal to 1'),
+    ],
+)
+def test_problems_are_named(body, query, message):
+    with pytest.raises(ExportRequestError) as raised:
+        events_request(_App(body, query))
+    assert str(raised.value) == message
+
+
+def test_every_problem_is_named_at_once():
+    with pytest.raises(ExportRequestError) as raised:
+        validated(EventsRequest, {'endDate': '2026', 'filters': {'user': {'role': 'ADMIN'}}})
+    assert str(raised.value) == (
+        'startDate: is required; '
+        "endDate: expected YYYY-MM-DD, YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS (GMT), got '2026'; "
+        'filters.user.role: Input should be a valid list'
+    )
+
+
+def test_counts_need_both_dates_and_a_period():
+    with pytest.raises(
+        ExportRequestError, match='^startDate: is required; endDate: is required; groupByPeriod: is required$'
+    ):
+        event_counts_request(_App({}))
+
+
+def test_error_body_shape():
+    assert error_body(400, 'x') == {'error': {'code': 400, 'message': 'x'}}
