@@ -15,6 +15,7 @@ from serverless_analytics.adapters import dynamodb, kinesis
 from serverless_analytics.config import get_settings
 from serverless_analytics.http.api import PRINCIPAL
 from serverless_analytics.models.api_key import Principal, Scope
+from serverless_analytics.observability import metrics
 
 BATCHES = 40
 BATCH_SIZE = 100
@@ -65,6 +66,7 @@ def main() -> None:
             handler.app.append_context(**{PRINCIPAL: principal})
             response = handler.app.resolve(event, None)
             assert response['statusCode'] == 200, response['body']
+            metrics.clear_metrics()  # what the handler's log_metrics decorator does after each invocation
         return len(events) * BATCH_SIZE
 
     with mock.patch.object(kinesis, 'put_records', sink.put_records), mock.patch.object(dynamodb, 'add_to_counters'):

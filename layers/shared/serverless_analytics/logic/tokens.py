@@ -17,11 +17,6 @@ ALGORITHM = 'HS256'
 APP_ID_PREFIX = 'gitlab_project_'
 
 
-def looks_like_token(credential: str) -> bool:
-    """A JWT is three base64url parts, the first a JSON header (`eyJ...`); API keys never look like that."""
-    return credential.startswith('eyJ') and credential.count('.') == 2
-
-
 def issue_token(settings: Settings, principal: Principal, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     claims = {
