@@ -100,3 +100,42 @@ def test_errors_over_http(stack: LocalStack) -> None:
     assert (missing.status_code, missing.json()) == (400, {'error': {'code': 400, 'message': 'startDate: is required'}})
     assert (no_key.status_code, no_key.json()) == (401, {'error': {'code': 401, 'message': 'Not authenticated'}})
     assert ingest_only.status_code == 403
+
+
+def _walk_over_http(stack: LocalStack, key: str, body: dict, per_page: int) -> tuple[list[str], set[int]]:
+    ids, totals, page = [], set(), 1
+    while True:
+        response = requests.post(
+            stack.url + EVENTS,
+            json={**body, 'paging': {'page': page, 'perPage': per_page}},
+            headers=bearer(key),
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        ids += [result['id'] for result in answer['results']]
+        totals.add(answer['paging']['totalCount'])
+        if answer['paging']['lastPage']:
+            return ids, totals
+        page += 1
+
+
+def test_every_filter_and_the_boundaries_over_http(stack: LocalStack) -> None:
+    """The handler-level filter matrix (tests/integration/functions/test_export_events.py), through the gateway."""
+    from tests.integration.functions.test_export_events import END as WINDOW_END
+    from tests.integration.functions.test_export_events import FILTERS, FORMAT, expected_ids, generated_events
+    from tests.integration.functions.test_export_events import START as WINDOW_START
+
+    _, key = new_project()
+    events = generated_events()
+    for start in range(0, len(events), 100):
+        assert post_batch(stack, key, events[start : start + 100]).status_code == 200
+    stack.drain()
+    window = {'startDate': WINDOW_START.strftime(FORMAT), 'endDate': WINDOW_END.strftime(FORMAT)}
+
+    for case, filters in FILTERS.items():
+        for sort_order, newest_first in (('LatestFirst', True), ('OLDESTFIRST', False)):
+            ids, totals = _walk_over_http(stack, key, {**window, 'filters': filters, 'sortOrder': sort_order}, 9)
+            expected = expected_ids(events, filters, newest_first)
+            assert ids == expected, (case, sort_order)
+            assert totals == {len(expected)}, case
