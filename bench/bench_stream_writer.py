@@ -57,7 +57,8 @@ def to_parquet(raw_event: str) -> int:
         zip(decoded.rows['project_id'].to_pylist(), lake.event_dates(decoded.rows), strict=True)
     ):
         groups[project, dt].append(row)
-    return sum(len(lake.parquet_bytes(decoded.rows.take(rows))) for rows in groups.values())
+    file_rows = lake.to_file_schema(decoded.rows)
+    return sum(len(lake.parquet_bytes(file_rows.take(rows))) for rows in groups.values())
 
 
 def main() -> None:

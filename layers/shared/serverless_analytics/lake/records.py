@@ -92,10 +92,15 @@ def event_dates(rows: pa.Table) -> list[str]:
     return pc.strftime(rows['timestamp'], format='%Y-%m-%d').to_pylist()
 
 
+def to_file_schema(rows: pa.Table) -> pa.Table:
+    """The decoded rows as the lake stores them: no partition columns, times in milliseconds."""
+    return rows.select(FILE_SCHEMA.names).cast(FILE_SCHEMA, safe=False)
+
+
 def parquet_bytes(rows: pa.Table) -> bytes:
-    """One lake file. Snappy, because the AWS SDK for pandas layer's pyarrow lacks zstd."""
+    """One lake file of rows already in the file schema. Snappy: the AWS SDK for pandas layer's pyarrow lacks zstd."""
     buffer = io.BytesIO()
-    pq.write_table(rows.select(FILE_SCHEMA.names).cast(FILE_SCHEMA, safe=False), buffer, compression='snappy')
+    pq.write_table(rows, buffer, compression='snappy')
     return buffer.getvalue()
 
 

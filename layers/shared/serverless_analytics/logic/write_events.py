@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 import pyarrow as pa
 
@@ -31,8 +32,9 @@ HOUR_COUNTER_DAYS = 3
 DAY_COUNTER_DAYS = 400
 
 
-@dataclass(frozen=True)
-class StreamRecord:
+class StreamRecord(NamedTuple):
+    """One Kinesis record (a NamedTuple: the writer makes one per record, and it is ~5x cheaper than a dataclass)."""
+
     shard_id: str
     sequence: str
     partition_key: str
@@ -80,10 +82,11 @@ def write_batch(batch: Sequence[StreamRecord], settings: Settings, now: datetime
     for index, reason in decoded.bad.items():
         failed += _quarantine(batch[index], reason, settings, now)
     columns = decoded.rows.select(['project_id', 'event_id', 'timestamp', 'category']).to_pydict()
+    file_rows = lake.to_file_schema(decoded.rows)  # once per batch, not per file
     for project_id, members in _by_project(batch, decoded, columns).items():
         try:
             events = _plan(project_id, members, columns, settings)
-            _write_project(project_id, events, decoded.rows, settings, now)
+            _write_project(project_id, events, file_rows, settings, now)
         except ServiceUnavailableError:
             logger.exception('Writing a project group failed; it will be redelivered', extra={'project_id': project_id})
             failed += [record.sequence for _, record in members]

@@ -6,7 +6,7 @@ import pyarrow.parquet as pq
 from pydantic_core import to_json
 
 from serverless_analytics.config import Settings
-from serverless_analytics.lake.records import decode, event_dates, object_key, parquet_bytes
+from serverless_analytics.lake.records import decode, event_dates, object_key, parquet_bytes, to_file_schema
 from serverless_analytics.lake.schema import FILE_SCHEMA
 from serverless_analytics.logic.enrich import RequestContext, enrich
 from serverless_analytics.models.event import TrackEventRequest
@@ -52,7 +52,7 @@ def test_event_dates_are_utc_days_of_the_event_time():
 def test_parquet_files_hold_the_file_schema_without_partition_columns():
     decoded = decode([_record(properties={'k': 1}), _record()])
 
-    table = pq.read_table(io.BytesIO(parquet_bytes(decoded.rows)))
+    table = pq.read_table(io.BytesIO(parquet_bytes(to_file_schema(decoded.rows))))
 
     assert table.schema.equals(FILE_SCHEMA)
     assert 'project_id' not in table.column_names
