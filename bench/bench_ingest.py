@@ -13,7 +13,7 @@ from bench.common import batches, best_rate
 from functions.track_batch import app as handler
 from serverless_analytics.adapters import dynamodb, kinesis
 from serverless_analytics.config import get_settings
-from serverless_analytics.http.api import PRINCIPAL
+from serverless_analytics.http.common import remember_principal
 from serverless_analytics.models.api_key import Principal, Scope
 from serverless_analytics.observability import metrics
 
@@ -63,7 +63,7 @@ def main() -> None:
 
     def work() -> int:
         for event in events:
-            handler.app.append_context(**{PRINCIPAL: principal})
+            remember_principal(handler.app, principal)
             response = handler.app.resolve(event, None)
             assert response['statusCode'] == 200, response['body']
             metrics.clear_metrics()  # what the handler's log_metrics decorator does after each invocation

@@ -6,7 +6,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from serverless_analytics.config import get_settings
-from serverless_analytics.http.query_api import cube_request, current_principal, query_app, resolve_query_route
+from serverless_analytics.http.common import current_principal
+from serverless_analytics.http.query_api import cube_request, query_app, resolve_query_route
 from serverless_analytics.logic.cube_queries import dry_run_query
 from serverless_analytics.observability import logger, metrics
 

@@ -6,7 +6,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from serverless_analytics.config import get_settings
-from serverless_analytics.http.export_api import current_principal, events_request, export_app, resolve_export_route
+from serverless_analytics.http.common import current_principal
+from serverless_analytics.http.export_api import events_request, export_app, resolve_export_route
 from serverless_analytics.logic.export_events import export_events
 from serverless_analytics.observability import logger, metrics
 

@@ -6,7 +6,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from serverless_analytics.config import get_settings
-from serverless_analytics.http.api import current_principal, ingestion_app, resolve_guarded
+from serverless_analytics.http.api import ingestion_app, resolve_guarded
+from serverless_analytics.http.common import current_principal
 from serverless_analytics.logic.stats import project_stats
 from serverless_analytics.models.api import StatsResponse
 from serverless_analytics.models.api_key import Scope

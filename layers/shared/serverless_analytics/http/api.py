@@ -14,9 +14,10 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from serverless_analytics.config import Settings
+from serverless_analytics.http.common import current_principal, json_response, remember_principal
 from serverless_analytics.logic.api_keys import authenticate
 from serverless_analytics.logic.enrich import RequestContext
-from serverless_analytics.models.api_key import Principal, Scope
+from serverless_analytics.models.api_key import Scope
 from serverless_analytics.models.errors import (
     AnalyticsError,
     ForbiddenError,
@@ -26,8 +27,6 @@ from serverless_analytics.models.errors import (
     ServiceUnavailableError,
 )
 from serverless_analytics.observability import logger
-
-PRINCIPAL = 'principal'
 
 
 def _detail(status: HTTPStatus, message: Any, headers: dict[str, str] | None = None) -> Response:
@@ -72,7 +71,7 @@ def _body_size(event: dict[str, Any]) -> int:
 
 def _guard_response(error: Exception) -> dict[str, Any]:
     """An API Gateway response for an error raised before routing (the resolver is not involved yet)."""
-    headers = {'Content-Type': content_types.APPLICATION_JSON}
+    headers = {}
     match error:
         case NotAuthenticatedError() | InvalidCredentialError():
             status, headers['WWW-Authenticate'] = HTTPStatus.UNAUTHORIZED, 'Bearer'
@@ -83,8 +82,7 @@ def _guard_response(error: Exception) -> dict[str, Any]:
         case _:
             logger.exception('Credential check failed')
             status, error = HTTPStatus.SERVICE_UNAVAILABLE, 'Service temporarily unavailable, retry later'
-    body = json.dumps({'detail': str(error)}, separators=(',', ':'))
-    return {'statusCode': int(status), 'headers': headers, 'body': body, 'isBase64Encoded': False}
+    return json_response(status, {'detail': str(error)}, headers)
 
 
 def resolve_guarded(
@@ -99,7 +97,7 @@ def resolve_guarded(
         if _body_size(event) > settings.MAX_BODY_BYTES:
             raise PayloadTooLargeError(f'Request body is larger than {settings.MAX_BODY_BYTES} bytes')
         if scope is not None:
-            app.append_context(**{PRINCIPAL: authenticate(settings, event.get('headers') or {}, scope)})
+            remember_principal(app, authenticate(settings, event.get('headers') or {}, scope))
     except AnalyticsError as error:
         return _guard_response(error)
     if (array := _array_body(event)) is not None:
@@ -131,16 +129,7 @@ def _validation_response(body: list[Any]) -> dict[str, Any]:
             'input': body,
         }
     ]
-    return {
-        'statusCode': int(HTTPStatus.UNPROCESSABLE_ENTITY),
-        'headers': {'Content-Type': content_types.APPLICATION_JSON},
-        'body': json.dumps({'detail': detail}, separators=(',', ':')),
-        'isBase64Encoded': False,
-    }
-
-
-def current_principal(app: APIGatewayHttpResolver) -> Principal:
-    return app.context[PRINCIPAL]
+    return json_response(HTTPStatus.UNPROCESSABLE_ENTITY, {'detail': detail})
 
 
 def request_context(app: APIGatewayHttpResolver, client_id: str | None = None) -> RequestContext:

@@ -13,8 +13,9 @@ from pydantic import BaseModel, ValidationError
 
 from serverless_analytics.config import Settings, get_settings
 from serverless_analytics.cube.engines import AthenaQueryError
+from serverless_analytics.http.common import json_response, remember_principal
 from serverless_analytics.logic.api_keys import authenticate
-from serverless_analytics.models.api_key import Principal, Scope
+from serverless_analytics.models.api_key import Scope
 from serverless_analytics.models.errors import (
     ForbiddenError,
     InvalidCredentialError,
@@ -24,7 +25,6 @@ from serverless_analytics.models.errors import (
 from serverless_analytics.models.export import EventCountsRequest, EventsRequest, ExportRequestError
 from serverless_analytics.observability import logger
 
-PRINCIPAL = 'principal'
 UNAVAILABLE = 'The query backend is unavailable or too slow for this request; retry later or narrow the range'
 Request = TypeVar('Request', bound=BaseModel)
 
@@ -34,13 +34,7 @@ def error_body(status: int, message: str) -> dict[str, Any]:
 
 
 def _plain(status: int, message: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    """An API Gateway response for an answer given before routing (the resolver is not involved yet)."""
-    return {
-        'statusCode': int(status),
-        'headers': {'Content-Type': content_types.APPLICATION_JSON, **(headers or {})},
-        'body': json.dumps(error_body(status, message), separators=(',', ':')),
-        'isBase64Encoded': False,
-    }
+    return json_response(status, error_body(status, message), headers)
 
 
 def _bad_request(error: ExportRequestError) -> Response:
@@ -73,12 +67,8 @@ def resolve_export_route(
     except ServiceUnavailableError:
         logger.exception('Credential check failed')
         return _plain(HTTPStatus.SERVICE_UNAVAILABLE, 'Service temporarily unavailable, retry later')
-    app.append_context(**{PRINCIPAL: principal})
+    remember_principal(app, principal)
     return app.resolve(event, context)
-
-
-def current_principal(app: APIGatewayHttpResolver) -> Principal:
-    return app.context[PRINCIPAL]
 
 
 def events_request(app: APIGatewayHttpResolver) -> EventsRequest:

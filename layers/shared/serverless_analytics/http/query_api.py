@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from serverless_analytics.config import Settings
 from serverless_analytics.cube import ContinueWait, CubeQueryError
 from serverless_analytics.cube.engines import AthenaQueryError
+from serverless_analytics.http.common import json_response, remember_principal
 from serverless_analytics.logic.api_keys import authenticate
 from serverless_analytics.models.api_key import Principal, Scope
 from serverless_analytics.models.errors import (
@@ -31,7 +32,6 @@ from serverless_analytics.models.errors import (
 from serverless_analytics.models.query import CubeRequest
 from serverless_analytics.observability import logger
 
-PRINCIPAL = 'principal'
 CUBE_PREFIX = '/cubejs-api/'
 
 
@@ -94,17 +94,7 @@ def query_app() -> APIGatewayHttpResolver:
 
 
 def _auth_response(family: Family, error: AnalyticsError) -> dict[str, Any]:
-    return _plain(*_AUTH_ERRORS[family, type(error)])
-
-
-def _plain(status: int, body: dict[str, str]) -> dict[str, Any]:
-    """An API Gateway response for an answer given before routing (the resolver is not involved yet)."""
-    return {
-        'statusCode': status,
-        'headers': {'Content-Type': content_types.APPLICATION_JSON},
-        'body': json.dumps(body, separators=(',', ':')),
-        'isBase64Encoded': False,
-    }
+    return json_response(*_AUTH_ERRORS[family, type(error)])
 
 
 def _principal(event: dict[str, Any], settings: Settings, family: Family) -> Principal:
@@ -121,7 +111,7 @@ def resolve_query_route(
     """Credential and project checks first (before the body is read), then the route."""
     family = family_of(event.get('rawPath') or '')
     try:
-        app.append_context(**{PRINCIPAL: _principal(event, settings, family)})
+        remember_principal(app, _principal(event, settings, family))
     except (NotAuthenticatedError, InvalidCredentialError, ForbiddenError, ProjectNotFoundError) as error:
         return _auth_response(family, error)
     except ServiceUnavailableError:
@@ -135,11 +125,7 @@ def _unavailable_response(family: Family) -> dict[str, Any]:
         status, body = HTTPStatus.BAD_GATEWAY, {'message': 'Query backend unavailable, retry later'}
     else:
         status, body = HTTPStatus.INTERNAL_SERVER_ERROR, {'error': 'Error: Query backend unavailable, retry later'}
-    return _plain(status, body)
-
-
-def current_principal(app: APIGatewayHttpResolver) -> Principal:
-    return app.context[PRINCIPAL]
+    return json_response(status, body)
 
 
 def cube_request(app: APIGatewayHttpResolver) -> CubeRequest:
