@@ -58,7 +58,7 @@ build: $(SAM_VENV)/.installed
 	$(SAM) build
 
 bench: $(VENV)/.installed
-	for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
+	for script in bench/bench_*.py; do PYTHONPATH=. $(PY) $$script || exit 1; done
 
 invoke: $(VENV)/.installed
 	$(PY) -m local invoke $(FN) --event $(EVENT)

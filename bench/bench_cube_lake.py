@@ -37,14 +37,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / 'layers' / 'shared')]
 
+from bench.lake_generator import CONFIGURED_EVENTS as EVENTS  # noqa: E402
+from bench.lake_generator import CONFIGURED_LAKE_DIR as LAKE_DIR  # noqa: E402
 from bench.lake_generator import MAIN_PROJECT, Lake, ensure_lake  # noqa: E402
 from serverless_analytics.cube import load, plan_load  # noqa: E402
 from serverless_analytics.cube.api import format_load  # noqa: E402
 from serverless_analytics.cube.engines import DuckDBEngine  # noqa: E402
 
-EVENTS = int(os.environ.get('BENCH_LAKE_EVENTS', '10_000_000').replace('_', ''))
 RUNS = max(5, int(os.environ.get('BENCH_RUNS', '9')))
-LAKE_DIR = ROOT / '.local-data' / 'bench-lake' / f'{EVENTS}-events'
 DASHBOARD_DAYS = 30
 TARGET_SECONDS = 1.0
 TARGET_RATIO = 1.2

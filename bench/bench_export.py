@@ -26,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / 'layers' / 'shared')]
 
+from bench.lake_generator import CONFIGURED_EVENTS as EVENTS  # noqa: E402
+from bench.lake_generator import CONFIGURED_LAKE_DIR as LAKE_DIR  # noqa: E402
 from bench.lake_generator import MAIN_PROJECT, ensure_lake  # noqa: E402
 from serverless_analytics.config import Settings  # noqa: E402
 from serverless_analytics.cube.engines import DuckDBEngine  # noqa: E402
@@ -33,9 +35,7 @@ from serverless_analytics.logic.export_counts import count_events  # noqa: E402
 from serverless_analytics.logic.export_events import export_events  # noqa: E402
 from serverless_analytics.models.export import EventCountsRequest, EventsRequest  # noqa: E402
 
-EVENTS = int(os.environ.get('BENCH_LAKE_EVENTS', '10_000_000').replace('_', ''))
 RUNS = max(5, int(os.environ.get('BENCH_RUNS', '7')))
-LAKE_DIR = ROOT / '.local-data' / 'bench-lake' / f'{EVENTS}-events'
 TARGET_SECONDS = 1.0
 FILTERS = {'name': ['page_view', 'search'], 'user': {'group': ['beta']}}
 

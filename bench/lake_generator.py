@@ -37,6 +37,12 @@ import pyarrow.parquet as pq
 
 from serverless_analytics.lake.schema import FILE_SCHEMA, STRINGS
 
+# The lake the benchmarks share: BENCH_LAKE_EVENTS events (default ten million), cached per size.
+CONFIGURED_EVENTS = int(os.environ.get('BENCH_LAKE_EVENTS', '10_000_000').replace('_', ''))
+CONFIGURED_LAKE_DIR = (
+    Path(__file__).resolve().parent.parent / '.local-data' / 'bench-lake' / f'{CONFIGURED_EVENTS}-events'
+)
+
 VERSION = 3
 MARKER = 'bench-lake.json'
 DAYS = 365
