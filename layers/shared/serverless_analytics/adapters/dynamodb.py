@@ -34,7 +34,7 @@ class CounterDelta:
 @dataclass(frozen=True)
 class EventItem:
     pk: str
-    sequence: str
+    written_by: str  # the stream record (`shard#sequence`) that wrote the event
     body: str
     expires_at: int
 
@@ -164,10 +164,10 @@ def _batch_get(table: str, keys: list[dict[str, Any]], consistent: bool = False)
     return found
 
 
-def get_event_sequences(table: str, pks: Sequence[str]) -> dict[str, str]:
-    """For the event keys that exist, the stream sequence number of the record that wrote each."""
+def get_event_writers(table: str, pks: Sequence[str]) -> dict[str, str]:
+    """For the event keys that exist, the stream record (`shard#sequence`) that wrote each."""
     items = _batch_get(table, [_to_item({'pk': pk}) for pk in dict.fromkeys(pks)], consistent=True)
-    return {item['pk']: item['sequence'] for item in items}
+    return {item['pk']: item['written_by'] for item in items}
 
 
 def _transact(operations: list[dict[str, Any]]) -> list[int]:
@@ -199,7 +199,7 @@ def insert_events(
         {
             'Put': {
                 'TableName': events_table,
-                'Item': _to_item({'pk': e.pk, 'sequence': e.sequence, 'body': e.body, 'expires_at': e.expires_at}),
+                'Item': _to_item({'pk': e.pk, 'written_by': e.written_by, 'body': e.body, 'expires_at': e.expires_at}),
                 'ConditionExpression': 'attribute_not_exists(pk)',
             }
         }
@@ -222,7 +222,7 @@ def record_marker(
 ) -> bool:
     """Count a stream record that wrote no event, exactly once (its marker makes a replay a no-op).
 
-    `not_written_by=(event_pk, sequence)` also requires that the event was not written by this very record
+    `not_written_by=(event_pk, record_id)` also requires that the event was not written by this very record
     (which would make this a replay of the writer, not a duplicate). Returns False when nothing was counted.
     """
     operations: list[dict[str, Any]] = [
@@ -236,15 +236,15 @@ def record_marker(
         _counter_update(counters_table, project_id, delta),
     ]
     if not_written_by:
-        event_pk, sequence = not_written_by
+        event_pk, record_id = not_written_by
         operations.append(
             {
                 'ConditionCheck': {
                     'TableName': events_table,
                     'Key': _to_item({'pk': event_pk}),
                     'ConditionExpression': 'attribute_not_exists(#s) OR #s <> :s',
-                    'ExpressionAttributeNames': {'#s': 'sequence'},
-                    'ExpressionAttributeValues': {':s': _serialize(sequence)},
+                    'ExpressionAttributeNames': {'#s': 'written_by'},
+                    'ExpressionAttributeValues': {':s': _serialize(record_id)},
                 }
             }
         )

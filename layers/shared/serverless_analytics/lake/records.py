@@ -87,9 +87,12 @@ def _decode_each(payloads: Sequence[bytes]) -> DecodedBatch:
     return DecodedBatch(rows=rows, good=good, bad=bad)
 
 
-def event_dates(rows: pa.Table) -> list[str]:
-    """The UTC date (`dt` partition) of each row's event time."""
-    return pc.strftime(rows['timestamp'], format='%Y-%m-%d').to_pylist()
+def event_dates(rows: pa.Table, date_format: str = '%Y-%m-%d') -> list[str]:
+    """Each row's event time (UTC) in `date_format`: by default the `dt` partition.
+
+    Formatted by Arrow in one call: turning the times into Python datetimes first costs ~20-130 µs per value,
+    as pyarrow looks for pytz for every tz-aware value it converts."""
+    return pc.strftime(rows['timestamp'], format=date_format).to_pylist()
 
 
 def to_file_schema(rows: pa.Table) -> pa.Table:

@@ -7,9 +7,14 @@ PIPELINE = 'pipeline'
 CATEGORY_PREFIX = 'cat_'
 
 
+# strftime formats, so the stream writer can make the keys of a whole batch at once (pyarrow.compute.strftime).
+DAY_FORMAT = 'day#%Y-%m-%d'
+HOUR_FORMAT = 'hour#%Y-%m-%dT%H'
+
+
 def day_key(moment: datetime) -> str:
-    return f'day#{moment:%Y-%m-%d}'
+    return moment.strftime(DAY_FORMAT)
 
 
 def hour_key(moment: datetime) -> str:
-    return f'hour#{moment:%Y-%m-%dT%H}'
+    return moment.strftime(HOUR_FORMAT)

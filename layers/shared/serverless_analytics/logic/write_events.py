@@ -53,7 +53,9 @@ class PlannedEvent:
     record: StreamRecord
     row: int
     event_id: str
-    timestamp: datetime
+    dt: str  # UTC day of the event time, the lake partition
+    day_key: str  # its counter items
+    hour_key: str
     category: str
     action: str  # 'insert' (new event), 'replay' (already written by this record), 'duplicate'
 
@@ -81,11 +83,13 @@ def write_batch(batch: Sequence[StreamRecord], settings: Settings, now: datetime
     failed: list[str] = []
     for index, reason in decoded.bad.items():
         failed += _quarantine(batch[index], reason, settings, now)
-    columns = decoded.rows.select(['project_id', 'event_id', 'timestamp', 'category']).to_pydict()
+    columns = batch_columns(decoded.rows)
     file_rows = lake.to_file_schema(decoded.rows)  # once per batch, not per file
-    for project_id, members in _by_project(batch, decoded, columns).items():
+    for project_id, members in by_project(batch, decoded, columns).items():
         try:
-            events = _plan(project_id, members, columns, settings)
+            pks = [_event_pk(project_id, columns['event_id'][row]) for row, _ in members]
+            written_by = dynamodb.get_event_writers(settings.EVENTS_TABLE, pks)
+            events = plan(members, pks, columns, written_by)
             _write_project(project_id, events, file_rows, settings, now)
         except ServiceUnavailableError:
             logger.exception('Writing a project group failed; it will be redelivered', extra={'project_id': project_id})
@@ -93,7 +97,16 @@ def write_batch(batch: Sequence[StreamRecord], settings: Settings, now: datetime
     return failed
 
 
-def _by_project(
+def batch_columns(rows: pa.Table) -> dict[str, list]:
+    """The per-row values the writer decides with, as Python lists, made column by column."""
+    columns = rows.select(['project_id', 'event_id', 'category']).to_pydict()
+    columns['dt'] = lake.event_dates(rows)
+    columns['day_key'] = lake.event_dates(rows, counters.DAY_FORMAT)
+    columns['hour_key'] = lake.event_dates(rows, counters.HOUR_FORMAT)
+    return columns
+
+
+def by_project(
     batch: Sequence[StreamRecord], decoded: lake.DecodedBatch, columns: dict[str, list]
 ) -> dict[str, list[tuple[int, StreamRecord]]]:
     """(row, record) pairs of the good records, by project."""
@@ -103,12 +116,11 @@ def _by_project(
     return by_project
 
 
-def _plan(
-    project_id: str, members: list[tuple[int, StreamRecord]], columns: dict[str, list], settings: Settings
+def plan(
+    members: list[tuple[int, StreamRecord]], pks: list[str], columns: dict[str, list], written_by: dict[str, str]
 ) -> list[PlannedEvent]:
-    """Decide per record: a new event, a redelivery of the record that wrote it, or a duplicate of another."""
-    pks = [_event_pk(project_id, columns['event_id'][row]) for row, _ in members]
-    written_by = dynamodb.get_event_sequences(settings.EVENTS_TABLE, pks)
+    """Decide per record: a new event, a redelivery of the record that wrote it, or a duplicate of another
+    (`written_by`: the record that wrote each event key already stored)."""
     seen: set[str] = set()
     planned = []
     for (row, record), pk in zip(members, pks, strict=True):
@@ -120,7 +132,14 @@ def _plan(
         seen.add(pk)
         planned.append(
             PlannedEvent(
-                record, row, columns['event_id'][row], columns['timestamp'][row], columns['category'][row], action
+                record,
+                row,
+                columns['event_id'][row],
+                columns['dt'][row],
+                columns['day_key'][row],
+                columns['hour_key'][row],
+                columns['category'][row],
+                action,
             )
         )
     return planned
@@ -136,19 +155,28 @@ def _write_project(
 
 
 def _write_lake_files(project_id: str, events: list[PlannedEvent], rows: pa.Table, settings: Settings) -> None:
+    for key, body in lake_files(settings.LAKE_PREFIX, project_id, events, rows):
+        s3.put_object(settings.LAKE_BUCKET, key, body)
+
+
+def lake_files(prefix: str, project_id: str, events: list[PlannedEvent], rows: pa.Table) -> list[tuple[str, bytes]]:
+    """(object key, Parquet bytes) of one file per UTC day of the events."""
     by_date: dict[str, list[PlannedEvent]] = defaultdict(list)
     for event in events:
-        by_date[f'{event.timestamp:%Y-%m-%d}'].append(event)
-    for dt, members in sorted(by_date.items()):
-        key = lake.object_key(settings.LAKE_PREFIX, project_id, dt, [e.record.record_id for e in members])
-        body = lake.parquet_bytes(rows.take([e.row for e in members]))
-        s3.put_object(settings.LAKE_BUCKET, key, body)
+        by_date[event.dt].append(event)
+    return [
+        (
+            lake.object_key(prefix, project_id, dt, [e.record.record_id for e in members]),
+            lake.parquet_bytes(rows.take([e.row for e in members])),
+        )
+        for dt, members in sorted(by_date.items())
+    ]
 
 
 def _deltas(events: Sequence[PlannedEvent], now: datetime) -> list[dynamodb.CounterDelta]:
     categories = Counter(counters.CATEGORY_PREFIX + event.category for event in events)
-    days = Counter(counters.day_key(event.timestamp) for event in events)
-    hours = Counter(counters.hour_key(event.timestamp) for event in events)
+    days = Counter(event.day_key for event in events)
+    hours = Counter(event.hour_key for event in events)
     count = len(events)
     return [
         dynamodb.CounterDelta(counters.TOTAL, add={'events': count, **categories}),
@@ -172,7 +200,7 @@ def _transaction_chunks(events: Sequence[PlannedEvent]) -> list[list[PlannedEven
     chunks: list[list[PlannedEvent]] = []
     time_keys: set[str] = set()
     for event in events:
-        keys = {counters.day_key(event.timestamp), counters.hour_key(event.timestamp)}
+        keys = {event.day_key, event.hour_key}
         if not chunks or len(chunks[-1]) + 1 + fixed_counters + len(time_keys | keys) > dynamodb.MAX_TRANSACTION_ITEMS:
             chunks.append([])
             time_keys = set()

@@ -3,15 +3,28 @@
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+from pydantic_core import to_json
+
 from serverless_analytics.adapters.dynamodb import MAX_TRANSACTION_ITEMS
-from serverless_analytics.logic.write_events import PlannedEvent, StreamRecord, _deltas, _transaction_chunks
+from serverless_analytics.config import Settings
+from serverless_analytics.lake.records import decode
+from serverless_analytics.logic.enrich import RequestContext, enrich
+from serverless_analytics.logic.write_events import (
+    PlannedEvent,
+    StreamRecord,
+    _deltas,
+    _transaction_chunks,
+    batch_columns,
+)
+from serverless_analytics.models.event import TrackEventRequest
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 def _event(i: int, timestamp: datetime, category: str = 'user_action') -> PlannedEvent:
     record = StreamRecord('shardId-0', str(i), 'p1:s', b'{}')
-    return PlannedEvent(record, i, f'e{i}', timestamp, category, 'insert')
+    keys = (f'{timestamp:%Y-%m-%d}', f'day#{timestamp:%Y-%m-%d}', f'hour#{timestamp:%Y-%m-%dT%H}')
+    return PlannedEvent(record, i, f'e{i}', *keys, category, 'insert')
 
 
 def _operations(chunk: list[PlannedEvent]) -> int:
@@ -47,3 +60,22 @@ def test_deltas_count_totals_categories_days_and_hours():
     assert deltas['day#2026-11-21'].add == {'events': 1}
     assert deltas['hour#2026-11-22T12'].add == {'events': 2}
     assert deltas['hour#2026-11-22T11'].add == {'events': 1}
+
+
+def test_batch_columns_key_each_row_by_its_utc_day_and_hour():
+    # Given: two events either side of midnight UTC, one sent with an offset
+    decoded = decode([_record('2026-03-01T23:30:00-02:00'), _record('2026-03-01T00:10:00+01:00')])
+
+    # When
+    columns = batch_columns(decoded.rows)
+
+    # Then: the UTC dates of 2026-03-02T01:30Z and 2026-02-28T23:10Z
+    assert columns['dt'] == ['2026-03-02', '2026-02-28']
+    assert columns['day_key'] == ['day#2026-03-02', 'day#2026-02-28']
+    assert columns['hour_key'] == ['hour#2026-03-02T01', 'hour#2026-02-28T23']
+
+
+def _record(timestamp: str) -> bytes:
+    request = TrackEventRequest.model_validate({'event_name': 'e', 'timestamp': timestamp})
+    context = RequestContext(project_id='p1', received_at=datetime(2026, 3, 3, tzinfo=UTC))
+    return to_json(enrich(request, context, Settings()))
