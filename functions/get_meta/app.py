@@ -6,8 +6,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from serverless_analytics.config import get_settings
+from serverless_analytics.cube import meta as meta_document
 from serverless_analytics.http.query_api import query_app, resolve_query_route
-from serverless_analytics.logic.cube_queries import meta_document
 from serverless_analytics.observability import logger, metrics
 
 app = query_app()

@@ -21,9 +21,11 @@ from typing import Any
 import pytest
 import requests
 
+from local import demo_data
 from local.stack import LOCAL_PROJECT_ID, LocalStack
 from local.template import REPO_ROOT
-from tests.e2e.support import BATCH, STATS, bearer
+from tests.e2e.conftest import PARAMETERS
+from tests.e2e.support import STATS, bearer
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +41,6 @@ GAP_DAY = date(2024, 3, 7)
 PAGES = ['/', '/pricing', '/docs/start', '/blog/launch']
 NAMES = [('page_view', 'page_view'), ('page_view', 'page_view'), ('link_click', 'user_action'), ('signup', 'auth')]
 USERS = ['u1', 'u2', 'u3', 'u4', 'u5', None]
-PARAMETERS = {'StreamBatchingWindowSeconds': '1'}
 
 
 def known_events(seed: int = 20240304) -> list[dict[str, Any]]:
@@ -109,15 +110,7 @@ def loaded_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Loc
     """The stack (project 1's key, free ports) holding exactly `known_events()`, and the file describing them."""
     events = known_events()
     with LocalStack(moto_port=0, api_port=0, parameter_overrides=PARAMETERS) as stack:
-        for start in range(0, len(events), 100):
-            response = requests.post(
-                stack.url + BATCH,
-                json={'events': events[start : start + 100]},
-                headers=bearer(stack.api_key),
-                timeout=30,
-            )
-            assert response.status_code == 200, response.text
-            assert response.json()['events_failed'] == 0, response.text
+        assert demo_data.load(stack.url, stack.api_key, events) == len(events)
         stack.drain()
         figures = requests.get(stack.url + STATS, headers=bearer(stack.api_key), timeout=30).json()
         assert figures['total_events'] == len(events), figures

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import requests
 
+from local import demo_data
 from local.stack import LocalStack
 from tests.e2e.support import bearer, new_project, post_batch
 
@@ -42,7 +43,7 @@ def test_walking_the_pages_over_http_returns_the_filtered_events_once(stack: Loc
     events = _events()
     assert post_batch(stack, key, events).status_code == 200
     stack.drain()
-    other_project, other_key = new_project()
+    _, other_key = new_project()
     filters = {'name': ['khub.search'], 'user': {'group': ['TechWriter']}}
     body = {'startDate': f'{START:%Y-%m-%d}', 'endDate': f'{END:%Y-%m-%dT%H:%M}', 'filters': filters}
 
@@ -86,7 +87,6 @@ def test_walking_the_pages_over_http_returns_the_filtered_events_once(stack: Loc
     # and another project's key sees none of them
     other = requests.post(stack.url + EVENTS, json=body, headers=bearer(other_key), timeout=30)
     assert (other.status_code, other.json()['paging']['totalCount']) == (200, 0)
-    assert other_project != project_id
 
 
 def test_errors_over_http(stack: LocalStack) -> None:
@@ -128,8 +128,7 @@ def test_every_filter_and_the_boundaries_over_http(stack: LocalStack) -> None:
 
     _, key = new_project()
     events = generated_events()
-    for start in range(0, len(events), 100):
-        assert post_batch(stack, key, events[start : start + 100]).status_code == 200
+    assert demo_data.load(stack.url, key, events) == len(events)
     stack.drain()
     window = {'startDate': WINDOW_START.strftime(FORMAT), 'endDate': WINDOW_END.strftime(FORMAT)}
 

@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from serverless_analytics.cube.datamodel import LAKE_TABLE, Cube, DataModel, Member
 from serverless_analytics.cube.dates import local_to_utc, parse_local
-from serverless_analytics.cube.dialects import sqlglot_dialect, timestamp_literal, to_local, truncate
+from serverless_analytics.cube.dialects import timestamp_literal, to_local, truncate
 from serverless_analytics.cube.errors import CubeQueryError
 from serverless_analytics.cube.filters import FilterContext, date_bounds, is_date_operator, leaf_condition
 from serverless_analytics.cube.query import FilterGroup, FilterLeaf, Query
@@ -64,8 +64,8 @@ _SOURCE_CACHE: dict[tuple[str, str], exp.Expression] = {}
 def _parse_source(source: str, dialect: str) -> exp.Expression:
     key = (source, dialect)
     if key not in _SOURCE_CACHE:
-        select = sqlglot.parse_one(f'SELECT * FROM {source}', read=sqlglot_dialect(dialect))
-        _SOURCE_CACHE[key] = select.args['from_'].this if 'from_' in select.args else select.args['from'].this
+        select = sqlglot.parse_one(f'SELECT * FROM {source}', read=dialect)
+        _SOURCE_CACHE[key] = select.args['from_'].this
     return _SOURCE_CACHE[key]
 
 
@@ -109,7 +109,7 @@ class _Compiler:
         select = select.limit(exp.Literal.number(q.limit), copy=False)
         if q.offset:
             select = select.offset(exp.Literal.number(q.offset), copy=False)
-        dialect = sqlglot_dialect(self.target.dialect)
+        dialect = self.target.dialect
         return CompiledQuery(
             select.sql(dialect=dialect), [], columns, order, total_sql, dt_range, self.cube.name, select
         )
@@ -263,7 +263,7 @@ class _Compiler:
     def _total_sql(self, select: exp.Select) -> str:
         inner = exp.Subquery(this=select.copy(), alias=exp.TableAlias(this=exp.to_identifier('original_query')))
         total = exp.select(exp.alias_(exp.Count(this=exp.Star()), 'total_count')).from_(inner, copy=False)
-        return total.sql(dialect=sqlglot_dialect(self.target.dialect))
+        return total.sql(dialect=self.target.dialect)
 
 
 def _column_index(member_id: str, columns: list[Column]) -> int | None:

@@ -258,11 +258,3 @@ def resolve_date_range(value: str | list, tz: str, now: datetime) -> list[str]:
         return parse_date_range(value, tz, now)
     items = list(value) if len(value) == 2 else [value[0], value[0]]
     return [normalize_range_item(item, index) for index, item in enumerate(items)]
-
-
-def is_date_only(text: str) -> bool:
-    return bool(_DATE_ONLY.match(text))
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

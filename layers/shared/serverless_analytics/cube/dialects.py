@@ -7,8 +7,6 @@ from datetime import datetime
 
 from sqlglot import exp
 
-DIALECTS = ('duckdb', 'trino', 'athena')
-
 
 def timestamp_literal(utc: datetime, dialect: str) -> exp.Expression:
     """A UTC instant (naive) to compare with a lake time column."""
@@ -31,7 +29,3 @@ def truncate(local: exp.Expression, granularity: str) -> exp.Expression:
 
 def as_text(column: exp.Expression) -> exp.Expression:
     return exp.cast(column, exp.DataType.Type.VARCHAR)
-
-
-def sqlglot_dialect(dialect: str) -> str:
-    return 'athena' if dialect == 'athena' else dialect

@@ -11,7 +11,6 @@ from sqlglot import exp
 
 from serverless_analytics.cube.datamodel import Member
 from serverless_analytics.cube.dates import (
-    is_date_only,
     local_to_utc,
     normalize_range_item,
     parse_local,
@@ -190,4 +189,4 @@ def is_date_operator(op: str) -> bool:
     return op in ('inDateRange', 'notInDateRange', 'onTheDate') or op in _SINGLE_DATE
 
 
-__all__ = ['FilterContext', 'leaf_condition', 'date_bounds', 'is_date_operator', 'is_date_only']
+__all__ = ['FilterContext', 'leaf_condition', 'date_bounds', 'is_date_operator']

@@ -1,7 +1,6 @@
 """JavaScript-compatible rendering of values: Cube stringifies with `toString()` and JSON-encodes with JS rules."""
 
 import json
-from datetime import date, datetime
 from decimal import Decimal
 
 
@@ -70,7 +69,3 @@ def wire_number(value) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return js_string(value)
-
-
-def is_temporal(value) -> bool:
-    return isinstance(value, (datetime, date))

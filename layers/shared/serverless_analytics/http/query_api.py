@@ -68,6 +68,13 @@ _AUTH_ERRORS: dict[tuple[Family, type], tuple[int, dict[str, str]]] = {
 }
 
 
+# A dependency failed: GitLab's proxy answers 502 for an unreachable Cube, Cube itself a 500.
+_UNAVAILABLE: dict[Family, tuple[int, dict[str, str]]] = {
+    Family.GITLAB: (HTTPStatus.BAD_GATEWAY, {'message': 'Query backend unavailable, retry later'}),
+    Family.CUBE: (HTTPStatus.INTERNAL_SERVER_ERROR, {'error': 'Error: Query backend unavailable, retry later'}),
+}
+
+
 def _error(app: APIGatewayHttpResolver, error: Exception) -> Response:
     family = family_of(app.current_event.path)
     match error:
@@ -82,8 +89,7 @@ def _error(app: APIGatewayHttpResolver, error: Exception) -> Response:
             return _json(HTTPStatus.BAD_REQUEST, {key: str(error)})
         case _:
             logger.exception('Query backend failed')
-            unavailable = _unavailable_response(family)
-            return _json(unavailable['statusCode'], json.loads(unavailable['body']))
+            return _json(*_UNAVAILABLE[family])
 
 
 def query_app() -> APIGatewayHttpResolver:
@@ -116,16 +122,8 @@ def resolve_query_route(
         return _auth_response(family, error)
     except ServiceUnavailableError:
         logger.exception('Credential check failed')
-        return _unavailable_response(family)
+        return json_response(*_UNAVAILABLE[family])
     return app.resolve(event, context)
-
-
-def _unavailable_response(family: Family) -> dict[str, Any]:
-    if family is Family.GITLAB:
-        status, body = HTTPStatus.BAD_GATEWAY, {'message': 'Query backend unavailable, retry later'}
-    else:
-        status, body = HTTPStatus.INTERNAL_SERVER_ERROR, {'error': 'Error: Query backend unavailable, retry later'}
-    return json_response(status, body)
 
 
 def cube_request(app: APIGatewayHttpResolver) -> CubeRequest:

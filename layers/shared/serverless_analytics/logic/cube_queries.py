@@ -10,7 +10,9 @@ from typing import Any
 
 from serverless_analytics.adapters import dynamodb
 from serverless_analytics.config import Settings
-from serverless_analytics.cube import ContinueWait, dry_run, meta, plan_load, run_plan
+from serverless_analytics.cube import ContinueWait, dry_run, plan_load, run_plan
+from serverless_analytics.cube.api import LoadPlan
+from serverless_analytics.cube.engines import QueryEngine
 from serverless_analytics.cube.errors import UnknownExecutionError
 from serverless_analytics.logic import tokens
 from serverless_analytics.logic.query_engine import query_engine
@@ -25,22 +27,20 @@ def load(project_id: str, query: Any, query_type: str | None, settings: Settings
     plan = plan_load(query, project_id, engine, now=now, query_type=query_type)
     running = _running_executions(settings, plan.cache_key)
     try:
-        body = run_plan(plan, engine, execution_ids=running, wait_seconds=settings.QUERY_WAIT_SECONDS)
-    except ContinueWait as waiting:
-        _remember(settings, waiting.cache_key, waiting.execution_ids)
-        raise
+        body = _run(plan, engine, running, settings)
     except UnknownExecutionError:
         # The executions are gone (an engine that keeps them in memory was restarted): run the plan again.
         logger.info('Kept executions are unknown to the engine; starting again', extra={'cache_key': plan.cache_key})
-        body = _rerun(plan, engine, settings)
+        body = _run(plan, engine, None, settings)
     if running:
         _forget(settings, plan.cache_key)
     return body
 
 
-def _rerun(plan: Any, engine: Any, settings: Settings) -> dict:
+def _run(plan: LoadPlan, engine: QueryEngine, execution_ids: list[str] | None, settings: Settings) -> dict:
+    """Run or resume the plan; a plan still running is remembered before "Continue wait" goes out."""
     try:
-        return run_plan(plan, engine, wait_seconds=settings.QUERY_WAIT_SECONDS)
+        return run_plan(plan, engine, execution_ids=execution_ids, wait_seconds=settings.QUERY_WAIT_SECONDS)
     except ContinueWait as waiting:
         _remember(settings, waiting.cache_key, waiting.execution_ids)
         raise
@@ -48,10 +48,6 @@ def _rerun(plan: Any, engine: Any, settings: Settings) -> dict:
 
 def dry_run_query(project_id: str, query: Any, settings: Settings) -> dict:
     return dry_run(query, project_id, dialect=query_engine(settings).dialect)
-
-
-def meta_document() -> dict:
-    return meta()
 
 
 def _running_executions(settings: Settings, cache_key: str) -> list[str] | None:

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlglot import exp
 
 from serverless_analytics.cube.compiler import Target
-from serverless_analytics.cube.dialects import sqlglot_dialect, timestamp_literal
+from serverless_analytics.cube.dialects import timestamp_literal
 from serverless_analytics.logic.export_periods import Window
 
 EVENT_COLUMNS = (
@@ -113,13 +113,13 @@ def events_page_sql(selection: EventSelection, target: Target, newest_first: boo
     select = select.order_by(*order, copy=False).limit(limit, copy=False)
     if offset:
         select = select.offset(offset, copy=False)
-    return select.sql(dialect=sqlglot_dialect(target.dialect))
+    return select.sql(dialect=target.dialect)
 
 
 def count_sql(selection: EventSelection, target: Target) -> str:
     """The number of matching events (needed only for a page past the end, which has no row to carry it)."""
     select = _matching(selection, target, exp.alias_(exp.Count(this=exp.Star()), TOTAL_COUNT))
-    return select.sql(dialect=sqlglot_dialect(target.dialect))
+    return select.sql(dialect=target.dialect)
 
 
 def daily_counts_sql(selection: EventSelection, target: Target) -> str:
@@ -127,4 +127,4 @@ def daily_counts_sql(selection: EventSelection, target: Target) -> str:
     select = _matching(
         selection, target, _column('name'), _column('dt'), exp.alias_(exp.Count(this=exp.Star()), 'event_count')
     )
-    return select.group_by(_column('name'), _column('dt'), copy=False).sql(dialect=sqlglot_dialect(target.dialect))
+    return select.group_by(_column('name'), _column('dt'), copy=False).sql(dialect=target.dialect)

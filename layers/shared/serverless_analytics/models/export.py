@@ -61,14 +61,17 @@ class UserFilter(_Request):
     role: FilterValues = []
 
 
-class EventFilters(_Request):
+class NameFilter(_Request):
     name: FilterValues = []
-    user: UserFilter = UserFilter()
 
     @field_validator('name')
     @classmethod
     def _dedupe(cls, names: list[str]) -> list[str]:
         return _no_duplicates(names)
+
+
+class EventFilters(NameFilter):
+    user: UserFilter = UserFilter()
 
 
 class PagingRequest(_Request):
@@ -112,15 +115,6 @@ class Period(StrEnum):
 
 def _period(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
-
-
-class NameFilter(_Request):
-    name: FilterValues = []
-
-    @field_validator('name')
-    @classmethod
-    def _dedupe(cls, names: list[str]) -> list[str]:
-        return _no_duplicates(names)
 
 
 class EventCountsRequest(_Request):

@@ -4,7 +4,6 @@ StartQueryExecution with the configured workgroup, execution parameters and resu
 until a final state; GetQueryResults pages converted to Python values by the column types Athena reports.
 """
 
-import time
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -72,17 +71,6 @@ class AthenaEngine(QueryEngine):
         if state != 'SUCCEEDED':
             raise AthenaQueryError(status.get('StateChangeReason') or f'Query {execution_id} {state}')
         return self.fetch(execution_id)
-
-    def execute(self, sql: str, params: list | tuple = (), timeout: float | None = None) -> QueryResult:
-        execution_id = self.start(sql, params)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        delay = self.poll_first_delay
-        while (result := self.poll(execution_id)) is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise TimeoutError(f'Athena query {execution_id} still running after {timeout} s')
-            time.sleep(delay)
-            delay = min(delay * 2, self.poll_max_delay)
-        return result
 
     def fetch(self, execution_id: str) -> QueryResult:
         """All pages of GetQueryResults; the first row of the first page is the header."""

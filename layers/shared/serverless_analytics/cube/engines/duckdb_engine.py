@@ -11,14 +11,13 @@ import pyarrow.fs as pa_fs
 
 from serverless_analytics.cube.engines.base import QueryEngine, QueryResult, ResultColumn
 from serverless_analytics.cube.errors import UnknownExecutionError
+from serverless_analytics.lake.schema import FILE_SCHEMA, PARTITION_COLUMNS
 
 _NO_FILES = 'No files found that match the pattern'
 
 
-def _lake_schema() -> pa.Schema:
-    from serverless_analytics.lake.schema import FILE_SCHEMA
-
-    return pa.schema([*FILE_SCHEMA, pa.field('project_id', pa.string()), pa.field('dt', pa.string())])
+_PARTITIONS = pa.schema([pa.field(name, pa.string()) for name in PARTITION_COLUMNS])
+_LAKE_SCHEMA = pa.schema([*FILE_SCHEMA, *_PARTITIONS])
 
 
 def lake_source_for(root: str) -> str:
@@ -116,15 +115,19 @@ class S3LakeDuckDBEngine(DuckDBEngine):
     def __init__(self, bucket: str, prefix: str, endpoint_url: str | None, region: str, workers: int = 4):
         super().__init__(lake_source=self.VIEW, workers=workers)
         self._root = f'{bucket}/{prefix.strip("/")}'
+        self._partitioning = pa_ds.partitioning(_PARTITIONS, flavor='hive')
         scheme, _, host = (endpoint_url or '').partition('://')
         self._filesystem = pa_fs.S3FileSystem(
             region=region, endpoint_override=host or None, scheme=scheme or 'https', allow_bucket_creation=False
         )
 
     def _dataset(self) -> pa_ds.Dataset:
-        partitioning = pa_ds.partitioning(pa.schema([('project_id', pa.string()), ('dt', pa.string())]), flavor='hive')
         return pa_ds.dataset(
-            self._root, filesystem=self._filesystem, format='parquet', partitioning=partitioning, schema=_lake_schema()
+            self._root,
+            filesystem=self._filesystem,
+            format='parquet',
+            partitioning=self._partitioning,
+            schema=_LAKE_SCHEMA,
         )
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
