@@ -1,8 +1,8 @@
 """Kinesis trigger: write each batch of events to the Parquet lake and to DynamoDB."""
 
-import binascii
 from typing import Any
 
+import pybase64
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from serverless_analytics.config import get_settings
@@ -12,13 +12,13 @@ from serverless_analytics.observability import logger, metrics
 
 def _records(event: dict[str, Any]) -> list[StreamRecord]:
     # Plain dict access rather than Powertools' KinesisStreamEvent: its per-record wrappers cost more than
-    # decoding the record, on the writer's hottest loop.
+    # decoding the record, on the writer's hottest loop. pybase64 (SIMD) decodes ~4x faster than binascii.
     return [
         StreamRecord(
             shard_id=record['eventID'].split(':', 1)[0],
             sequence=record['kinesis']['sequenceNumber'],
             partition_key=record['kinesis']['partitionKey'],
-            data=binascii.a2b_base64(record['kinesis']['data']),
+            data=pybase64.b64decode(record['kinesis']['data'], validate=True),
         )
         for record in event['Records']
     ]

@@ -115,5 +115,5 @@ def test_stats_report_the_template_mapping_settings(stack: LocalStack) -> None:
 
     buffer = requests.get(stack.url + STATS, headers=bearer(stack.api_key)).json()['buffer_status']
 
-    assert buffer['max_buffer_size'] == source.batch_size == 500
+    assert buffer['max_buffer_size'] == source.batch_size == 2000
     assert buffer['flush_interval_seconds'] == source.batching_window_seconds == 1  # overridden by the tests

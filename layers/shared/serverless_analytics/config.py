@@ -41,7 +41,7 @@ class Settings(BaseModel):
     MAX_PROPERTIES_DEPTH: Annotated[int, Field(ge=1)] = 5
 
     # The stream writer's event source mapping, reported by the stats endpoint.
-    STREAM_BATCH_SIZE: Annotated[int, Field(ge=1)] = 500
+    STREAM_BATCH_SIZE: Annotated[int, Field(ge=1)] = 2000
     STREAM_BATCHING_WINDOW_SECONDS: Annotated[int, Field(ge=0)] = 5
 
     # The query API (Cube-compatible load / dry-run / meta).

@@ -36,7 +36,7 @@ def test_stats_follow_the_pipeline_from_accepted_to_flushed(aws, lambda_context)
     assert stats['events_this_hour'] == 2
     buffer = stats['buffer_status']
     assert (buffer['events_pending'], buffer['buffer_size'], buffer['events_flushed_total']) == (0, 0, 3)
-    assert (buffer['max_buffer_size'], buffer['flush_interval_seconds']) == (500, 5)
+    assert (buffer['max_buffer_size'], buffer['flush_interval_seconds']) == (2000, 5)
     assert datetime.fromisoformat(buffer['last_flush'].replace('Z', '+00:00')) >= now.replace(microsecond=0)
 
 

@@ -15,7 +15,6 @@ counted but missing from the lake.
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
@@ -46,16 +45,25 @@ class StreamRecord(NamedTuple):
         return f'{self.shard_id}#{self.sequence}'
 
 
-@dataclass(frozen=True)
-class PlannedEvent:
-    """One good record of a project, with what the writer must do with it."""
+class TimeKeys(NamedTuple):
+    """Where an event hour goes: its lake partition and its counter items (shared by the rows of that hour)."""
+
+    dt: str  # UTC day of the event time, the lake partition
+    day_key: str
+    hour_key: str
+
+    @classmethod
+    def of(cls, hour: datetime) -> 'TimeKeys':
+        return cls(f'{hour:%Y-%m-%d}', counters.day_key(hour), counters.hour_key(hour))
+
+
+class PlannedEvent(NamedTuple):
+    """One good record of a project, with what the writer must do with it (a NamedTuple, made per record)."""
 
     record: StreamRecord
     row: int
     event_id: str
-    dt: str  # UTC day of the event time, the lake partition
-    day_key: str  # its counter items
-    hour_key: str
+    time: TimeKeys
     category: str
     action: str  # 'insert' (new event), 'replay' (already written by this record), 'duplicate'
 
@@ -98,12 +106,13 @@ def write_batch(batch: Sequence[StreamRecord], settings: Settings, now: datetime
 
 
 def batch_columns(rows: pa.Table) -> dict[str, list]:
-    """The per-row values the writer decides with, as Python lists, made column by column."""
-    columns = rows.select(['project_id', 'event_id', 'category']).to_pydict()
-    columns['dt'] = lake.event_dates(rows)
-    columns['day_key'] = lake.event_dates(rows, counters.DAY_FORMAT)
-    columns['hour_key'] = lake.event_dates(rows, counters.HOUR_FORMAT)
-    return columns
+    """The per-row values the writer decides with, as Python lists made by Arrow column by column."""
+    return {
+        'event_id': lake.strings(rows['event_id']),
+        'project_id': lake.per_row(rows['project_id']),
+        'category': lake.per_row(rows['category']),
+        'time': lake.per_row_hour(rows, TimeKeys.of),
+    }
 
 
 def by_project(
@@ -135,9 +144,7 @@ def plan(
                 record,
                 row,
                 columns['event_id'][row],
-                columns['dt'][row],
-                columns['day_key'][row],
-                columns['hour_key'][row],
+                columns['time'][row],
                 columns['category'][row],
                 action,
             )
@@ -163,7 +170,7 @@ def lake_files(prefix: str, project_id: str, events: list[PlannedEvent], rows: p
     """(object key, Parquet bytes) of one file per UTC day of the events."""
     by_date: dict[str, list[PlannedEvent]] = defaultdict(list)
     for event in events:
-        by_date[event.dt].append(event)
+        by_date[event.time.dt].append(event)
     return [
         (
             lake.object_key(prefix, project_id, dt, [e.record.record_id for e in members]),
@@ -175,8 +182,8 @@ def lake_files(prefix: str, project_id: str, events: list[PlannedEvent], rows: p
 
 def _deltas(events: Sequence[PlannedEvent], now: datetime) -> list[dynamodb.CounterDelta]:
     categories = Counter(counters.CATEGORY_PREFIX + event.category for event in events)
-    days = Counter(event.day_key for event in events)
-    hours = Counter(event.hour_key for event in events)
+    days = Counter(event.time.day_key for event in events)
+    hours = Counter(event.time.hour_key for event in events)
     count = len(events)
     return [
         dynamodb.CounterDelta(counters.TOTAL, add={'events': count, **categories}),
@@ -200,7 +207,7 @@ def _transaction_chunks(events: Sequence[PlannedEvent]) -> list[list[PlannedEven
     chunks: list[list[PlannedEvent]] = []
     time_keys: set[str] = set()
     for event in events:
-        keys = {event.day_key, event.hour_key}
+        keys = {event.time.day_key, event.time.hour_key}
         if not chunks or len(chunks[-1]) + 1 + fixed_counters + len(time_keys | keys) > dynamodb.MAX_TRANSACTION_ITEMS:
             chunks.append([])
             time_keys = set()

@@ -2,20 +2,30 @@ import io
 import json
 from datetime import UTC, datetime
 
+import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic_core import to_json
+import pytest
 
 from serverless_analytics.config import Settings
-from serverless_analytics.lake.records import decode, event_dates, object_key, parquet_bytes, to_file_schema
+from serverless_analytics.lake.records import (
+    decode,
+    object_key,
+    parquet_bytes,
+    per_row,
+    per_row_hour,
+    strings,
+    to_file_schema,
+)
 from serverless_analytics.lake.schema import FILE_SCHEMA
 from serverless_analytics.logic.enrich import RequestContext, enrich
+from serverless_analytics.logic.ingest import to_stream_record
 from serverless_analytics.models.event import TrackEventRequest
 
 
 def _record(**payload) -> bytes:
     request = TrackEventRequest.model_validate({'event_name': 'view', **payload})
     context = RequestContext(project_id='p1', received_at=datetime(2026, 11, 22, 12, 0, tzinfo=UTC))
-    return to_json(enrich(request, context, Settings()))
+    return to_stream_record(enrich(request, context, Settings())).data
 
 
 def test_a_clean_batch_decodes_in_record_order():
@@ -44,9 +54,43 @@ def test_malformed_records_are_singled_out_and_the_rest_kept():
     assert decoded.rows.num_rows == 2
 
 
-def test_event_dates_are_utc_days_of_the_event_time():
-    decoded = decode([_record(timestamp='2026-03-01T23:30:00-02:00'), _record(timestamp='2026-03-01T00:10:00+01:00')])
-    assert event_dates(decoded.rows) == ['2026-03-02', '2026-02-28']
+def test_records_need_not_be_compact_to_decode():
+    # Given: a record with surrounding whitespace and one ending in CRLF, neither as the ingest API writes them
+    records = [b'  ' + _record(event_name='spaced') + b'\n', _record(event_name='crlf') + b'\r\n', _record()]
+
+    decoded = decode(records)
+
+    assert (decoded.good, decoded.bad) == ([0, 1, 2], {})
+    assert decoded.rows['name'].to_pylist() == ['spaced', 'crlf', 'view']
+
+
+def test_event_hours_are_the_utc_hours_of_the_event_time():
+    stamps = ['2026-03-01T23:30:00-02:00', '2026-03-01T00:10:00+01:00', '1969-12-31T23:59:59.999Z']
+    decoded = decode([_record(timestamp=stamp) for stamp in stamps])
+
+    hours = per_row_hour(decoded.rows, lambda hour: hour)
+
+    assert hours == [
+        datetime(2026, 3, 2, 1, tzinfo=UTC),
+        datetime(2026, 2, 28, 23, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, tzinfo=UTC),
+    ]
+
+
+@pytest.mark.parametrize(
+    'values',
+    [['a', 'b', 'a', 'a'], ['a', None, 'b', None], [], ['é', 'naïve', '', '日本']],
+    ids=['repeats', 'nulls', 'empty', 'non-ascii'],
+)
+def test_column_values_read_from_buffers_equal_pyarrows(values):
+    # Given: the column as one chunk, and sliced into two chunks with offsets
+    array = pa.array(values, pa.string())
+    chunked = [pa.chunked_array([array], pa.string()), pa.chunked_array([array[:1], array[1:]], pa.string())]
+
+    for column in chunked:
+        assert strings(column) == values
+        assert per_row(column) == values
+        assert per_row(column, lambda value: f'<{value}>') == [f'<{v}>' if v is not None else None for v in values]
 
 
 def test_parquet_files_hold_the_file_schema_without_partition_columns():

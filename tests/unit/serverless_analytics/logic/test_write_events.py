@@ -3,15 +3,15 @@
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from pydantic_core import to_json
-
 from serverless_analytics.adapters.dynamodb import MAX_TRANSACTION_ITEMS
 from serverless_analytics.config import Settings
 from serverless_analytics.lake.records import decode
 from serverless_analytics.logic.enrich import RequestContext, enrich
+from serverless_analytics.logic.ingest import to_stream_record
 from serverless_analytics.logic.write_events import (
     PlannedEvent,
     StreamRecord,
+    TimeKeys,
     _deltas,
     _transaction_chunks,
     batch_columns,
@@ -23,8 +23,8 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 def _event(i: int, timestamp: datetime, category: str = 'user_action') -> PlannedEvent:
     record = StreamRecord('shardId-0', str(i), 'p1:s', b'{}')
-    keys = (f'{timestamp:%Y-%m-%d}', f'day#{timestamp:%Y-%m-%d}', f'hour#{timestamp:%Y-%m-%dT%H}')
-    return PlannedEvent(record, i, f'e{i}', *keys, category, 'insert')
+    keys = TimeKeys(f'{timestamp:%Y-%m-%d}', f'day#{timestamp:%Y-%m-%d}', f'hour#{timestamp:%Y-%m-%dT%H}')
+    return PlannedEvent(record, i, f'e{i}', keys, category, 'insert')
 
 
 def _operations(chunk: list[PlannedEvent]) -> int:
@@ -63,19 +63,26 @@ def test_deltas_count_totals_categories_days_and_hours():
 
 
 def test_batch_columns_key_each_row_by_its_utc_day_and_hour():
-    # Given: two events either side of midnight UTC, one sent with an offset
-    decoded = decode([_record('2026-03-01T23:30:00-02:00'), _record('2026-03-01T00:10:00+01:00')])
+    # Given: events either side of midnight UTC, sent with offsets, and one before 1970
+    stamps = ['2026-03-01T23:30:00-02:00', '2026-03-01T00:10:00+01:00', '2026-03-01T23:59:59.999-02:00']
+    decoded = decode([_record(stamp) for stamp in [*stamps, '1969-12-31T23:59:59Z']])
 
     # When
     columns = batch_columns(decoded.rows)
 
-    # Then: the UTC dates of 2026-03-02T01:30Z and 2026-02-28T23:10Z
-    assert columns['dt'] == ['2026-03-02', '2026-02-28']
-    assert columns['day_key'] == ['day#2026-03-02', 'day#2026-02-28']
-    assert columns['hour_key'] == ['hour#2026-03-02T01', 'hour#2026-02-28T23']
+    # Then: the UTC hours of 2026-03-02T01:30Z, 2026-02-28T23:10Z, 2026-03-02T01:59:59.999Z and 1969-12-31T23:59:59Z
+    assert columns['time'] == [
+        TimeKeys('2026-03-02', 'day#2026-03-02', 'hour#2026-03-02T01'),
+        TimeKeys('2026-02-28', 'day#2026-02-28', 'hour#2026-02-28T23'),
+        TimeKeys('2026-03-02', 'day#2026-03-02', 'hour#2026-03-02T01'),
+        TimeKeys('1969-12-31', 'day#1969-12-31', 'hour#1969-12-31T23'),
+    ]
+    assert columns['project_id'] == ['p1'] * 4
+    assert columns['category'] == ['user_action'] * 4
+    assert columns['event_id'] == decoded.rows['event_id'].to_pylist()
 
 
 def _record(timestamp: str) -> bytes:
     request = TrackEventRequest.model_validate({'event_name': 'e', 'timestamp': timestamp})
     context = RequestContext(project_id='p1', received_at=datetime(2026, 3, 3, tzinfo=UTC))
-    return to_json(enrich(request, context, Settings()))
+    return to_stream_record(enrich(request, context, Settings())).data
