@@ -75,6 +75,27 @@ def test_a_replayed_batch_changes_nothing(aws, lambda_context):
     }
 
 
+def test_a_redelivery_in_a_different_batch_adds_only_the_new_records_to_the_lake(aws, lambda_context):
+    # Given: a written batch, then a batch that starts with its last record (as after a partial failure)
+    # and carries a record not seen before
+    first = load_event('write_events')
+    lambda_handler(first, lambda_context)
+    _, rows_before = _lake_rows(aws)
+    fresh = copy.deepcopy(first['Records'][0])
+    body = {**_sent({'Records': [fresh]})[0], 'event_id': '9b0f3c6e-0d1a-4a43-9d51-3f5a3f0b7e11'}
+    fresh['kinesis']['data'] = base64.b64encode(json.dumps(body).encode()).decode()
+    fresh['kinesis']['sequenceNumber'] = '49590338271490256608559692540925702759324208523137515620'
+    second = {'Records': [first['Records'][-1], fresh]}
+
+    # When
+    assert lambda_handler(second, lambda_context) == {'batchItemFailures': []}
+
+    # Then: every event is in the lake exactly once, and counted once
+    _, rows = _lake_rows(aws)
+    assert Counter(r['event_id'] for r in rows) == Counter([*(r['event_id'] for r in rows_before), body['event_id']])
+    assert counters(aws)['total']['events'] == len(rows_before) + 1
+
+
 def test_a_client_retry_with_the_same_event_id_is_counted_once(aws, lambda_context):
     # Given: a second stream record (new sequence number) carrying an event id already written
     event = load_event('write_events')

@@ -4,11 +4,15 @@ import ipaddress
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from urllib.parse import urlsplit
 
 from serverless_analytics.config import IpAnonymization, Settings
 from serverless_analytics.models.event import CanonicalEvent, TrackEventRequest
+
+
+def _to_ms(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,11 @@ class RequestContext:
     source_ip: str | None = None
     header_user_agent: str | None = None
     client_id: str | None = None
+
+    @cached_property
+    def received_at_ms(self) -> datetime:
+        """`received_at` in UTC at the lake's precision: made once for all the events of a request."""
+        return _to_ms(self.received_at)
 
 
 @dataclass(frozen=True)
@@ -73,10 +82,6 @@ def anonymize_ip(address: str, policy: IpAnonymization) -> str | None:
     return str(ipaddress.ip_network(f'{parsed}/{prefix}', strict=False).network_address)
 
 
-def _to_ms(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
 def event_time(request: TrackEventRequest, received_at: datetime, tolerance: timedelta) -> tuple[datetime, bool]:
     """The event's time corrected for client clock skew, clamped when far in the future.
 
@@ -102,7 +107,7 @@ def _page_parts(page_url: str | None) -> tuple[str | None, str | None]:
 
 
 def enrich(request: TrackEventRequest, context: RequestContext, settings: Settings) -> CanonicalEvent:
-    received_at = _to_ms(context.received_at)
+    received_at = context.received_at_ms
     timestamp, clamped = event_time(request, received_at, timedelta(seconds=settings.FUTURE_TOLERANCE_SECONDS))
     user_agent = request.user_agent or context.header_user_agent
     agent = parse_agent(user_agent) if user_agent else NO_AGENT

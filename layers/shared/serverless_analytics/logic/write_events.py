@@ -2,15 +2,15 @@
 
 Delivery is at-least-once, and a partial-batch failure re-delivers records that already succeeded, so
 every step is idempotent:
-- a record whose event id was written by that same record before (a redelivery) is not counted again, and
-  is written to the lake again: under the same object key when the redelivered batch holds the same records
-  for that project and day (the key derives from them), else in a new file, a duplicate row that lake
-  compaction removes;
+- a record whose event id was written by that same record before (a redelivery) is neither counted nor
+  written to the lake again: its DynamoDB item is only written after the lake file holding it was;
 - a record whose event id was written by another record (a client retry) is counted as a duplicate, once,
   and never reaches the lake;
 - a malformed record is quarantined with its raw bytes and counted, once.
-The lake file is written before DynamoDB, so a crash in between can leave an extra lake row, never an event
-counted but missing from the lake.
+The lake file is written before DynamoDB, so a crash or a DynamoDB failure in between can leave an extra
+lake row (the records are redelivered and written again, under the same object key when the redelivered
+batch holds the same records for that project and day, else in a new file, which lake compaction dedupes),
+never an event counted but missing from the lake.
 """
 
 from collections import Counter, defaultdict
@@ -155,7 +155,7 @@ def plan(
 def _write_project(
     project_id: str, events: list[PlannedEvent], rows: pa.Table, settings: Settings, now: datetime
 ) -> None:
-    _write_lake_files(project_id, [e for e in events if e.action != 'duplicate'], rows, settings)
+    _write_lake_files(project_id, [e for e in events if e.action == 'insert'], rows, settings)
     conflicts = _insert_events(project_id, [e for e in events if e.action == 'insert'], settings, now)
     for event in [e for e in events if e.action == 'duplicate'] + conflicts:
         _count_duplicate(project_id, event, settings, now)

@@ -35,20 +35,14 @@ class JsonObject(dict):
     __slots__ = ('json',)
 
 
-def _json_depth(value: dict[str, Any]) -> int:
-    """Nesting depth of a JSON value, level by level (no recursion, so no stack to exhaust)."""
-    if not any(isinstance(child, dict | list) for child in value.values()):
-        return 1  # the common flat case, without building any list
-    depth, level = 0, [value]
-    while level:
-        depth += 1
-        level = [
-            child
-            for node in level
-            for child in (node.values() if isinstance(node, dict) else node)
-            if isinstance(child, dict | list)
-        ]
-    return depth
+def _nested_deeper_than(value: dict[str, Any] | list[Any], levels: int) -> bool:
+    """Whether a JSON container nests more than `levels` levels (itself being the first).
+
+    Recursive, but never deeper than `levels`, so no stack to exhaust."""
+    for child in value.values() if isinstance(value, dict) else value:
+        if isinstance(child, dict | list) and (levels <= 1 or _nested_deeper_than(child, levels - 1)):
+            return True
+    return False
 
 
 class TrackEventRequest(BaseModel):
@@ -88,7 +82,7 @@ class TrackEventRequest(BaseModel):
         if properties is None:
             return None
         settings = get_settings()
-        if _json_depth(properties) > settings.MAX_PROPERTIES_DEPTH:
+        if _nested_deeper_than(properties, settings.MAX_PROPERTIES_DEPTH):
             raise ValueError(f'properties must be nested at most {settings.MAX_PROPERTIES_DEPTH} levels deep')
         encoded = to_json(properties)  # compact UTF-8, like json.dumps(separators=(',', ':')) but ~5x faster
         size = len(encoded)
