@@ -7,6 +7,7 @@ variables (a variable two functions set differently is refused rather than silen
 import os
 import sys
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from local.template import REGION, REPO_ROOT, FunctionSpec
 
@@ -20,6 +21,18 @@ FAKE_CREDENTIALS = {
 LOCAL_OVERRIDES = {'QUERY_ENGINE': 'duckdb'}
 # Variables that would make boto3 read a real profile or account.
 UNSET = ('AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE')
+
+
+def local_client(service: str, endpoint: str, region: str = REGION) -> Any:
+    """A boto3 client of the local endpoint with the fake credentials, whatever the process environment says."""
+    import boto3  # here, so that importing the environment helpers does not load boto3
+
+    session = boto3.session.Session(
+        aws_access_key_id=FAKE_CREDENTIALS['AWS_ACCESS_KEY_ID'],
+        aws_secret_access_key=FAKE_CREDENTIALS['AWS_SECRET_ACCESS_KEY'],
+        region_name=region,
+    )
+    return session.client(service, endpoint_url=endpoint)
 
 
 def functions_environment(functions: Iterable[FunctionSpec]) -> dict[str, str]:

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from local.environment import local_client
 from local.runtime import LocalFunction
 from local.template import ACCOUNT_ID, REGION, KinesisSource
 
@@ -66,11 +66,8 @@ class KinesisPoller:
         self.function = function
         self.poll_interval_seconds = poll_interval_seconds
         self.mapping_uuid = str(uuid.uuid4())
-        session = boto3.session.Session(
-            aws_access_key_id='testing', aws_secret_access_key='testing', region_name=REGION
-        )
-        self._kinesis = session.client('kinesis', endpoint_url=endpoint)
-        self._s3 = session.client('s3', endpoint_url=endpoint)
+        self._kinesis = local_client('kinesis', endpoint)
+        self._s3 = local_client('s3', endpoint)
         self._stop = threading.Event()
         self._progress = threading.Condition()
         self._checkpoints: dict[str, str | None] = {}

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from local.environment import local_client
 from local.template import Template
 
 _LOG = logging.getLogger('local.provision')
@@ -39,10 +39,7 @@ def _idempotent(create: Callable[[], Any]) -> bool:
 class Provisioner:
     def __init__(self, template: Template, endpoint: str, region: str = 'us-east-1') -> None:
         self.template = template
-        session = boto3.session.Session(
-            aws_access_key_id='testing', aws_secret_access_key='testing', region_name=region
-        )
-        self._client = lambda service: session.client(service, endpoint_url=endpoint)
+        self._client = lambda service: local_client(service, endpoint, region)
 
     def provision(self) -> None:
         self.streams()

@@ -6,15 +6,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import boto3
-
-from local.environment import EnvironmentPatch, apply_stack_environment
+from local.environment import EnvironmentPatch, apply_stack_environment, local_client
 from local.gateway import Gateway
 from local.moto_server import LocalMotoServer
 from local.poller import KinesisPoller
 from local.provision import provision
 from local.runtime import FunctionRegistry
-from local.template import REGION, TEMPLATE_PATH, Template
+from local.template import TEMPLATE_PATH, Template
 
 DEFAULT_API_KEY = 'local-dev-key'
 LOCAL_PROJECT_ID = '1'
@@ -116,9 +114,7 @@ class LocalStack:
 
     def client(self, service: str) -> Any:
         """A boto3 client of the local endpoint, for looking at what landed."""
-        return boto3.session.Session(
-            aws_access_key_id='testing', aws_secret_access_key='testing', region_name=REGION
-        ).client(service, endpoint_url=self.aws_endpoint)
+        return local_client(service, self.aws_endpoint)
 
     def name_of(self, logical_id: str) -> str:
         """The local physical name of a template resource (e.g. LakeBucket -> lakebucket)."""

@@ -16,7 +16,8 @@ app = export_app()
 
 @app.post('/analytics/api/v1/events')
 def retrieve_events() -> dict:
-    response = export_events(current_principal(app).project_id, events_request(app), get_settings())
+    settings = get_settings()
+    response = export_events(current_principal(app).project_id, events_request(app, settings), settings)
     metrics.add_metric(name='EventsExported', unit='Count', value=len(response.results))
     return response.model_dump(by_alias=True)
 

@@ -16,9 +16,15 @@ from sqlglot import exp
 
 from serverless_analytics.cube.datamodel import LAKE_TABLE, Cube, DataModel, Member
 from serverless_analytics.cube.dates import local_to_utc, parse_local
-from serverless_analytics.cube.dialects import timestamp_literal, to_local, truncate
+from serverless_analytics.cube.dialects import to_local, truncate
 from serverless_analytics.cube.errors import CubeQueryError
-from serverless_analytics.cube.filters import FilterContext, date_bounds, is_date_operator, leaf_condition
+from serverless_analytics.cube.filters import (
+    FilterContext,
+    date_bounds,
+    in_local_range,
+    is_date_operator,
+    leaf_condition,
+)
 from serverless_analytics.cube.query import FilterGroup, FilterLeaf, Query
 from serverless_analytics.cube.titles import snake_case
 
@@ -199,14 +205,8 @@ class _Compiler:
         conditions = [exp.paren(s.expr.copy()) for s in segments]
         for member, td in time_dims:
             if td.date_range:
-                low = timestamp_literal(
-                    local_to_utc(parse_local(td.date_range[0]), self.query.timezone), self.target.dialect
-                )
-                high = timestamp_literal(
-                    local_to_utc(parse_local(td.date_range[1]), self.query.timezone), self.target.dialect
-                )
-                column = self._value(member)
-                conditions += [exp.GTE(this=column, expression=low), exp.LTE(this=column.copy(), expression=high)]
+                start, end = (parse_local(bound) for bound in td.date_range)
+                conditions.append(in_local_range(self._value(member), start, end, self.ctx))
         in_where = self.query.ungrouped
         conditions += [self._condition(f) for f in self.query.filters if in_where or not self._is_measure_filter(f)]
         return conditions

@@ -171,17 +171,27 @@ def _is_absolute(value: str) -> bool:
         return False
 
 
+def in_local_range(column: exp.Expression, start: datetime, end: datetime, ctx: FilterContext) -> exp.Expression:
+    """`column` within the local [start, end] of the query's timezone: a time dimension's dateRange and an
+    `inDateRange` filter compile alike."""
+    low, high = _utc_literal(start, ctx), _utc_literal(end, ctx)
+    return exp.and_(exp.GTE(this=column, expression=low), exp.LTE(this=column.copy(), expression=high))
+
+
+def _utc_literal(moment: datetime, ctx: FilterContext) -> exp.Expression:
+    return timestamp_literal(local_to_utc(moment, ctx.timezone), ctx.dialect)
+
+
 def _date_condition(op: str, column: exp.Expression, values: list, ctx: FilterContext) -> exp.Expression:
     leaf = FilterLeaf('', op, tuple(values))
     start, end = date_bounds(leaf, ctx)
-    low = timestamp_literal(local_to_utc(start, ctx.timezone), ctx.dialect)
-    high = timestamp_literal(local_to_utc(end, ctx.timezone), ctx.dialect)
     if op in _SINGLE_DATE:
-        return _SINGLE_DATE[op](this=column, expression=low)
+        return _SINGLE_DATE[op](this=column, expression=_utc_literal(start, ctx))
     if op == 'notInDateRange':
+        low, high = _utc_literal(start, ctx), _utc_literal(end, ctx)
         return exp.paren(exp.or_(exp.LT(this=column, expression=low), exp.GT(this=column.copy(), expression=high)))
     if op in ('inDateRange', 'onTheDate'):
-        return exp.and_(exp.GTE(this=column, expression=low), exp.LTE(this=column.copy(), expression=high))
+        return in_local_range(column, start, end, ctx)
     raise CubeQueryError(f'Operator {op} not supported')
 
 
@@ -189,4 +199,4 @@ def is_date_operator(op: str) -> bool:
     return op in ('inDateRange', 'notInDateRange', 'onTheDate') or op in _SINGLE_DATE
 
 
-__all__ = ['FilterContext', 'leaf_condition', 'date_bounds', 'is_date_operator']
+__all__ = ['FilterContext', 'leaf_condition', 'date_bounds', 'in_local_range', 'is_date_operator']

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from pydantic import BaseModel, ValidationError
 
-from serverless_analytics.config import Settings, get_settings
+from serverless_analytics.config import Settings
 from serverless_analytics.cube.engines import AthenaQueryError
 from serverless_analytics.http.common import json_response, remember_principal
 from serverless_analytics.logic.api_keys import authenticate
@@ -71,14 +71,14 @@ def resolve_export_route(
     return app.resolve(event, context)
 
 
-def events_request(app: APIGatewayHttpResolver) -> EventsRequest:
+def events_request(app: APIGatewayHttpResolver, settings: Settings) -> EventsRequest:
     """The body, with the `page` and `per_page` query parameters winning over `paging` (FT's convention)."""
     body = _json_body(app)
     overrides = _paging_overrides(app.current_event.query_string_parameters or {})
     if overrides:
         paging = body.get('paging')
         paging = dict(paging) if isinstance(paging, dict) else {}
-        body['paging'] = {'page': 1, 'perPage': get_settings().EXPORT_MAX_PER_PAGE, **paging, **overrides}
+        body['paging'] = {'page': 1, 'perPage': settings.EXPORT_MAX_PER_PAGE, **paging, **overrides}
     return validated(EventsRequest, body)
 
 

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from serverless_analytics.config import Settings
 from serverless_analytics.http.export_api import error_body, event_counts_request, events_request, validated
 from serverless_analytics.models.export import EventsRequest, ExportRequestError
 
@@ -21,13 +22,13 @@ class _App:
 
 def test_query_parameters_win_over_the_body():
     app = _App({'startDate': '2026-11-01', 'paging': {'page': 1, 'perPage': 20}}, {'page': '4', 'per_page': '5'})
-    paging = events_request(app).paging
+    paging = events_request(app, Settings()).paging
     assert (paging.page, paging.per_page) == (4, 5)
 
 
 def test_one_query_parameter_completes_an_absent_paging():
-    assert events_request(_App({'startDate': '2026-11-01'}, {'per_page': '5'})).paging.page == 1
-    assert events_request(_App({'startDate': '2026-11-01'}, {'page': '3'})).paging.per_page == 1000
+    assert events_request(_App({'startDate': '2026-11-01'}, {'per_page': '5'}), Settings()).paging.page == 1
+    assert events_request(_App({'startDate': '2026-11-01'}, {'page': '3'}), Settings()).paging.per_page == 1000
 
 
 @pytest.mark.parametrize(
@@ -42,7 +43,7 @@ def test_one_query_parameter_completes_an_absent_paging():
 )
 def test_problems_are_named(body, query, message):
     with pytest.raises(ExportRequestError) as raised:
-        events_request(_App(body, query))
+        events_request(_App(body, query), Settings())
     assert str(raised.value) == message
 
 
