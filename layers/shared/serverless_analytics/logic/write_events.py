@@ -134,10 +134,12 @@ def plan(
     planned = []
     for (row, record), pk in zip(members, pks, strict=True):
         owner = written_by.get(pk)
-        if pk in seen or (owner is not None and owner != record.record_id):
+        if pk in seen:
             action = 'duplicate'
+        elif owner is None:
+            action = 'insert'
         else:
-            action = 'replay' if owner == record.record_id else 'insert'
+            action = 'replay' if owner == record.record_id else 'duplicate'
         seen.add(pk)
         planned.append(
             PlannedEvent(
