@@ -1,14 +1,13 @@
 """Looking at what landed in the local stack: lake rows, counters, quarantined records."""
 
-import io
 import uuid
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import requests
 
 from local.stack import LocalStack
+from tests.aws_reads import object_keys, parquet_rows, stream_records
 
 TRACK = '/api/v1/analytics'
 BATCH = '/api/v1/analytics/batch'
@@ -42,19 +41,16 @@ def stats(stack: LocalStack, key: str) -> dict[str, Any]:
 
 
 def lake_rows(stack: LocalStack, project_id: str) -> pa.Table | None:
-    """Every Parquet row under events/project_id=<project>/, read back from the bytes in the bucket."""
-    s3 = stack.client('s3')
-    bucket = stack.name_of('LakeBucket')
-    pages = s3.get_paginator('list_objects_v2').paginate(Bucket=bucket, Prefix=f'events/project_id={project_id}/')
-    keys = [item['Key'] for page in pages for item in page.get('Contents', [])]
-    tables = [pq.read_table(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)['Body'].read())) for key in keys]
-    return pa.concat_tables(tables) if tables else None
+    """Every Parquet row under events/project_id=<project>/."""
+    return parquet_rows(stack.client('s3'), stack.name_of('LakeBucket'), f'events/project_id={project_id}/')
 
 
-def lake_keys(stack: LocalStack, prefix: str) -> list[str]:
-    s3 = stack.client('s3')
-    pages = s3.get_paginator('list_objects_v2').paginate(Bucket=stack.name_of('LakeBucket'), Prefix=prefix)
-    return sorted(item['Key'] for page in pages for item in page.get('Contents', []))
+def lake_keys(stack: LocalStack, prefix: str, bucket: str = 'LakeBucket') -> list[str]:
+    return object_keys(stack.client('s3'), stack.name_of(bucket), prefix)
+
+
+def kinesis_records(stack: LocalStack) -> list[dict[str, Any]]:
+    return stream_records(stack.client('kinesis'), stack.name_of('EventsStream'))
 
 
 def counter(stack: LocalStack, project_id: str, name: str) -> dict[str, Any]:

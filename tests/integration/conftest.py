@@ -13,6 +13,7 @@ from local.moto_server import LocalMotoServer
 from local.provision import provision
 from local.stack import create_local_key
 from local.template import Template
+from tests import aws_reads
 from tests.conftest import load_event
 
 LOCAL_KEY = 'local-dev-key'  # the key the files in events/ send
@@ -74,18 +75,7 @@ def with_body(name: str, body: Any) -> dict[str, Any]:
 
 def stream_records(aws: Aws) -> list[dict[str, Any]]:
     """Every record on the events stream, oldest first, as the ingest functions put them."""
-    kinesis = aws.client('kinesis')
-    stream = aws.name('EventsStream')
-    records = []
-    for shard in kinesis.list_shards(StreamName=stream)['Shards']:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=stream, ShardId=shard['ShardId'], ShardIteratorType='TRIM_HORIZON'
-        )['ShardIterator']
-        while iterator:
-            page = kinesis.get_records(ShardIterator=iterator, Limit=1000)
-            records += page['Records']
-            iterator = page.get('NextShardIterator') if page['Records'] else None
-    return records
+    return aws_reads.stream_records(aws.client('kinesis'), aws.name('EventsStream'))
 
 
 def counters(aws: Aws, project_id: str = '1') -> dict[str, dict[str, Any]]:
@@ -131,3 +121,24 @@ def ingest(aws: Aws, events: list[dict[str, Any]], context: Any, key: str = LOCA
         assert (status, body['events_failed']) == (200, 0), body
     fresh = [r for r in stream_records(aws) if r['SequenceNumber'] not in already]
     assert writer_handler(kinesis_trigger(fresh), context) == {'batchItemFailures': []}
+
+
+def ft_error(code: int, message: str) -> tuple[int, dict[str, Any]]:
+    """A Fluid Topics-family answer: the status and `{"error": {"code", "message"}}`."""
+    return code, {'error': {'code': code, 'message': message}}
+
+
+def assert_ft_credentials_checked(handler: Any, sample: str, context: Any) -> None:
+    """No key, a wrong key and a key without the read scope, on a route of the export family."""
+    from serverless_analytics.config import get_settings
+    from serverless_analytics.logic.api_keys import create_key
+    from serverless_analytics.models.api_key import Scope
+
+    no_key = with_headers(sample, authorization=None)
+    assert invoke(handler, no_key, context) == ft_error(401, 'Not authenticated')
+    assert handler(no_key, context)['headers']['WWW-Authenticate'] == 'Bearer'
+    wrong = with_headers(sample, authorization='Bearer wrong')
+    assert invoke(handler, wrong, context) == ft_error(401, 'Invalid API key')
+    key, _ = create_key(get_settings(), '1', [Scope.INGEST], 'tracker')
+    ingest_only = with_headers(sample, authorization=f'Bearer {key}')
+    assert invoke(handler, ingest_only, context) == ft_error(403, "API key lacks the 'read' scope")

@@ -1,7 +1,6 @@
 """The production engine, Athena, against moto's Athena (which runs nothing, but answers with results
 configured through its `/moto-api/static/athena/query-results` endpoint, shaped as Athena returns them)."""
 
-import json
 from datetime import UTC, datetime
 
 import requests
@@ -114,4 +113,9 @@ def test_the_load_function_as_deployed_uses_athena(aws, lambda_context, monkeypa
 
     assert status == 200
     assert body['results'][0]['data'] == [{'TrackedEvents.eventName': 'page_view', 'TrackedEvents.count': '41'}]
-    assert json.loads(load_event('load_query_cube')['queryStringParameters']['query'])['limit'] == 10
+    # ...and the query Athena ran is the sample's, with its limit
+    athena = aws.client('athena')
+    [execution_id] = athena.list_query_executions(WorkGroup=aws.name('AthenaWorkGroup'))['QueryExecutionIds']
+    sql = athena.get_query_execution(QueryExecutionId=execution_id)['QueryExecution']['Query']
+    assert sql.rstrip().endswith('LIMIT 10')
+    assert "project_id = '1'" in sql

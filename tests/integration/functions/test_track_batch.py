@@ -41,11 +41,9 @@ def test_one_invalid_event_rejects_the_whole_batch_with_its_index(aws, lambda_co
 
 def test_events_that_fail_after_retries_are_counted_failed_never_queued(aws, lambda_context):
     # Given: Kinesis answers every PutRecords entry with ProvisionedThroughputExceeded
-    aws.moto.kinesis_faults.throttle_records(10_000)
-    try:
-        status, body = invoke(lambda_handler, load_event('track_batch'), lambda_context)
-    finally:
-        aws.moto.kinesis_faults.clear()
+    aws.moto.kinesis_faults.throttle_records(10_000)  # the aws fixture clears faults before each test
+
+    status, body = invoke(lambda_handler, load_event('track_batch'), lambda_context)
 
     assert status == 200
     assert (body['success'], body['events_queued'], body['events_failed']) == (False, 0, 3)
@@ -56,11 +54,9 @@ def test_events_that_fail_after_retries_are_counted_failed_never_queued(aws, lam
 
 def test_throttled_entries_are_retried_and_then_land(aws, lambda_context):
     # Given: the first two entries sent are throttled, as Kinesis does under load (HTTP 200, FailedRecordCount 2)
-    aws.moto.kinesis_faults.throttle_records(2)
-    try:
-        status, body = invoke(lambda_handler, load_event('track_batch'), lambda_context)
-    finally:
-        aws.moto.kinesis_faults.clear()
+    aws.moto.kinesis_faults.throttle_records(2)  # the aws fixture clears faults before each test
+
+    status, body = invoke(lambda_handler, load_event('track_batch'), lambda_context)
 
     assert (status, body['success'], body['events_queued'], body['events_failed']) == (200, True, 3, 0)
     queued = sorted(json.loads(r['Data'])['event_id'] for r in stream_records(aws))

@@ -1,12 +1,10 @@
 import base64
 import copy
-import io
 import json
 from collections import Counter
 
-import pyarrow.parquet as pq
-
 from functions.write_events.app import lambda_handler
+from tests import aws_reads
 from tests.conftest import load_event
 from tests.integration.conftest import counters
 
@@ -16,14 +14,9 @@ def _sent(event: dict) -> list[dict]:
 
 
 def _lake_rows(aws, prefix: str = 'events/') -> tuple[list[str], list[dict]]:
-    s3 = aws.client('s3')
-    bucket = aws.name('LakeBucket')
-    keys = sorted(o['Key'] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get('Contents', []))
-    rows = []
-    for key in keys:
-        table = pq.read_table(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)['Body'].read()))
-        rows += table.to_pylist()
-    return keys, rows
+    s3, bucket = aws.client('s3'), aws.name('LakeBucket')
+    rows = aws_reads.parquet_rows(s3, bucket, prefix)
+    return aws_reads.object_keys(s3, bucket, prefix), rows.to_pylist() if rows is not None else []
 
 
 def test_batch_lands_in_the_lake_and_the_counters(aws, lambda_context):
@@ -124,13 +117,10 @@ def test_a_poison_record_is_quarantined_with_its_raw_bytes_and_the_rest_lands(aw
     assert lambda_handler(event, lambda_context) == {'batchItemFailures': []}
     assert lambda_handler(event, lambda_context) == {'batchItemFailures': []}  # redelivered: still counted once
 
-    s3 = aws.client('s3')
-    bucket = aws.name('LakeBucket')
-    [quarantined] = s3.list_objects_v2(Bucket=bucket, Prefix='quarantine/')['Contents']
-    assert quarantined['Key'].endswith(
-        '/shardId-000000000000/49657000000000000000000000000000000000000000000000000009.json'
-    )
-    stored = s3.get_object(Bucket=bucket, Key=quarantined['Key'])
+    s3, bucket = aws.client('s3'), aws.name('LakeBucket')
+    [quarantined] = aws_reads.object_keys(s3, bucket, 'quarantine/')
+    assert quarantined.endswith('/shardId-000000000000/49657000000000000000000000000000000000000000000000000009.json')
+    stored = s3.get_object(Bucket=bucket, Key=quarantined)
     assert stored['Body'].read() == raw
     assert 'schema' in stored['Metadata']['reason'] or 'JSON' in stored['Metadata']['reason']
     _, rows = _lake_rows(aws)

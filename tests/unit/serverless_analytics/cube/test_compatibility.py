@@ -412,8 +412,8 @@ def test_seed_example_sessions(engine):
     }
 
 
-def test_gitlab_dashboard_queries_run(engine):
-    # The built-in visualisations' queries (spec §6.5) all compile and run.
+def test_gitlab_dashboard_queries_answer_what_the_rows_hold(engine):
+    # The built-in visualisations' queries (spec §6.5).
     base = {'limit': 100, 'timezone': 'UTC', 'filters': [], 'dimensions': [], 'timeDimensions': []}
     queries = [
         {
@@ -431,6 +431,32 @@ def test_gitlab_dashboard_queries_run(engine):
         {**base, 'measures': ['ReturningUsers.allSessionsCount', 'ReturningUsers.returningUserPercentage']},
     ]
     results = [load(q, '1', engine, now=NOW, query_type='multi')['results'][0]['data'] for q in queries]
+    # Counted by hand from conftest.ROWS (project 1): one user on each day with events
+    days = ['2024-05-06', '2024-05-08', '2024-05-13', '2024-05-14', '2024-05-15']
+    assert results[0] == [
+        {
+            'TrackedEvents.derivedTstamp.day': f'{day}T00:00:00.000',
+            'TrackedEvents.derivedTstamp': f'{day}T00:00:00.000',
+            'TrackedEvents.uniqueUsersCount': '1',
+        }
+        for day in days
+    ]
+    # four page views of /docs, one of /pricing (the /pricing user_action is not a page view)
+    assert results[1] == [
+        {'TrackedEvents.pageUrlpath': path, 'TrackedEvents.pageUrl': f'https://example.com{path}', **count}
+        for path, count in [
+            ('/docs', {'TrackedEvents.pageViewsCount': '4'}),
+            ('/pricing', {'TrackedEvents.pageViewsCount': '1'}),
+        ]
+    ]
+    # sessions s1, s3 in Chrome, s2, s5 in Firefox, s4 without a browser; no versions in the rows. Most
+    # sessions first; Cube leaves the order of the tied Chrome and Firefox rows open.
+    expected = [
+        {'Sessions.agentName': agent, 'Sessions.agentVersion': None, 'Sessions.count': count}
+        for agent, count in [('Chrome', '2'), ('Firefox', '2'), (None, '1')]
+    ]
+    assert sorted(results[2], key=repr) == sorted(expected, key=repr)
+    assert [row['Sessions.count'] for row in results[2]] == ['2', '2', '1']
     assert results[3] == [
         {
             'Sessions.averageDurationMinutes': '1',

@@ -97,6 +97,7 @@ def test_track_422_equals_fastapi(body, lambda_context):
 @pytest.mark.parametrize('body', BATCH_CASES.values(), ids=BATCH_CASES.keys())
 def test_batch_422_equals_fastapi(body, lambda_context):
     ours = _ours(batch_app, '/api/v1/analytics/batch', body, lambda_context)
+    assert ours[0] == 422
     assert ours == _theirs('/api/v1/analytics/batch', body)
 
 

@@ -1,0 +1,33 @@
+"""Reading back what landed, the same way for the integration tests (moto) and the e2e tests (local stack)."""
+
+import io
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+def stream_records(kinesis: Any, stream: str) -> list[dict[str, Any]]:
+    """Every record on the stream, shard by shard, oldest first."""
+    records = []
+    for shard in kinesis.list_shards(StreamName=stream)['Shards']:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard['ShardId'], ShardIteratorType='TRIM_HORIZON'
+        )['ShardIterator']
+        while iterator:
+            page = kinesis.get_records(ShardIterator=iterator, Limit=1000)
+            records += page['Records']
+            iterator = page.get('NextShardIterator') if page['Records'] else None
+    return records
+
+
+def object_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
+    pages = s3.get_paginator('list_objects_v2').paginate(Bucket=bucket, Prefix=prefix)
+    return sorted(item['Key'] for page in pages for item in page.get('Contents', []))
+
+
+def parquet_rows(s3: Any, bucket: str, prefix: str) -> pa.Table | None:
+    """Every Parquet row under the prefix, read back from the bytes in the bucket (None when there is none)."""
+    keys = object_keys(s3, bucket, prefix)
+    tables = [pq.read_table(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)['Body'].read())) for key in keys]
+    return pa.concat_tables(tables) if tables else None
