@@ -36,7 +36,6 @@ class Settings(BaseModel):
     FUTURE_TOLERANCE_SECONDS: Annotated[int, Field(ge=0)] = 3600
     EVENT_ID_TTL_DAYS: Annotated[int, Field(ge=1)] = 30
     MAX_BODY_BYTES: Annotated[int, Field(ge=1024)] = 1_048_576
-    MAX_EVENT_BYTES: Annotated[int, Field(ge=1024)] = 32_768
     MAX_PROPERTIES_BYTES: Annotated[int, Field(ge=256)] = 16_384
     MAX_PROPERTIES_DEPTH: Annotated[int, Field(ge=1)] = 5
 

@@ -1,3 +1,4 @@
+import hashlib
 import json
 
 from functions.track_batch.app import lambda_handler
@@ -61,3 +62,19 @@ def test_throttled_entries_are_retried_and_then_land(aws, lambda_context):
     assert (status, body['success'], body['events_queued'], body['events_failed']) == (200, True, 3, 0)
     queued = sorted(json.loads(r['Data'])['event_id'] for r in stream_records(aws))
     assert queued == sorted(e['event_id'] for e in json.loads(load_event('track_batch')['body'])['events'])
+
+
+def test_a_session_id_too_long_for_a_partition_key_still_lands_with_its_batch(aws, lambda_context):
+    # Given: one event whose `project:session` key would pass Kinesis' 256-character limit
+    events = json.loads(load_event('track_batch')['body'])['events']
+    long_session = 's' * 256
+    events[1]['session_id'] = long_session
+
+    # When
+    status, body = invoke(lambda_handler, with_body('track_batch', {'events': events}), lambda_context)
+
+    # Then: every event is queued, the long session under its digest, the others as they are
+    assert (status, body['events_queued'], body['events_failed']) == (200, 3, 0)
+    keys = {json.loads(r['Data'])['session_id']: r['PartitionKey'] for r in stream_records(aws)}
+    assert keys[long_session] == f'1:{hashlib.sha256(long_session.encode()).hexdigest()}'
+    assert all(key == f'1:{session}' for session, key in keys.items() if session != long_session)

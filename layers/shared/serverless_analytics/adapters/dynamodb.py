@@ -7,6 +7,7 @@ Tables (names from settings, schemas in template.yaml):
 - Counters:  pk `project_id`, sk `counter` (`total`, `day#YYYY-MM-DD`, `hour#YYYY-MM-DDTHH`, `pipeline`).
 """
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -18,6 +19,8 @@ from serverless_analytics.adapters.clients import client
 from serverless_analytics.models.errors import ServiceUnavailableError
 
 MAX_TRANSACTION_ITEMS = 100
+UNPROCESSED_BACKOFF_SECONDS = 0.05
+UNPROCESSED_BACKOFF_MAX_SECONDS = 1.0
 MAX_BATCH_GET_KEYS = 100
 
 
@@ -35,7 +38,6 @@ class CounterDelta:
 class EventItem:
     pk: str
     written_by: str  # the stream record (`shard#sequence`) that wrote the event
-    body: str
     expires_at: int
 
 
@@ -150,10 +152,16 @@ def get_counters(table: str, project_id: str, sort_keys: Iterable[str]) -> dict[
     return {item['counter']: item for item in items}
 
 
-def _batch_get(table: str, keys: list[dict[str, Any]], consistent: bool = False) -> list[dict[str, Any]]:
+def _batch_get(
+    table: str, keys: list[dict[str, Any]], consistent: bool = False, attributes: str | None = None
+) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
+    projection = {'ProjectionExpression': attributes} if attributes else {}
     for start in range(0, len(keys), MAX_BATCH_GET_KEYS):
-        request = {table: {'Keys': keys[start : start + MAX_BATCH_GET_KEYS], 'ConsistentRead': consistent}}
+        request = {
+            table: {'Keys': keys[start : start + MAX_BATCH_GET_KEYS], 'ConsistentRead': consistent, **projection}
+        }
+        attempt = 0
         while request:
             try:
                 response = client('dynamodb').batch_get_item(RequestItems=request)
@@ -161,12 +169,16 @@ def _batch_get(table: str, keys: list[dict[str, Any]], consistent: bool = False)
                 raise _unavailable(error) from error
             found.extend(_from_item(item) for item in response['Responses'].get(table, []))
             request = response.get('UnprocessedKeys') or {}
+            if request:  # unprocessed keys mean the table is throttling: back off before asking again
+                time.sleep(min(UNPROCESSED_BACKOFF_MAX_SECONDS, UNPROCESSED_BACKOFF_SECONDS * 2**attempt))
+                attempt += 1
     return found
 
 
 def get_event_writers(table: str, pks: Sequence[str]) -> dict[str, str]:
     """For the event keys that exist, the stream record (`shard#sequence`) that wrote each."""
-    items = _batch_get(table, [_to_item({'pk': pk}) for pk in dict.fromkeys(pks)], consistent=True)
+    keys = [_to_item({'pk': pk}) for pk in dict.fromkeys(pks)]
+    items = _batch_get(table, keys, consistent=True, attributes='pk, written_by')
     return {item['pk']: item['written_by'] for item in items}
 
 
@@ -199,7 +211,7 @@ def insert_events(
         {
             'Put': {
                 'TableName': events_table,
-                'Item': _to_item({'pk': e.pk, 'written_by': e.written_by, 'body': e.body, 'expires_at': e.expires_at}),
+                'Item': _to_item({'pk': e.pk, 'written_by': e.written_by, 'expires_at': e.expires_at}),
                 'ConditionExpression': 'attribute_not_exists(pk)',
             }
         }

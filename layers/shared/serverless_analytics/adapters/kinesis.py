@@ -33,6 +33,14 @@ def _chunks(records: Sequence[StreamRecord]) -> list[list[int]]:
     return [chunk for chunk in chunks if chunk]
 
 
+# Errors of the request itself: sending it again cannot succeed.
+_PERMANENT_ERRORS = frozenset({'InvalidArgumentException', 'ValidationException', 'ResourceNotFoundException'})
+
+
+class _PermanentFailure(Exception):
+    pass
+
+
 def _put_once(stream_name: str, records: Sequence[StreamRecord], indices: list[int]) -> list[int]:
     """One PutRecords call; returns the indices whose entries failed (throttled or internal error)."""
     try:
@@ -42,6 +50,8 @@ def _put_once(stream_name: str, records: Sequence[StreamRecord], indices: list[i
         )
     except (ClientError, BotoCoreError) as error:
         logger.warning('PutRecords call failed', extra={'error': str(error), 'records': len(indices)})
+        if isinstance(error, ClientError) and error.response['Error']['Code'] in _PERMANENT_ERRORS:
+            raise _PermanentFailure from error
         return indices
     if not response.get('FailedRecordCount'):
         return []
@@ -56,7 +66,10 @@ def put_records(stream_name: str, records: Sequence[StreamRecord], attempts: int
         for attempt in range(attempts):
             if attempt:
                 time.sleep(backoff_seconds * 2 ** (attempt - 1))
-            pending = _put_once(stream_name, records, pending)
+            try:
+                pending = _put_once(stream_name, records, pending)
+            except _PermanentFailure:
+                break
             if not pending:
                 break
         failed.extend(pending)

@@ -62,11 +62,9 @@ def ingestion_app() -> APIGatewayHttpResolver:
     return app
 
 
-def _body_size(event: dict[str, Any]) -> int:
+def _raw_body(event: dict[str, Any]) -> bytes:
     body = event.get('body') or ''
-    if event.get('isBase64Encoded'):
-        return len(base64.b64decode(body))
-    return len(body.encode())
+    return base64.b64decode(body) if event.get('isBase64Encoded') else body.encode()
 
 
 def _guard_response(error: Exception) -> dict[str, Any]:
@@ -93,24 +91,22 @@ def resolve_guarded(
     Powertools validates the body before any middleware runs; FastAPI checks credentials first, and a body
     over the cap must not be parsed at all, so these checks run before `resolve`.
     """
+    body = _raw_body(event)
     try:
-        if _body_size(event) > settings.MAX_BODY_BYTES:
+        if len(body) > settings.MAX_BODY_BYTES:
             raise PayloadTooLargeError(f'Request body is larger than {settings.MAX_BODY_BYTES} bytes')
         if scope is not None:
             remember_principal(app, authenticate(settings, event.get('headers') or {}, scope))
     except AnalyticsError as error:
         return _guard_response(error)
-    if (array := _array_body(event)) is not None:
+    if (array := _array_body(body)) is not None:
         return _validation_response(array)
     return app.resolve(event, context)
 
 
-def _array_body(event: dict[str, Any]) -> list[Any] | None:
+def _array_body(body: bytes) -> list[Any] | None:
     """A JSON array body, which Powertools would unwrap into its first item; None for anything else."""
-    body = event.get('body') or ''
-    if event.get('isBase64Encoded'):
-        body = base64.b64decode(body).decode(errors='replace')
-    if not body.lstrip().startswith('['):
+    if not body.lstrip().startswith(b'['):
         return None
     try:
         parsed = json.loads(body)

@@ -8,6 +8,7 @@ from http import HTTPStatus
 from serverless_analytics.adapters import dynamodb, kinesis, s3
 from serverless_analytics.config import Settings
 from serverless_analytics.models.api import ComponentHealth, HealthResponse
+from serverless_analytics.observability import logger
 
 
 @dataclass(frozen=True)
@@ -20,8 +21,16 @@ def _probe(name: str, check: Callable[[], str]) -> ComponentHealth:
     try:
         detail = check()
     except Exception as error:  # noqa: BLE001 - any failure of a dependency is what this reports
-        return ComponentHealth(name=name, healthy=False, detail=f'{type(error).__name__}: {error}')
+        logger.warning('Health check failed', extra={'component': name}, exc_info=True)
+        return ComponentHealth(name=name, healthy=False, detail=_kind_of(error))
     return ComponentHealth(name=name, healthy=detail in ('ACTIVE', 'OK'), detail=detail)
+
+
+def _kind_of(error: Exception) -> str:
+    """The AWS error code or the exception's type, never its message: the route is public, and AWS messages
+    name the account, roles and resources."""
+    code = getattr(error, 'response', {}).get('Error', {}).get('Code')
+    return code or type(error).__name__
 
 
 def _bucket_ok(bucket: str) -> str:

@@ -1,5 +1,6 @@
 """Accept events: validate (done by the models), enrich, serialise and put them on the stream."""
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,9 +27,18 @@ class IngestOutcome:
         return len(self.events) - len(self.failed)
 
 
+MAX_PARTITION_KEY_LENGTH = 256  # Kinesis refuses a whole PutRecords call holding a longer key
+
+
 def partition_key(event: CanonicalEvent) -> str:
-    """Keeps one session's events on one shard, in order, without hot-spotting a project."""
-    return f'{event["project_id"]}:{event["session_id"] or event["user_id"] or event["event_id"]}'
+    """Keeps one session's events on one shard, in order, without hot-spotting a project.
+
+    A session or user id too long for a key is replaced by its digest: the same id still maps to one shard."""
+    grouping = event['session_id'] or event['user_id'] or event['event_id']
+    key = f'{event["project_id"]}:{grouping}'
+    if len(key) <= MAX_PARTITION_KEY_LENGTH:
+        return key
+    return f'{event["project_id"]}:{hashlib.sha256(grouping.encode()).hexdigest()}'
 
 
 # Serialising with the TypedDict's schema is ~1.5x faster than schema-less `to_json`, and only a schema makes

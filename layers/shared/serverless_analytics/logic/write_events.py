@@ -227,10 +227,7 @@ def _insert_events(
     for chunk in _transaction_chunks(events):
         while chunk:
             items = [
-                dynamodb.EventItem(
-                    _event_pk(project_id, e.event_id), e.record.record_id, e.record.data.decode(), expires_at
-                )
-                for e in chunk
+                dynamodb.EventItem(_event_pk(project_id, e.event_id), e.record.record_id, expires_at) for e in chunk
             ]
             existing = set(
                 dynamodb.insert_events(
