@@ -12,6 +12,7 @@ from functions.get_meta.app import lambda_handler as meta_handler
 from functions.load_query.app import lambda_handler
 from serverless_analytics.config import get_settings
 from serverless_analytics.logic.api_keys import create_key
+from serverless_analytics.logic.query_engine import query_engine
 from serverless_analytics.models.api_key import Scope
 from tests.conftest import load_event
 from tests.integration.conftest import ingest, invoke, with_body, with_headers
@@ -140,6 +141,32 @@ def test_invalid_query_on_gitlab_path_is_400_message(aws, lambda_context):
     assert 'TrackedEvents.nope' in body['message']
 
 
+def test_gitlab_passes_cubes_error_string_on_as_its_400_message(aws, lambda_context):
+    event = _seed_example(query={'measures': ['TrackedEvents.count'], 'limit': 50001})
+    assert invoke(lambda_handler, event, lambda_context) == (
+        400,
+        {'message': 'Error: The query limit has been exceeded.'},
+    )
+
+
+@pytest.mark.parametrize(
+    ('query', 'error'),
+    [
+        ('undefined', 'Query param is required'),
+        ('', 'Query param is required'),
+        ('{"measures":', 'Unable to decode query param as JSON, error: '),
+    ],
+)
+def test_cube_get_form_query_param_errors_are_cubes(aws, lambda_context, query, error):
+    event = load_event('load_query_cube')
+    event['queryStringParameters']['query'] = query
+
+    status, body = invoke(lambda_handler, event, lambda_context)
+
+    assert (status, body['type']) == (400, 'UserError')
+    assert body['error'].startswith(error)
+
+
 def test_invalid_query_on_cube_path_is_cubes_user_error(aws, lambda_context):
     event = with_body('load_query', {'query': {'measures': ['TrackedEvents.count'], 'limit': 50001}})
     event['rawPath'] = event['requestContext']['http']['path'] = '/cubejs-api/v1/load'
@@ -210,4 +237,31 @@ def test_a_slow_query_answers_continue_wait_and_the_retry_resumes_it(
     # Then it gets the result of that execution, and the state is gone
     assert status == 200
     assert _counts_by_path(body['results'][0]['data']) == _this_weeks_counts_by_path(this_week_events)
+    assert state.scan()['Items'] == []
+
+
+def test_a_kept_execution_that_failed_is_forgotten_so_the_retry_runs_again(
+    aws, lambda_context, this_week_events, monkeypatch
+):
+    # Given: a Continue wait whose kept execution then fails in the engine
+    monkeypatch.setenv('QUERY_WAIT_SECONDS', '0.000001')
+    get_settings.cache_clear()
+    state = boto3.resource('dynamodb', endpoint_url=aws.endpoint, region_name='us-east-1').Table(
+        aws.name('QueryStateTable')
+    )
+    assert invoke(lambda_handler, load_event('load_query'), lambda_context) == (200, {'error': 'Continue wait'})
+    [kept] = state.scan()['Items']
+    failing = query_engine(get_settings()).start('SELECT * FROM no_such_table')
+    state.put_item(Item={**kept, 'execution_ids': [failing]})
+    monkeypatch.setenv('QUERY_WAIT_SECONDS', '20')
+    get_settings.cache_clear()
+
+    # When: the client retries, twice
+    failed = invoke(lambda_handler, load_event('load_query'), lambda_context)
+    retried = invoke(lambda_handler, load_event('load_query'), lambda_context)
+
+    # Then: the first gets GitLab's backend error and drops the state; the second runs the query afresh
+    assert failed == (502, {'message': 'Query backend unavailable, retry later'})
+    assert retried[0] == 200
+    assert _counts_by_path(retried[1]['results'][0]['data']) == _this_weeks_counts_by_path(this_week_events)
     assert state.scan()['Items'] == []

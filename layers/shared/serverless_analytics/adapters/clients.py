@@ -5,8 +5,12 @@ the same code at moto. The session module is imported on first use too: it is ~2
 routes which never reach AWS (a 401, a 422) should not pay.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
+
+from serverless_analytics.models.errors import ServiceUnavailableError
 
 
 @cache
@@ -21,3 +25,14 @@ def client(service: str) -> Any:
 def reset_clients() -> None:
     """Forget cached clients (tests and the local stack call this after changing endpoints)."""
     client.cache_clear()
+
+
+@contextmanager
+def answering_unavailable(what: str) -> Iterator[None]:
+    """Turn an AWS failure inside the block into ServiceUnavailableError, which every API family answers."""
+    from botocore.exceptions import BotoCoreError, ClientError  # loaded with the client, not at import
+
+    try:
+        yield
+    except (ClientError, BotoCoreError) as error:
+        raise ServiceUnavailableError(f'{what} failed: {error}') from error

@@ -3,6 +3,7 @@
 Every failure raises `CubeQueryError('Invalid query format: <joi message>')`.
 """
 
+import math
 import re
 from typing import Any
 
@@ -175,7 +176,8 @@ def _integer(value: Any, label: str, minimum: int) -> int:
     number = value
     if isinstance(value, str) and re.fullmatch(r'\s*-?\d+\s*', value):
         number = int(value)
-    if isinstance(number, bool) or not isinstance(number, (int, float)):
+    # Python's JSON reader takes Infinity and NaN, which JSON (and Cube's reader) do not have.
+    if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
         raise invalid(f'"{label}" must be a number')
     if number != int(number):
         raise invalid(f'"{label}" must be an integer')

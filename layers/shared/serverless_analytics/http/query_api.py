@@ -80,8 +80,8 @@ def _error(app: APIGatewayHttpResolver, error: Exception) -> Response:
     match error:
         case ContinueWait():
             return _json(HTTPStatus.OK, ContinueWait.body())
-        case CubeQueryError() if family is Family.GITLAB:
-            return _json(HTTPStatus.BAD_REQUEST, {'message': error.message})
+        case CubeQueryError() if family is Family.GITLAB:  # GitLab passes Cube's error string on as a 400
+            return _json(HTTPStatus.BAD_REQUEST, {'message': error.body()['error']})
         case CubeQueryError():
             return _json(error.status, error.body())
         case AthenaQueryError() | BadRequestError():
@@ -94,7 +94,8 @@ def _error(app: APIGatewayHttpResolver, error: Exception) -> Response:
 
 def query_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver()
-    for error_type in (ContinueWait, CubeQueryError, AthenaQueryError, BadRequestError, ServiceUnavailableError):
+    # Exception last: anything unexpected gets the family's "backend unavailable" answer, not a bare 500.
+    for error_type in (ContinueWait, CubeQueryError, AthenaQueryError, BadRequestError, Exception):
         app.exception_handler(error_type)(lambda error, app=app: _error(app, error))
     return app
 
@@ -131,7 +132,8 @@ def cube_request(app: APIGatewayHttpResolver) -> CubeRequest:
     event = app.current_event
     if event.http_method == 'GET':
         params = event.query_string_parameters or {}
-        return _request({'query': _json_param(params.get('query')), 'queryType': params.get('queryType')})
+        # `query` stays text: Cube's own parsing of it gives Cube's errors for a missing or non-JSON value.
+        return _request({'query': params.get('query'), 'queryType': params.get('queryType')})
     try:
         body = json.loads(event.decoded_body or '{}')
     except ValueError as error:
@@ -148,12 +150,3 @@ def _request(values: dict[str, Any]) -> CubeRequest:
         raise BadRequestError(
             '; '.join(f'{".".join(map(str, e["loc"]))}: {e["msg"]}' for e in error.errors())
         ) from error
-
-
-def _json_param(value: str | None) -> Any:
-    if value is None:
-        return None
-    try:
-        return json.loads(value)
-    except ValueError as error:
-        raise BadRequestError(f'query parameter is not JSON: {error}') from error

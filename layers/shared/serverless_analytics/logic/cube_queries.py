@@ -26,15 +26,25 @@ def load(project_id: str, query: Any, query_type: str | None, settings: Settings
     engine = query_engine(settings)
     plan = plan_load(query, project_id, engine, now=now, query_type=query_type)
     running = _running_executions(settings, plan.cache_key)
+    still_running = False
     try:
-        body = _run(plan, engine, running, settings)
+        return _resume_or_run(plan, engine, running, settings)
+    except ContinueWait:
+        still_running = True
+        raise
+    finally:
+        # Done, or failed: a failed execution kept here would fail every identical retry until the state expires.
+        if running and not still_running:
+            _forget(settings, plan.cache_key)
+
+
+def _resume_or_run(plan: LoadPlan, engine: QueryEngine, running: list[str] | None, settings: Settings) -> dict:
+    try:
+        return _run(plan, engine, running, settings)
     except UnknownExecutionError:
         # The executions are gone (an engine that keeps them in memory was restarted): run the plan again.
         logger.info('Kept executions are unknown to the engine; starting again', extra={'cache_key': plan.cache_key})
-        body = _run(plan, engine, None, settings)
-    if running:
-        _forget(settings, plan.cache_key)
-    return body
+        return _run(plan, engine, None, settings)
 
 
 def _run(plan: LoadPlan, engine: QueryEngine, execution_ids: list[str] | None, settings: Settings) -> dict:

@@ -4,10 +4,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from botocore.exceptions import ClientError
 
 from serverless_analytics.cube import CubeQueryError, Target, compile_request, dry_run, load, plan_load, run_plan
 from serverless_analytics.cube.engines.athena_engine import AthenaEngine, AthenaQueryError
 from serverless_analytics.cube.errors import ContinueWait
+from serverless_analytics.models.errors import ServiceUnavailableError
 from tests.unit.serverless_analytics.cube.conftest import NOW
 
 
@@ -58,6 +60,10 @@ def test_three_part_dimension_moves_to_time_dimensions():
             'compareDateRange can only exist for one timeDimension',
         ),
         ([{'measures': ['TrackedEvents.count']}], 'Data blending query without granularity is not supported'),
+        (
+            {'measures': ['TrackedEvents.count'], 'limit': float('inf')},
+            'Invalid query format: "limit" must be a number',
+        ),
     ],
 )
 def test_invalid_queries(query, message):
@@ -188,6 +194,16 @@ def test_continue_wait_resumes_the_same_execution(engine):
     assert slow.started == 1
 
 
+def test_a_finished_execution_answers_every_poll(engine):
+    # A plan resumed after "Continue wait" polls again the statements that finished while another ran on.
+    execution_id = engine.start('SELECT 42 AS answer')
+    while (result := engine.poll(execution_id)) is None:
+        pass
+
+    assert result.rows == [(42,)]
+    assert engine.poll(execution_id).rows == [(42,)]
+
+
 class _FakeAthena:
     """Records calls and answers like Athena: two polls RUNNING, then SUCCEEDED, results in two pages."""
 
@@ -243,6 +259,16 @@ def test_athena_engine_start_poll_and_pages():
     ]
     assert result.rows == [(datetime(2024, 5, 13), 3, Decimal('1.50'), None), (None, 4, Decimal('2'), 'a')]
     assert engine.lake_source == '"analytics"."events"'
+
+
+def test_athena_failures_of_the_service_answer_unavailable():
+    class _Throttled:
+        def start_query_execution(self, **kwargs):
+            raise ClientError({'Error': {'Code': 'TooManyRequestsException', 'Message': 'Rate exceeded'}}, 'Start')
+
+    engine = AthenaEngine('primary', 'analytics', client=_Throttled())
+    with pytest.raises(ServiceUnavailableError, match='TooManyRequestsException'):
+        engine.start('SELECT 1')
 
 
 def test_athena_engine_failure_and_running_state():

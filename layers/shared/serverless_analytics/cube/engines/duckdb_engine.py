@@ -1,6 +1,7 @@
 """In-process DuckDB over the Parquet lake (Hive layout `events/project_id=<p>/dt=<YYYY-MM-DD>/*.parquet`)."""
 
 import threading
+import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -14,6 +15,8 @@ from serverless_analytics.cube.errors import UnknownExecutionError
 from serverless_analytics.lake.schema import FILE_SCHEMA, PARTITION_COLUMNS
 
 _NO_FILES = 'No files found that match the pattern'
+# Results are kept as long as a kept query state may still name their execution (QUERY_STATE_TTL_SECONDS).
+RESULT_RETENTION_SECONDS = 900
 
 
 _PARTITIONS = pa.schema([pa.field(name, pa.string()) for name in PARTITION_COLUMNS])
@@ -53,24 +56,35 @@ class DuckDBEngine(QueryEngine):
         self.connection.execute("SET TimeZone = 'UTC'")
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix='duckdb-query')
         self._running: dict[str, Future] = {}
+        self._finished_at: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def start(self, sql: str, params: list | tuple = ()) -> str:
         execution_id = str(uuid.uuid4())
         with self._lock:
-            self._running[execution_id] = self._pool.submit(self._run, sql, list(params))
+            self._forget_old_results()
+            future = self._pool.submit(self._run, sql, list(params))
+            self._running[execution_id] = future
+        future.add_done_callback(lambda _: self._finished_at.setdefault(execution_id, time.monotonic()))
         return execution_id
 
     def poll(self, execution_id: str) -> QueryResult | None:
+        """A finished execution answers every poll, as Athena's do: a plan resumed after "Continue wait" polls
+        again the statements that had finished while another was still running."""
         with self._lock:
             future = self._running.get(execution_id)
         if future is None:
             raise UnknownExecutionError(execution_id)
         if not future.done():
             return None
-        with self._lock:
-            self._running.pop(execution_id, None)
         return future.result()
+
+    def _forget_old_results(self) -> None:
+        cutoff = time.monotonic() - RESULT_RETENTION_SECONDS
+        for execution_id, finished in list(self._finished_at.items()):
+            if finished < cutoff:
+                self._running.pop(execution_id, None)
+                self._finished_at.pop(execution_id, None)
 
     def execute(self, sql: str, params: list | tuple = (), timeout: float | None = None) -> QueryResult:
         return self._run(sql, list(params))
