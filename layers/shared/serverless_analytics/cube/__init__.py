@@ -2,27 +2,34 @@
 
 Public API: `load`, `dry_run`, `meta`, `plan_load`/`run_plan` (resumable loads), `compile_request`, the errors,
 and the engines (`DuckDBEngine` here; `AthenaEngine` in `serverless_analytics.cube.engines.athena_engine`).
+Names are imported on first use, as in `cube.engines`: a route that needs one submodule (the export routes
+need `cube.target`) does not load the model, query and formatter modules with it.
 """
 
-from serverless_analytics.cube.api import LoadPlan, compile_request, dry_run, load, meta, plan_load, run_plan
-from serverless_analytics.cube.compiler import Target
-from serverless_analytics.cube.datamodel import DataModel, default_model, load_model
-from serverless_analytics.cube.errors import ContinueWait, CubeLimitError, CubeModelError, CubeQueryError
+from importlib import import_module
 
-__all__ = [
-    'ContinueWait',
-    'CubeLimitError',
-    'CubeModelError',
-    'CubeQueryError',
-    'DataModel',
-    'LoadPlan',
-    'Target',
-    'compile_request',
-    'default_model',
-    'dry_run',
-    'load',
-    'load_model',
-    'meta',
-    'plan_load',
-    'run_plan',
-]
+_LAZY = {
+    'LoadPlan': 'api',
+    'compile_request': 'api',
+    'dry_run': 'api',
+    'load': 'api',
+    'meta': 'api',
+    'plan_load': 'api',
+    'run_plan': 'api',
+    'Target': 'target',
+    'DataModel': 'datamodel',
+    'default_model': 'datamodel',
+    'load_model': 'datamodel',
+    'ContinueWait': 'errors',
+    'CubeLimitError': 'errors',
+    'CubeModelError': 'errors',
+    'CubeQueryError': 'errors',
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(f'{__name__}.{_LAZY[name]}'), name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

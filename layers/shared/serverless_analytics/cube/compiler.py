@@ -11,7 +11,6 @@ Shape of every query (one cube; joins are not supported):
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import sqlglot
 from sqlglot import exp
 
 from serverless_analytics.cube.datamodel import LAKE_TABLE, Cube, DataModel, Member
@@ -26,6 +25,7 @@ from serverless_analytics.cube.filters import (
     leaf_condition,
 )
 from serverless_analytics.cube.query import FilterGroup, FilterLeaf, Query
+from serverless_analytics.cube.target import Target
 from serverless_analytics.cube.titles import snake_case
 
 
@@ -51,28 +51,6 @@ class CompiledQuery:
     dt_range: tuple[str | None, str | None] = (None, None)
     cube: str = ''
     select: exp.Select | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where and how to run: the engine's dialect and the lake scan expression (a table or a table function)."""
-
-    dialect: str
-    lake_source: str
-
-    def source_expression(self) -> exp.Expression:
-        return _parse_source(self.lake_source, self.dialect)
-
-
-_SOURCE_CACHE: dict[tuple[str, str], exp.Expression] = {}
-
-
-def _parse_source(source: str, dialect: str) -> exp.Expression:
-    key = (source, dialect)
-    if key not in _SOURCE_CACHE:
-        select = sqlglot.parse_one(f'SELECT * FROM {source}', read=dialect)
-        _SOURCE_CACHE[key] = select.args['from_'].this
-    return _SOURCE_CACHE[key]
 
 
 def compile_query(query: Query, model: DataModel, project_id: str, target: Target, now: datetime) -> CompiledQuery:
@@ -154,23 +132,13 @@ class _Compiler:
     def _source(self, dt_range: tuple[str | None, str | None]) -> exp.Expression:
         """The cube's FROM, with every read of the lake table replaced by the project- and dt-bounded scan."""
         source = self.cube.source.copy()
-        scan = self._lake_scan(dt_range)
+        scan = self.target.lake_scan(self.project_id, *dt_range)
         if isinstance(source, exp.Table):
             return exp.Subquery(this=scan)
         for table in list(source.find_all(exp.Table)):
             if table.name == LAKE_TABLE and not table.db:
                 table.replace(exp.alias_(exp.Subquery(this=scan.copy()), table.alias_or_name, table=True))
         return exp.Subquery(this=source)
-
-    def _lake_scan(self, dt_range: tuple[str | None, str | None]) -> exp.Select:
-        conditions = [exp.EQ(this=exp.column('project_id'), expression=exp.Literal.string(self.project_id))]
-        low, high = dt_range
-        if low:
-            conditions.append(exp.GTE(this=exp.column('dt'), expression=exp.Literal.string(low)))
-        if high:
-            conditions.append(exp.LTE(this=exp.column('dt'), expression=exp.Literal.string(high)))
-        source = self.target.source_expression().copy()
-        return exp.select(exp.Star()).from_(source, copy=False).where(exp.and_(*conditions), copy=False)
 
     def _dt_range(self, time_dims) -> tuple[str | None, str | None]:
         """The `dt` partitions a query needs, from the date ranges on partition-aligned time dimensions."""

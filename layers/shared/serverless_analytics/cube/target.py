@@ -1,0 +1,39 @@
+"""Where a compiled query runs: the engine's dialect and its lake source, and the tenant-bounded scan of it.
+
+Apart from the compiler so that the export routes, which build their own SQL on the same scan, load sqlglot
+but not the Cube model, query and filter modules.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+
+import sqlglot
+from sqlglot import exp
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how to run: the engine's dialect and the lake scan expression (a table or a table function)."""
+
+    dialect: str
+    lake_source: str
+
+    def source_expression(self) -> exp.Expression:
+        return _parse_source(self.lake_source, self.dialect)
+
+    def lake_scan(self, project_id: str, dt_low: str | None, dt_high: str | None) -> exp.Select:
+        """`SELECT * FROM <lake>` of one project's rows in the `dt` partitions [dt_low, dt_high]: the tenant
+        predicate and partition bounds every read of the lake carries (DESIGN §4)."""
+        conditions = [exp.EQ(this=exp.column('project_id'), expression=exp.Literal.string(project_id))]
+        if dt_low:
+            conditions.append(exp.GTE(this=exp.column('dt'), expression=exp.Literal.string(dt_low)))
+        if dt_high:
+            conditions.append(exp.LTE(this=exp.column('dt'), expression=exp.Literal.string(dt_high)))
+        source = self.source_expression().copy()
+        return exp.select(exp.Star()).from_(source, copy=False).where(exp.and_(*conditions), copy=False)
+
+
+@cache
+def _parse_source(source: str, dialect: str) -> exp.Expression:
+    """Parsed once per source: callers copy it."""
+    return sqlglot.parse_one(f'SELECT * FROM {source}', read=dialect).args['from_'].this
