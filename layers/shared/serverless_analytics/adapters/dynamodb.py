@@ -61,6 +61,12 @@ def _to_item(values: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _serialize(value) for name, value in values.items() if value is not None}
 
 
+def _event_item(event: EventItem) -> dict[str, Any]:
+    # Written out rather than through TypeSerializer: three attributes of known types, once per event on the
+    # stream writer's hot path, where the generic serializer was a third of the writer's CPU.
+    return {'pk': {'S': event.pk}, 'written_by': {'S': event.written_by}, 'expires_at': {'N': str(event.expires_at)}}
+
+
 def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _deserialize(value) for name, value in item.items()}
 
@@ -177,7 +183,7 @@ def _batch_get(
 
 def get_event_writers(table: str, pks: Sequence[str]) -> dict[str, str]:
     """For the event keys that exist, the stream record (`shard#sequence`) that wrote each."""
-    keys = [_to_item({'pk': pk}) for pk in dict.fromkeys(pks)]
+    keys = [{'pk': {'S': pk}} for pk in dict.fromkeys(pks)]  # a plain string key, as in _event_item
     items = _batch_get(table, keys, consistent=True, attributes='pk, written_by')
     return {item['pk']: item['written_by'] for item in items}
 
@@ -211,7 +217,7 @@ def insert_events(
         {
             'Put': {
                 'TableName': events_table,
-                'Item': _to_item({'pk': e.pk, 'written_by': e.written_by, 'expires_at': e.expires_at}),
+                'Item': _event_item(e),
                 'ConditionExpression': 'attribute_not_exists(pk)',
             }
         }
