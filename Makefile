@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 PYTEST_ARGS ?=
 
-.PHONY: help run test unit integration e2e lint format validate build bench invoke keys deploy clean
+.PHONY: help run test unit integration e2e lint format validate build bench invoke deploy clean
 
 help:
 	@echo "make run        start the local stack (moto + gateway + Kinesis poller) with demo data on http://127.0.0.1:3000"

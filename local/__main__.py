@@ -14,7 +14,7 @@ from pathlib import Path
 from botocore.exceptions import EndpointConnectionError
 
 from local import demo_data
-from local.environment import EnvironmentPatch, add_code_paths, refresh_handler_caches, stack_environment
+from local.environment import add_code_paths, apply_stack_environment, refresh_handler_caches
 from local.moto_server import LocalMotoServer, configured_port
 from local.provision import provision
 from local.runtime import LocalFunction
@@ -77,8 +77,7 @@ def invoke(arguments: argparse.Namespace) -> int:
     spec = template.function(arguments.function)
     event = json.loads(Path(arguments.event).read_text()) if arguments.event else {}
     with _aws_endpoint(template) as (endpoint, standalone):
-        add_code_paths(template.layer_dirs)
-        EnvironmentPatch(stack_environment(endpoint, template.functions.values())).apply()
+        apply_stack_environment(endpoint, template.functions.values(), template.layer_dirs)
         if standalone:  # a running stack has its key already
             create_local_key(configured_api_key())
         # Like `sam local invoke`: the function's logs on stderr, its result alone on stdout.
@@ -134,14 +133,14 @@ def keys(arguments: argparse.Namespace) -> int:
 def _point_at_key_table(arguments: argparse.Namespace) -> None:
     """A deployed stack with --table/--stack (boto3's own credentials); otherwise the running local stack."""
     template = Template.load()
-    add_code_paths(template.layer_dirs)
     table = arguments.table or (_stack_output(arguments.stack, 'ApiKeysTableName') if arguments.stack else None)
     if table:
+        add_code_paths(template.layer_dirs)
         os.environ['API_KEYS_TABLE'] = table
+        refresh_handler_caches()
     else:
         endpoint = os.environ.get('AWS_ENDPOINT_URL') or f'http://127.0.0.1:{configured_port()}'
-        EnvironmentPatch(stack_environment(endpoint, template.functions.values())).apply()
-    refresh_handler_caches()
+        apply_stack_environment(endpoint, template.functions.values(), template.layer_dirs)
 
 
 def _stack_output(stack_name: str, output: str) -> str:

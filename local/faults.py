@@ -49,6 +49,11 @@ class KinesisFaults:
         with self._lock:
             self._records_to_reject += count
 
+    @property
+    def records_to_reject(self) -> int:
+        with self._lock:
+            return self._records_to_reject
+
     def clear(self) -> None:
         with self._lock:
             self._calls_to_reject = self._records_to_reject = 0
@@ -87,6 +92,8 @@ class AwsFrontend:
             return _json_response(
                 start_response, '400 Bad Request', {'__type': THROTTLED, 'message': THROTTLED_MESSAGE}
             )
+        if not self.kinesis.records_to_reject:  # the common case: pass the call through unread
+            return self.app(environ, start_response)
         body = environ['wsgi.input'].read(int(environ.get('CONTENT_LENGTH') or 0))
         request = json.loads(body or b'{}')
         rejected = self.kinesis._take_records(len(request.get('Records', [])))

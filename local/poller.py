@@ -72,7 +72,6 @@ class KinesisPoller:
         self._progress = threading.Condition()
         self._checkpoints: dict[str, str | None] = {}
         self._threads: list[threading.Thread] = []
-        self.invocations = 0
         self.discarded_batches = 0
 
     # ---- lifecycle ----------------------------------------------------------------------------------
@@ -239,7 +238,6 @@ class KinesisPoller:
 
     def _invoke(self, shard_id: str, records: list[dict[str, Any]]) -> Outcome:
         context = self.function.context()
-        self.invocations += 1
         try:
             result = self.function.invoke(self.event(shard_id, records), context)
         except Exception as error:

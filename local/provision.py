@@ -154,7 +154,7 @@ class Provisioner:
     def log_groups(self) -> None:
         logs = self._client('logs')
         for logical_id, properties in self.template.resources_of_type('AWS::Logs::LogGroup').items():
-            name = properties.get('LogGroupName') or logical_id
+            name = self.template.physical_name(logical_id)
             _idempotent(partial(logs.create_log_group, logGroupName=name))
             if 'RetentionInDays' in properties:
                 logs.put_retention_policy(logGroupName=name, retentionInDays=int(properties['RetentionInDays']))

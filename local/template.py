@@ -71,7 +71,6 @@ class KinesisSource:
 @dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
-    code_dir: str  # relative to the repository root, e.g. functions/track_event
     module: str  # e.g. functions.track_event.app
     handler_name: str  # e.g. lambda_handler
     timeout_seconds: int
@@ -227,7 +226,6 @@ class Template:
         events = properties.get('Events') or {}
         return FunctionSpec(
             logical_id=logical_id,
-            code_dir=code_dir,
             module='.'.join([*Path(code_dir).parts, *handler_module.split('/')]),
             handler_name=handler_name,
             timeout_seconds=int(self.resolve(setting.get('Timeout', 3))),
