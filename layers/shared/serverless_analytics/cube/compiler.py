@@ -40,16 +40,21 @@ class Column:
     def key(self) -> str:
         return f'{self.member.path}.{self.granularity}' if self.granularity else self.member.path
 
+    def keys(self, query: Query) -> list[str]:
+        """Where the column shows in rows and annotations: its key, and for a time bucket also the deprecated
+        bare `Cube.td` key, unless the query asks for that member as a plain dimension too."""
+        if self.granularity and self.member.path not in query.dimensions:
+            return [self.key, self.member.path]
+        return [self.key]
+
 
 @dataclass
 class CompiledQuery:
     sql: str
-    params: list
     columns: list[Column]
     order: list[tuple[str, bool]]
     total_sql: str | None = None
     dt_range: tuple[str | None, str | None] = (None, None)
-    cube: str = ''
     select: exp.Select | None = field(default=None, repr=False)
 
 
@@ -94,9 +99,7 @@ class _Compiler:
         if q.offset:
             select = select.offset(exp.Literal.number(q.offset), copy=False)
         dialect = self.target.dialect
-        return CompiledQuery(
-            select.sql(dialect=dialect), [], columns, order, total_sql, dt_range, self.cube.name, select
-        )
+        return CompiledQuery(select.sql(dialect=dialect), columns, order, total_sql, dt_range, select)
 
     def _member(self, path: str, kinds: tuple[str, ...]) -> Member:
         return self.model.member(path, kinds)

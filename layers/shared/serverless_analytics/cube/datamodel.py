@@ -38,54 +38,47 @@ class MeasureFilterDef(_Strict):
     sql: str
 
 
-class MeasureDef(_Strict):
+class _Definition(_Strict):
+    """What cubes, measures, dimensions and segments all have."""
+
     name: str = Field(pattern=_NAME)
-    type: MeasureType
-    sql: str | None = None
     title: str | None = None
     description: str | None = None
+    shown: bool | None = None
+    public: bool | None = None
+    meta: dict | None = None
+
+    def visible(self, default: bool = True) -> bool:
+        """Cube's `public`, or its older name `shown`, or the default."""
+        if self.public is not None:
+            return self.public
+        return self.shown if self.shown is not None else default
+
+
+class MeasureDef(_Definition):
+    type: MeasureType
+    sql: str | None = None
     format: str | None = None
     filters: list[MeasureFilterDef] = []
     drill_members: list[str] = []
-    shown: bool | None = None
-    public: bool | None = None
-    meta: dict | None = None
 
 
-class DimensionDef(_Strict):
-    name: str = Field(pattern=_NAME)
+class DimensionDef(_Definition):
     type: Literal['string', 'number', 'time', 'boolean']
     sql: str
-    title: str | None = None
-    description: str | None = None
     format: str | None = None
     primary_key: bool = False
-    shown: bool | None = None
-    public: bool | None = None
-    meta: dict | None = None
     # Extension: this time dimension is the event time, so a date range on it bounds the `dt` partitions.
     dt_partition: bool | None = None
 
 
-class SegmentDef(_Strict):
-    name: str = Field(pattern=_NAME)
+class SegmentDef(_Definition):
     sql: str
-    title: str | None = None
-    description: str | None = None
-    shown: bool | None = None
-    public: bool | None = None
-    meta: dict | None = None
 
 
-class CubeDef(_Strict):
-    name: str = Field(pattern=_NAME)
+class CubeDef(_Definition):
     sql_table: str | None = None
     sql: str | None = None
-    title: str | None = None
-    description: str | None = None
-    shown: bool | None = None
-    public: bool | None = None
-    meta: dict | None = None
     measures: list[MeasureDef] = []
     dimensions: list[DimensionDef] = []
     segments: list[SegmentDef] = []
@@ -192,8 +185,9 @@ class _CubeCompiler:
 
     def compile(self) -> Cube:
         d = self.definition
-        visible = d.public if d.public is not None else (d.shown if d.shown is not None else True)
-        cube = Cube(d.name, self.title, self.alias, self._source(), d.description, visible, d.meta, d.dt_margin_days)
+        cube = Cube(
+            d.name, self.title, self.alias, self._source(), d.description, d.visible(), d.meta, d.dt_margin_days
+        )
         cube.dimensions = {m.name: self._dimension(m) for m in d.dimensions}
         cube.measures = {m.name: self._measure(m) for m in d.measures}
         cube.segments = {s.name: self._segment(s) for s in d.segments}
@@ -216,7 +210,6 @@ class _CubeCompiler:
         return {'title': f'{self.title} {short}', 'short_title': short}
 
     def _dimension(self, d: DimensionDef) -> Member:
-        visible = d.public if d.public is not None else (d.shown if d.shown is not None else not d.primary_key)
         auto_partition = self.definition.sql_table == LAKE_TABLE and d.sql.strip() in ('timestamp', '{CUBE}.timestamp')
         return Member(
             self.definition.name,
@@ -227,14 +220,13 @@ class _CubeCompiler:
             description=d.description,
             format=d.format,
             meta=d.meta,
-            visible=visible,
+            visible=d.visible(default=not d.primary_key),
             primary_key=d.primary_key,
             dt_partition=d.type == 'time' and (d.dt_partition if d.dt_partition is not None else auto_partition),
             **self._titles(d),
         )
 
     def _measure(self, m: MeasureDef) -> Member:
-        visible = m.public if m.public is not None else (m.shown if m.shown is not None else True)
         drill = tuple(f'{self.definition.name}.{name}' for name in m.drill_members)
         return Member(
             self.definition.name,
@@ -249,12 +241,11 @@ class _CubeCompiler:
             meta=m.meta,
             agg_type=AGG_TYPES.get(m.type, m.type),
             drill_members=drill,
-            visible=visible,
+            visible=m.visible(),
             **self._titles(m),
         )
 
     def _segment(self, s: SegmentDef) -> Member:
-        visible = s.public if s.public is not None else (s.shown if s.shown is not None else True)
         return Member(
             self.definition.name,
             s.name,
@@ -263,7 +254,7 @@ class _CubeCompiler:
             expr=self.sql_expr(s.sql, False),
             description=s.description,
             meta=s.meta,
-            visible=visible,
+            visible=s.visible(),
             **self._titles(s),
         )
 

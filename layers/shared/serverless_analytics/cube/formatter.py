@@ -34,15 +34,13 @@ def _time_string(value) -> str:
 
 def rows(compiled: CompiledQuery, query: Query, result: QueryResult) -> list[dict]:
     """Row objects keyed by member (`Cube.td.<granularity>` plus the deprecated `Cube.td` key)."""
-    plain = set(query.dimensions)
+    keys = [column.keys(query) for column in compiled.columns]
     out = []
     for values in result.rows:
         row = {}
-        for column, value in zip(compiled.columns, values, strict=False):
+        for column, column_keys, value in zip(compiled.columns, keys, values, strict=False):
             cell = wire_value(value, column.member)
-            row[column.key] = cell
-            if column.granularity and column.member.path not in plain:
-                row[column.member.path] = cell
+            row.update(dict.fromkeys(column_keys, cell))
         out.append(row)
     return out
 
@@ -54,12 +52,12 @@ def annotation(compiled: CompiledQuery, query: Query, model: DataModel) -> dict:
         for c in compiled.columns
         if c.member.kind == 'dimension' and not c.granularity
     }
-    time_dimensions = {}
-    for column in compiled.columns:
-        if column.granularity:
-            time_dimensions[column.key] = member_annotation(column.member, model)
-            if column.member.path not in query.dimensions:
-                time_dimensions[column.member.path] = member_annotation(column.member, model)
+    time_dimensions = {
+        key: member_annotation(column.member, model)
+        for column in compiled.columns
+        if column.granularity
+        for key in column.keys(query)
+    }
     segments = {path: member_annotation(model.member(path, ('segment',)), model) for path in query.segments}
     return {'measures': measures, 'dimensions': dimensions, 'segments': segments, 'timeDimensions': time_dimensions}
 
@@ -113,12 +111,7 @@ def compact(data: list[dict], compiled: CompiledQuery, query: Query) -> dict:
 
 
 def _member_keys(compiled: CompiledQuery, query: Query) -> list[str]:
-    keys = []
-    for column in compiled.columns:
-        keys.append(column.key)
-        if column.granularity and column.member.path not in query.dimensions:
-            keys.append(column.member.path)
-    return keys
+    return [key for column in compiled.columns for key in column.keys(query)]
 
 
 def pivot_query(query_type: str, echoes: list[dict]) -> dict:

@@ -7,14 +7,9 @@ PIPELINE = 'pipeline'
 CATEGORY_PREFIX = 'cat_'
 
 
-# strftime formats, so the stream writer can make the keys of a whole batch at once (pyarrow.compute.strftime).
-DAY_FORMAT = 'day#%Y-%m-%d'
-HOUR_FORMAT = 'hour#%Y-%m-%dT%H'
-
-
 def day_key(moment: datetime) -> str:
-    return moment.strftime(DAY_FORMAT)
+    return moment.strftime('day#%Y-%m-%d')
 
 
 def hour_key(moment: datetime) -> str:
-    return moment.strftime(HOUR_FORMAT)
+    return moment.strftime('hour#%Y-%m-%dT%H')
