@@ -2,11 +2,14 @@
 API Gateway response for an answer given before routing (credential, size and shape checks)."""
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, content_types
 
 from serverless_analytics.models.api_key import Principal
+from serverless_analytics.models.errors import AnalyticsError, ServiceUnavailableError
+from serverless_analytics.observability import logger
 
 PRINCIPAL = 'principal'
 
@@ -27,3 +30,24 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
         'body': json.dumps(body, separators=(',', ':')),
         'isBase64Encoded': False,
     }
+
+
+def resolve_as(
+    app: APIGatewayHttpResolver,
+    event: dict[str, Any],
+    context: Any,
+    principal_of: Callable[[], Principal],
+    refusal: Callable[[AnalyticsError], dict[str, Any]],
+) -> dict[str, Any]:
+    """The credential first, before the body is read (as FastAPI, GitLab and Cube check it), then the route.
+
+    `refusal` is the family's answer to a credential that is missing, wrong, lacks the scope or could not be
+    checked."""
+    try:
+        principal = principal_of()
+    except AnalyticsError as error:
+        if isinstance(error, ServiceUnavailableError):
+            logger.exception('Credential check failed')
+        return refusal(error)
+    remember_principal(app, principal)
+    return app.resolve(event, context)

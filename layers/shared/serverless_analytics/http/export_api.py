@@ -13,10 +13,11 @@ from pydantic import BaseModel, ValidationError
 
 from serverless_analytics.config import Settings
 from serverless_analytics.cube.engines import AthenaQueryError
-from serverless_analytics.http.common import json_response, remember_principal
+from serverless_analytics.http.common import json_response, resolve_as
 from serverless_analytics.logic.api_keys import authenticate
 from serverless_analytics.models.api_key import Scope
 from serverless_analytics.models.errors import (
+    AnalyticsError,
     ForbiddenError,
     InvalidCredentialError,
     NotAuthenticatedError,
@@ -58,17 +59,19 @@ def resolve_export_route(
     app: APIGatewayHttpResolver, event: dict[str, Any], context: Any, settings: Settings
 ) -> dict[str, Any]:
     """The credential first (before the body is read), then the route; the project is the credential's."""
-    try:
-        principal = authenticate(settings, event.get('headers') or {}, Scope.READ)
-    except (NotAuthenticatedError, InvalidCredentialError) as error:
-        return _plain(HTTPStatus.UNAUTHORIZED, str(error), {'WWW-Authenticate': 'Bearer'})
-    except ForbiddenError as error:
-        return _plain(HTTPStatus.FORBIDDEN, str(error))
-    except ServiceUnavailableError:
-        logger.exception('Credential check failed')
-        return _plain(HTTPStatus.SERVICE_UNAVAILABLE, 'Service temporarily unavailable, retry later')
-    remember_principal(app, principal)
-    return app.resolve(event, context)
+    return resolve_as(
+        app, event, context, lambda: authenticate(settings, event.get('headers') or {}, Scope.READ), _refusal
+    )
+
+
+def _refusal(error: AnalyticsError) -> dict[str, Any]:
+    match error:
+        case NotAuthenticatedError() | InvalidCredentialError():
+            return _plain(HTTPStatus.UNAUTHORIZED, str(error), {'WWW-Authenticate': 'Bearer'})
+        case ForbiddenError():
+            return _plain(HTTPStatus.FORBIDDEN, str(error))
+        case _:
+            return _plain(HTTPStatus.SERVICE_UNAVAILABLE, 'Service temporarily unavailable, retry later')
 
 
 def events_request(app: APIGatewayHttpResolver, settings: Settings) -> EventsRequest:

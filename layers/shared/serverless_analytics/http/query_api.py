@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from serverless_analytics.config import Settings
 from serverless_analytics.cube import ContinueWait, CubeQueryError
 from serverless_analytics.cube.engines import AthenaQueryError
-from serverless_analytics.http.common import json_response, remember_principal
+from serverless_analytics.http.common import json_response, resolve_as
 from serverless_analytics.logic.api_keys import authenticate
 from serverless_analytics.models.api_key import Principal, Scope
 from serverless_analytics.models.errors import (
@@ -27,7 +27,6 @@ from serverless_analytics.models.errors import (
     ForbiddenError,
     InvalidCredentialError,
     NotAuthenticatedError,
-    ServiceUnavailableError,
 )
 from serverless_analytics.models.query import CubeRequest
 from serverless_analytics.observability import logger
@@ -100,10 +99,6 @@ def query_app() -> APIGatewayHttpResolver:
     return app
 
 
-def _auth_response(family: Family, error: AnalyticsError) -> dict[str, Any]:
-    return json_response(*_AUTH_ERRORS[family, type(error)])
-
-
 def _principal(event: dict[str, Any], settings: Settings, family: Family) -> Principal:
     principal = authenticate(settings, event.get('headers') or {}, Scope.READ)
     path_project = (event.get('pathParameters') or {}).get('project_id')
@@ -117,14 +112,14 @@ def resolve_query_route(
 ) -> dict[str, Any]:
     """Credential and project checks first (before the body is read), then the route."""
     family = family_of(event.get('rawPath') or '')
-    try:
-        remember_principal(app, _principal(event, settings, family))
-    except (NotAuthenticatedError, InvalidCredentialError, ForbiddenError, ProjectNotFoundError) as error:
-        return _auth_response(family, error)
-    except ServiceUnavailableError:
-        logger.exception('Credential check failed')
-        return json_response(*_UNAVAILABLE[family])
-    return app.resolve(event, context)
+    return resolve_as(
+        app, event, context, lambda: _principal(event, settings, family), lambda error: _refusal(family, error)
+    )
+
+
+def _refusal(family: Family, error: AnalyticsError) -> dict[str, Any]:
+    answer = _AUTH_ERRORS.get((family, type(error))) or _UNAVAILABLE[family]
+    return json_response(*answer)
 
 
 def cube_request(app: APIGatewayHttpResolver) -> CubeRequest:
