@@ -129,7 +129,8 @@ def _counter_update(table: str, project_id: str, delta: CounterDelta) -> dict[st
         if value is not None:
             names[f'#s{i}'], values[f':s{i}'] = name, _serialize(value)
             sets.append(f'#s{i} = :s{i}')
-    expression = 'ADD ' + ', '.join(adds) + (' SET ' + ', '.join(sets) if sets else '')
+    clauses = [f'{verb} {", ".join(parts)}' for verb, parts in (('ADD', adds), ('SET', sets)) if parts]
+    expression = ' '.join(clauses)
     return {
         'Update': {
             'TableName': table,

@@ -17,14 +17,17 @@ def project_stats(project_id: str, settings: Settings, now: datetime | None = No
     )
     total = items.get(counters.TOTAL, {})
     pipeline = items.get(counters.PIPELINE, {})
-    pending = max(int(pipeline.get('accepted', 0)) - int(pipeline.get('processed', 0)), 0)
+    written = int(total.get('events', 0))
+    # Every accepted event is written once or counted once as a duplicate (quarantined records were never
+    # accepted by the API), so what is neither is still on the stream.
+    pending = max(int(pipeline.get('accepted', 0)) - written - int(pipeline.get('duplicates', 0)), 0)
     by_category = {
         name.removeprefix(counters.CATEGORY_PREFIX): int(value)
         for name, value in sorted(total.items())
         if name.startswith(counters.CATEGORY_PREFIX) and value
     }
     return StatsResponse(
-        total_events=int(total.get('events', 0)),
+        total_events=written,
         events_by_category=by_category,
         events_today=int(items.get(today, {}).get('events', 0)),
         events_this_hour=int(items.get(this_hour, {}).get('events', 0)),
@@ -34,6 +37,6 @@ def project_stats(project_id: str, settings: Settings, now: datetime | None = No
             flush_interval_seconds=settings.STREAM_BATCHING_WINDOW_SECONDS,
             last_flush=pipeline.get('last_flush'),
             events_pending=pending,
-            events_flushed_total=int(pipeline.get('flushed', 0)),
+            events_flushed_total=written,
         ),
     )

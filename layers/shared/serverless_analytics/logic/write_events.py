@@ -189,9 +189,7 @@ def _deltas(events: Sequence[PlannedEvent], now: datetime) -> list[dynamodb.Coun
     count = len(events)
     return [
         dynamodb.CounterDelta(counters.TOTAL, add={'events': count, **categories}),
-        dynamodb.CounterDelta(
-            counters.PIPELINE, add={'processed': count, 'flushed': count}, set={'last_flush': now.isoformat()}
-        ),
+        dynamodb.CounterDelta(counters.PIPELINE, add={}, set={'last_flush': now.isoformat()}),
         *(
             dynamodb.CounterDelta(key, add={'events': n}, expires_at=_expiry(now, DAY_COUNTER_DAYS))
             for key, n in days.items()
@@ -242,7 +240,7 @@ def _insert_events(
 
 
 def _count_duplicate(project_id: str, event: PlannedEvent, settings: Settings, now: datetime) -> None:
-    delta = dynamodb.CounterDelta(counters.PIPELINE, add={'processed': 1, 'duplicates': 1})
+    delta = dynamodb.CounterDelta(counters.PIPELINE, add={'duplicates': 1})
     dynamodb.record_marker(
         settings.EVENTS_TABLE,
         settings.COUNTERS_TABLE,
@@ -262,8 +260,8 @@ def _ascii(metadata: dict[str, str]) -> dict[str, str]:
 def _quarantine(record: StreamRecord, reason: str, settings: Settings, now: datetime) -> list[str]:
     """Keep a malformed record's raw bytes in the bucket and count it; returns [sequence] if that failed."""
     key = f'{settings.QUARANTINE_PREFIX}/dt={now:%Y-%m-%d}/{record.shard_id}/{record.sequence}.json'
-    # Not `processed`: that figure is set against the events the ingest API accepted, and a malformed record
-    # did not come from it (the API only queues what it validated).
+    # Apart from events and duplicates, which stats set against the events the ingest API accepted: a malformed
+    # record did not come from it (the API only queues what it validated).
     delta = dynamodb.CounterDelta(counters.PIPELINE, add={'quarantined': 1})
     try:
         s3.put_object(

@@ -55,7 +55,7 @@ def test_deltas_count_totals_categories_days_and_hours():
     deltas = {delta.sort_key: delta for delta in _deltas(events, NOW)}
 
     assert dict(deltas['total'].add) == {'events': 4, **{f'cat_{c}': n for c, n in Counter(categories).items()}}
-    assert dict(deltas['pipeline'].add) == {'processed': 4, 'flushed': 4}
+    assert dict(deltas['pipeline'].add) == {}
     assert deltas['pipeline'].set['last_flush'] == NOW.isoformat()
     assert deltas['day#2026-11-22'].add == {'events': 3}
     assert deltas['day#2026-11-21'].add == {'events': 1}
