@@ -49,11 +49,8 @@ def load_event(name: str) -> dict[str, Any]:
 @pytest.fixture(autouse=True)
 def _fresh_settings():
     """Settings and clients are cached per process; each test starts from the current environment."""
-    from serverless_analytics.adapters.clients import reset_clients
-    from serverless_analytics.config import get_settings
+    from local.environment import refresh_handler_caches
 
-    get_settings.cache_clear()
-    reset_clients()
+    refresh_handler_caches()
     yield
-    get_settings.cache_clear()
-    reset_clients()
+    refresh_handler_caches()

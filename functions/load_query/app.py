@@ -8,8 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from serverless_analytics.config import get_settings
 from serverless_analytics.http.common import current_principal
 from serverless_analytics.http.query_api import cube_request, query_app, resolve_query_route
-from serverless_analytics.logic.cube_queries import load_request
-from serverless_analytics.logic.gitlab import fill_date_gaps
+from serverless_analytics.logic.cube_queries import gitlab_load_request, load_request
 from serverless_analytics.observability import logger, metrics
 
 app = query_app()
@@ -17,9 +16,7 @@ app = query_app()
 
 @app.post('/projects/<project_id>/product_analytics/request/load')
 def gitlab_load(project_id: str) -> dict:
-    request = cube_request(app)
-    body = load_request(current_principal(app), request, get_settings(), default_query_type='multi')
-    return fill_date_gaps(request.query, body)
+    return gitlab_load_request(current_principal(app), cube_request(app), get_settings())
 
 
 @app.get('/cubejs-api/v1/load')

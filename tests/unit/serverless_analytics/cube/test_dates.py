@@ -6,8 +6,7 @@ import pytest
 
 from serverless_analytics.cube.dates import parse_date_range, resolve_date_range
 from serverless_analytics.cube.errors import CubeQueryError
-
-NOW = datetime(2024, 5, 15, 13, 3, tzinfo=UTC)
+from tests.unit.serverless_analytics.cube.conftest import NOW
 
 
 @pytest.mark.parametrize(

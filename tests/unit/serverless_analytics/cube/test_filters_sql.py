@@ -1,12 +1,10 @@
 """Each filter operator's SQL (spec §1.3 NULL and case rules), rendered for DuckDB and Trino."""
 
-from datetime import UTC, datetime
-
 import pytest
 
 from serverless_analytics.cube import Target, compile_request
+from tests.unit.serverless_analytics.cube.conftest import NOW
 
-NOW = datetime(2024, 5, 15, 13, 3, tzinfo=UTC)
 COL = '"tracked_events".page_path'
 TS = '"tracked_events".timestamp'
 
