@@ -26,6 +26,16 @@ SESSIONS_COUNT_ANNOTATION = {
 START_AT = {'title': 'Sessions Start at', 'shortTitle': 'Start at', 'type': 'time'}
 
 
+def _regular(echo: dict, data: list, annotation: dict) -> dict:
+    """Cube's multi-form body of a regular query: one result, the echoed query as the pivot query."""
+    return {
+        'queryType': 'regularQuery',
+        'results': [_result(echo, data, annotation)],
+        'pivotQuery': echo,
+        'slowQuery': False,
+    }
+
+
 def _result(query: dict, data: list, annotation: dict, total=None) -> dict:
     return {
         'query': query,
@@ -63,12 +73,7 @@ def test_checklist_1_count_multi(engine):
         'segments': {},
         'timeDimensions': {},
     }
-    assert body == {
-        'queryType': 'regularQuery',
-        'results': [_result(query, [{'TrackedEvents.count': '6'}], annotation)],
-        'pivotQuery': query,
-        'slowQuery': False,
-    }
+    assert body == _regular(query, [{'TrackedEvents.count': '6'}], annotation)
 
 
 def test_checklist_2_legacy_single_form(engine):
@@ -120,12 +125,7 @@ def test_checklist_3_last_week_by_week(engine):
         'segments': {},
         'timeDimensions': {'Sessions.startAt.week': START_AT, 'Sessions.startAt': START_AT},
     }
-    assert body == {
-        'queryType': 'regularQuery',
-        'results': [_result(echo, [row], annotation)],
-        'pivotQuery': echo,
-        'slowQuery': False,
-    }
+    assert body == _regular(echo, [row], annotation)
 
 
 @pytest.mark.parametrize(
@@ -361,12 +361,7 @@ def test_seed_example_tracked_events(engine):
         'segments': {},
         'timeDimensions': {},
     }
-    assert body == {
-        'queryType': 'regularQuery',
-        'results': [_result(echo, data, annotation)],
-        'pivotQuery': echo,
-        'slowQuery': False,
-    }
+    assert body == _regular(echo, data, annotation)
 
 
 def test_seed_example_sessions(engine):
@@ -404,12 +399,7 @@ def test_seed_example_sessions(engine):
         'segments': {},
         'timeDimensions': {'Sessions.startAt.day': START_AT, 'Sessions.startAt': START_AT},
     }
-    assert body == {
-        'queryType': 'regularQuery',
-        'results': [_result(echo, data, annotation)],
-        'pivotQuery': echo,
-        'slowQuery': False,
-    }
+    assert body == _regular(echo, data, annotation)
 
 
 def test_gitlab_dashboard_queries_answer_what_the_rows_hold(engine):
