@@ -13,14 +13,16 @@ from serverless_analytics.observability import logger, metrics
 def _records(event: dict[str, Any]) -> list[StreamRecord]:
     # Plain dict access rather than Powertools' KinesisStreamEvent: its per-record wrappers cost more than
     # decoding the record, on the writer's hottest loop. pybase64 (SIMD) decodes ~4x faster than binascii.
+    b64decode = pybase64.b64decode
     return [
         StreamRecord(
-            shard_id=record['eventID'].split(':', 1)[0],
-            sequence=record['kinesis']['sequenceNumber'],
-            partition_key=record['kinesis']['partitionKey'],
-            data=pybase64.b64decode(record['kinesis']['data'], validate=True),
+            record['eventID'].partition(':')[0],
+            kinesis['sequenceNumber'],
+            kinesis['partitionKey'],
+            b64decode(kinesis['data'], validate=True),
         )
         for record in event['Records']
+        for kinesis in (record['kinesis'],)
     ]
 
 

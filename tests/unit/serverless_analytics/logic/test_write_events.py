@@ -37,8 +37,21 @@ def test_chunks_fit_a_transaction_when_every_event_has_its_own_hour():
 
     chunks = _transaction_chunks(events)
 
-    assert [e.event_id for chunk in chunks for e in chunk] == [e.event_id for e in events]
+    assert sorted(e.event_id for chunk in chunks for e in chunk) == sorted(e.event_id for e in events)
     assert all(_operations(chunk) <= MAX_TRANSACTION_ITEMS for chunk in chunks)
+
+
+def test_events_are_chunked_by_hour_so_a_transaction_touches_few_counters():
+    # Given: 300 events whose hours take turns in record order
+    events = [_event(i, NOW - timedelta(hours=i % 3)) for i in range(300)]
+
+    # When
+    chunks = _transaction_chunks(events)
+
+    # Then: every event once, each chunk within the limit, and no chunk spanning more than two hours
+    assert sorted(e.event_id for chunk in chunks for e in chunk) == sorted(e.event_id for e in events)
+    assert all(_operations(chunk) <= MAX_TRANSACTION_ITEMS for chunk in chunks)
+    assert [len({e.time.hour_key for e in chunk}) for chunk in chunks] == [1, 2, 2, 1]
 
 
 def test_events_of_one_hour_fill_a_transaction():
