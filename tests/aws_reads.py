@@ -31,3 +31,9 @@ def parquet_rows(s3: Any, bucket: str, prefix: str) -> pa.Table | None:
     keys = object_keys(s3, bucket, prefix)
     tables = [pq.read_table(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)['Body'].read())) for key in keys]
     return pa.concat_tables(tables) if tables else None
+
+
+def scan_items(dynamodb: Any, table: str) -> list[dict[str, Any]]:
+    """Every item of a table, in DynamoDB's own JSON."""
+    pages = dynamodb.get_paginator('scan').paginate(TableName=table)
+    return [item for page in pages for item in page['Items']]

@@ -109,6 +109,54 @@ def test_a_client_retry_with_the_same_event_id_is_counted_once(aws, lambda_conte
     assert counters(aws)['total']['events'] == 3
 
 
+def _retried(record: dict, sequence: int) -> dict:
+    """The same event in a new stream record, as when a client sends it again."""
+    retry = copy.deepcopy(record)
+    retry['kinesis']['sequenceNumber'] = f'{49657000000000000000000000000000000000000000000000000000 + sequence}'
+    retry['eventID'] = f'shardId-000000000000:{retry["kinesis"]["sequenceNumber"]}'
+    return retry
+
+
+def test_many_client_retries_are_each_counted_once_across_transactions(aws, lambda_context):
+    # Given: a written batch, then 120 client retries of its events, of which the first 40 were counted before
+    event = load_event('write_events')
+    lambda_handler(event, lambda_context)
+    retries = [_retried(event['Records'][i % 3], i) for i in range(120)]
+    assert lambda_handler({'Records': retries[:40]}, lambda_context) == {'batchItemFailures': []}
+
+    # When: all of them arrive, with the original records redelivered among them
+    batch = {'Records': [*event['Records'], *retries]}
+    assert lambda_handler(batch, lambda_context) == {'batchItemFailures': []}
+
+    # Then: each retry is one duplicate, with one marker; the events are counted and in the lake once
+    stored = counters(aws)
+    assert stored['pipeline']['duplicates'] == 120
+    assert stored['total']['events'] == 3
+    _, rows = _lake_rows(aws)
+    assert len(rows) == 3
+    items = aws_reads.scan_items(aws.client('dynamodb'), aws.name('EventsTable'))
+    assert sorted(i['pk']['S'] for i in items if i['pk']['S'].startswith('seq#')) == sorted(
+        f'seq#{r["eventID"]}'.replace(':', '#') for r in retries
+    )
+
+
+def test_one_new_event_sent_five_times_in_a_batch_is_written_once_and_four_duplicates_counted(aws, lambda_context):
+    # Given: a batch holding five records of one event not written before
+    record = load_event('write_events')['Records'][0]
+    batch = {'Records': [_retried(record, i) for i in range(5)]}
+
+    # When: it arrives, and is redelivered whole
+    assert lambda_handler(batch, lambda_context) == {'batchItemFailures': []}
+    assert lambda_handler(batch, lambda_context) == {'batchItemFailures': []}
+
+    # Then
+    _, rows = _lake_rows(aws)
+    assert [r['event_id'] for r in rows] == [_sent({'Records': [record]})[0]['event_id']]
+    stored = counters(aws)
+    assert stored['total']['events'] == 1
+    assert stored['pipeline']['duplicates'] == 4
+
+
 def test_a_poison_record_is_quarantined_with_its_raw_bytes_and_the_rest_lands(aws, lambda_context):
     event = load_event('write_events_poison')
     raw = base64.b64decode(event['Records'][1]['kinesis']['data'])

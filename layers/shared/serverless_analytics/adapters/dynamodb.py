@@ -238,44 +238,91 @@ def insert_events(
     return [i for i in _transact(operations) if i < len(events)]
 
 
-def record_marker(
-    events_table: str,
-    counters_table: str,
-    project_id: str,
-    marker_pk: str,
-    expires_at: int,
-    delta: CounterDelta,
-    not_written_by: tuple[str, str] | None = None,
-) -> bool:
-    """Count a stream record that wrote no event, exactly once (its marker makes a replay a no-op).
+class Marker(NamedTuple):
+    """A stream record counted without writing an event (a duplicate, a quarantined record)."""
 
-    `not_written_by=(event_pk, record_id)` also requires that the event was not written by this very record
-    (which would make this a replay of the writer, not a duplicate). Returns False when nothing was counted.
-    """
+    pk: str  # `seq#<shard>#<sequence>`: its presence makes counting the record again a no-op
+    # (event_pk, record_id): count only if that event was not written by this very record, which would make
+    # the record a redelivery of the writer rather than a duplicate
+    not_written_by: tuple[str, str] | None = None
+
+
+def _marker_operations(events_table: str, marker: Marker, expires_at: int) -> list[dict[str, Any]]:
     operations: list[dict[str, Any]] = [
         {
             'Put': {
                 'TableName': events_table,
-                'Item': _to_item({'pk': marker_pk, 'expires_at': expires_at}),
+                'Item': {'pk': {'S': marker.pk}, 'expires_at': {'N': str(expires_at)}},
                 'ConditionExpression': 'attribute_not_exists(pk)',
             }
-        },
-        _counter_update(counters_table, project_id, delta),
+        }
     ]
-    if not_written_by:
-        event_pk, record_id = not_written_by
+    if marker.not_written_by:
+        event_pk, record_id = marker.not_written_by
         operations.append(
             {
                 'ConditionCheck': {
                     'TableName': events_table,
-                    'Key': _to_item({'pk': event_pk}),
+                    'Key': {'pk': {'S': event_pk}},
                     'ConditionExpression': 'attribute_not_exists(#s) OR #s <> :s',
                     'ExpressionAttributeNames': {'#s': 'written_by'},
-                    'ExpressionAttributeValues': {':s': _serialize(record_id)},
+                    'ExpressionAttributeValues': {':s': {'S': record_id}},
                 }
             }
         )
-    return not _transact(operations)
+    return operations
+
+
+def _marker_chunks(markers: Sequence[Marker]) -> list[list[Marker]]:
+    """Markers whose operations, plus the one counter update, fit in a transaction, which may not check one
+    event twice (DynamoDB refuses two operations on one item)."""
+    chunks: list[list[Marker]] = []
+    size = 0
+    checked: set[str] = set()
+    for marker in markers:
+        event_pk = marker.not_written_by[0] if marker.not_written_by else None
+        cost = 1 if event_pk is None else 2
+        if not chunks or size + cost + 1 > MAX_TRANSACTION_ITEMS or event_pk in checked:
+            chunks.append([])
+            size, checked = 0, set()
+        chunks[-1].append(marker)
+        size += cost
+        if event_pk is not None:
+            checked.add(event_pk)
+    return chunks
+
+
+def record_markers(
+    events_table: str,
+    counters_table: str,
+    project_id: str,
+    markers: Sequence[Marker],
+    expires_at: int,
+    counter: str,
+    sort_key: str,
+) -> int:
+    """Count stream records that wrote no event, each exactly once, into `counter` of the `sort_key` item.
+
+    A transaction per up to ~50-100 markers (one per record cost a round trip each, so a client re-sending a
+    batch of events cost the writer a transaction per event). A marker whose condition fails, counted before or
+    a redelivery, cancels the whole transaction: it is dropped and the rest retried. Returns how many counted."""
+    counted = 0
+    for chunk in _marker_chunks(markers):
+        while chunk:
+            operations: list[dict[str, Any]] = []
+            owners: list[int] = []  # the marker each operation belongs to
+            for index, marker in enumerate(chunk):
+                marker_operations = _marker_operations(events_table, marker, expires_at)
+                operations += marker_operations
+                owners += [index] * len(marker_operations)
+            delta = CounterDelta(sort_key, add={counter: len(chunk)})
+            operations.append(_counter_update(counters_table, project_id, delta))
+            refused = {owners[i] for i in _transact(operations) if i < len(owners)}
+            if not refused:
+                counted += len(chunk)
+                break
+            chunk = [marker for index, marker in enumerate(chunk) if index not in refused]
+    return counted
 
 
 def table_status(table: str) -> str:

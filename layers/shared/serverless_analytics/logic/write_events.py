@@ -66,6 +66,7 @@ class PlannedEvent(NamedTuple):
     time: TimeKeys
     category: str
     action: str  # 'insert' (new event), 'replay' (already written by this record), 'duplicate'
+    owner: str | None = None  # the record that had written the event when the batch was planned
 
 
 def _expiry(now: datetime, days: int) -> int:
@@ -135,14 +136,12 @@ def plan(
     event_ids, times, categories = columns['event_id'], columns['time'], columns['category']
     for (row, record), pk in zip(members, pks, strict=True):
         owner = written_by.get(pk)
-        if pk in seen:
-            action = 'duplicate'
-        elif owner is None:
-            action = 'insert'
-        else:
+        if owner is not None:
             action = 'replay' if owner == record.record_id else 'duplicate'
+        else:
+            action = 'duplicate' if pk in seen else 'insert'
         seen.add(pk)
-        planned.append(PlannedEvent(record, row, event_ids[row], times[row], categories[row], action))
+        planned.append(PlannedEvent(record, row, event_ids[row], times[row], categories[row], action, owner))
     return planned
 
 
@@ -151,8 +150,7 @@ def _write_project(
 ) -> None:
     _write_lake_files(project_id, [e for e in events if e.action == 'insert'], rows, settings)
     conflicts = _insert_events(project_id, [e for e in events if e.action == 'insert'], settings, now)
-    for event in [e for e in events if e.action == 'duplicate'] + conflicts:
-        _count_duplicate(project_id, event, settings, now)
+    _count_duplicates(project_id, [e for e in events if e.action == 'duplicate'] + conflicts, settings, now)
 
 
 def _write_lake_files(project_id: str, events: list[PlannedEvent], rows: pa.Table, settings: Settings) -> None:
@@ -242,17 +240,27 @@ def _insert_events(
     return conflicts
 
 
-def _count_duplicate(project_id: str, event: PlannedEvent, settings: Settings, now: datetime) -> None:
-    delta = dynamodb.CounterDelta(counters.PIPELINE, add={'duplicates': 1})
-    dynamodb.record_marker(
+def _count_duplicates(project_id: str, events: list[PlannedEvent], settings: Settings, now: datetime) -> None:
+    markers = [dynamodb.Marker(_marker_pk(e.record), _writer_check(project_id, e)) for e in events]
+    dynamodb.record_markers(
         settings.EVENTS_TABLE,
         settings.COUNTERS_TABLE,
         project_id,
-        _marker_pk(event.record),
+        markers,
         _expiry(now, settings.EVENT_ID_TTL_DAYS),
-        delta,
-        not_written_by=(_event_pk(project_id, event.event_id), event.record.record_id),
+        'duplicates',
+        counters.PIPELINE,
     )
+
+
+def _writer_check(project_id: str, event: PlannedEvent) -> tuple[str, str] | None:
+    """What the duplicate's marker must check: that this record did not write the event after all.
+
+    Not needed when another record had written it at planning time: an event item is written once, so its
+    writer cannot change. Needed otherwise: a concurrent delivery of this same record may have written it."""
+    if event.owner is not None:
+        return None
+    return _event_pk(project_id, event.event_id), event.record.record_id
 
 
 def _ascii(metadata: dict[str, str]) -> dict[str, str]:
@@ -263,9 +271,6 @@ def _ascii(metadata: dict[str, str]) -> dict[str, str]:
 def _quarantine(record: StreamRecord, reason: str, settings: Settings, now: datetime) -> list[str]:
     """Keep a malformed record's raw bytes in the bucket and count it; returns [sequence] if that failed."""
     key = f'{settings.QUARANTINE_PREFIX}/dt={now:%Y-%m-%d}/{record.shard_id}/{record.sequence}.json'
-    # Apart from events and duplicates, which stats set against the events the ingest API accepted: a malformed
-    # record did not come from it (the API only queues what it validated).
-    delta = dynamodb.CounterDelta(counters.PIPELINE, add={'quarantined': 1})
     try:
         s3.put_object(
             settings.LAKE_BUCKET,
@@ -273,13 +278,16 @@ def _quarantine(record: StreamRecord, reason: str, settings: Settings, now: date
             record.data,
             _ascii({'reason': reason[:1000], 'partition-key': record.partition_key}),
         )
-        dynamodb.record_marker(
+        # Apart from events and duplicates, which stats set against the events the ingest API accepted: a
+        # malformed record did not come from it (the API only queues what it validated).
+        dynamodb.record_markers(
             settings.EVENTS_TABLE,
             settings.COUNTERS_TABLE,
             _project_of(record),
-            _marker_pk(record),
+            [dynamodb.Marker(_marker_pk(record))],
             _expiry(now, settings.EVENT_ID_TTL_DAYS),
-            delta,
+            'quarantined',
+            counters.PIPELINE,
         )
     except ServiceUnavailableError:
         logger.exception('Quarantine failed; the record will be redelivered', extra={'sequence': record.sequence})
