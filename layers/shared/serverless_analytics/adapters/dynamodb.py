@@ -7,6 +7,7 @@ Tables (names from settings, schemas in template.yaml):
 - Counters:  pk `project_id`, sk `counter` (`total`, `day#YYYY-MM-DD`, `hour#YYYY-MM-DDTHH`, `pipeline`).
 """
 
+import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,9 @@ MAX_TRANSACTION_ITEMS = 100
 UNPROCESSED_BACKOFF_SECONDS = 0.05
 UNPROCESSED_BACKOFF_MAX_SECONDS = 1.0
 MAX_BATCH_GET_KEYS = 100
+TRANSACTION_ATTEMPTS = 5
+TRANSACTION_BACKOFF_SECONDS = 0.025
+TRANSACTION_BACKOFF_MAX_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -198,20 +202,32 @@ def get_event_writers(table: str, pks: Sequence[str]) -> dict[str, str]:
 
 
 def _transact(operations: list[dict[str, Any]]) -> list[int]:
-    """Run one transaction; returns the indices of operations whose condition failed (nothing was written then)."""
-    try:
-        client('dynamodb').transact_write_items(TransactItems=operations)
-    except ClientError as error:
-        if error.response['Error']['Code'] != 'TransactionCanceledException':
+    """Run one transaction; returns the indices of operations whose condition failed (nothing was written then).
+
+    A cancellation for another reason is transient (a conflict with a concurrent transaction, throttling) and
+    is retried here with jittered backoff: every stream writer of a project updates the same total and pipeline
+    counters, so concurrent shards conflict, and failing the batch instead would redeliver it and could write
+    its lake rows a second time."""
+    for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+        try:
+            client('dynamodb').transact_write_items(TransactItems=operations)
+        except ClientError as error:
+            if error.response['Error']['Code'] != 'TransactionCanceledException':
+                raise _unavailable(error) from error
+            reasons = error.response.get('CancellationReasons', [])
+            failed = [i for i, reason in enumerate(reasons) if reason.get('Code') == 'ConditionalCheckFailed']
+            if failed:
+                return failed
+            if attempt == TRANSACTION_ATTEMPTS:
+                raise _unavailable(error) from error
+            time.sleep(
+                random.uniform(0, min(TRANSACTION_BACKOFF_MAX_SECONDS, TRANSACTION_BACKOFF_SECONDS * 2**attempt))
+            )
+        except BotoCoreError as error:
             raise _unavailable(error) from error
-        reasons = error.response.get('CancellationReasons', [])
-        failed = [i for i, reason in enumerate(reasons) if reason.get('Code') == 'ConditionalCheckFailed']
-        if not failed:  # cancelled for another reason (conflict, throttling): transient
-            raise _unavailable(error) from error
-        return failed
-    except BotoCoreError as error:
-        raise _unavailable(error) from error
-    return []
+        else:
+            return []
+    raise AssertionError('unreachable: the last attempt returns or raises')
 
 
 def insert_events(

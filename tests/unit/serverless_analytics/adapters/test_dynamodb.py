@@ -1,11 +1,16 @@
-"""The DynamoDB adapter's pure parts: value encoding (checked against boto3's TypeSerializer) and transaction sizing."""
+"""The DynamoDB adapter's own logic: value encoding (checked against boto3's TypeSerializer), transaction sizing,
+and what it retries (botocore's Stubber answering as DynamoDB would)."""
 
 from decimal import Decimal
 
+import boto3
 import pytest
 from boto3.dynamodb.types import TypeSerializer
+from botocore.stub import Stubber
 
+from serverless_analytics.adapters import dynamodb
 from serverless_analytics.adapters.dynamodb import Marker, _marker_chunks, _serialize
+from serverless_analytics.models.errors import ServiceUnavailableError
 
 
 @pytest.mark.parametrize(
@@ -33,3 +38,49 @@ def test_one_transaction_never_checks_the_same_event_twice():
         ['seq#s#3', 'seq#s#4', 'seq#s#5'],
         ['seq#s#6'],
     ]
+
+
+def _cancelled(stubber: Stubber, *codes: str) -> None:
+    stubber.add_client_error(
+        'transact_write_items',
+        service_error_code='TransactionCanceledException',
+        modeled_fields={'CancellationReasons': [{'Code': code} for code in codes]},
+    )
+
+
+@pytest.fixture
+def stubbed(monkeypatch):
+    """The adapter's DynamoDB client with botocore's Stubber answering, and no real sleeping between attempts."""
+    client = boto3.client('dynamodb', region_name='us-east-1', aws_access_key_id='x', aws_secret_access_key='x')
+    monkeypatch.setattr(dynamodb, 'client', lambda service: client)
+    monkeypatch.setattr(dynamodb.time, 'sleep', lambda seconds: None)
+    with Stubber(client) as stubber:
+        yield stubber
+
+
+OPERATIONS = [{'ConditionCheck': {'TableName': 't', 'Key': {'pk': {'S': 'a'}}, 'ConditionExpression': 'x'}}]
+
+
+def test_a_transaction_cancelled_by_a_conflict_is_retried_until_it_goes_through(stubbed):
+    _cancelled(stubbed, 'TransactionConflict')
+    _cancelled(stubbed, 'ThrottlingError')
+    stubbed.add_response('transact_write_items', {})
+
+    assert dynamodb._transact(OPERATIONS) == []
+    stubbed.assert_no_pending_responses()
+
+
+def test_a_transaction_that_keeps_conflicting_fails_as_unavailable_after_its_attempts(stubbed):
+    for _ in range(dynamodb.TRANSACTION_ATTEMPTS):
+        _cancelled(stubbed, 'TransactionConflict')
+
+    with pytest.raises(ServiceUnavailableError):
+        dynamodb._transact(OPERATIONS)
+    stubbed.assert_no_pending_responses()
+
+
+def test_a_failed_condition_is_reported_at_once_not_retried(stubbed):
+    _cancelled(stubbed, 'None', 'ConditionalCheckFailed', 'TransactionConflict')
+
+    assert dynamodb._transact(OPERATIONS * 3) == [1]
+    stubbed.assert_no_pending_responses()
