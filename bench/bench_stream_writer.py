@@ -96,6 +96,7 @@ def main() -> None:
     with aws_stubbed() as stub:
         work()
         parquet_bytes = stub.object_bytes
+        transactions, transaction_items = stub.transactions, stub.transaction_items
         best, median = best_rate(work)
 
     def parquet_only() -> int:
@@ -111,6 +112,10 @@ def main() -> None:
     print(
         f'stream writer: {best:,.0f} records/s per core (median {median:,.0f}; {BATCH}-record batches; '
         f'{parquet_bytes / (BATCH * ROUNDS):.0f} Parquet bytes/record); target >= 100,000'
+    )
+    print(
+        f'stream writer: {transactions / ROUNDS:.0f} DynamoDB transactions of {transaction_items / transactions:.0f} '
+        f'items per {BATCH}-record batch'
     )
 
 

@@ -85,6 +85,8 @@ class StubAws:
         self.records = 0
         self.record_bytes = 0
         self.object_bytes = 0
+        self.transactions = 0
+        self.transaction_items = 0
 
     def put_records(self, StreamName: str, Records: list[dict]) -> dict:  # noqa: N803 - boto3 argument names
         self.records += len(Records)
@@ -94,7 +96,9 @@ class StubAws:
     def update_item(self, **request) -> dict:
         return {}
 
-    def transact_write_items(self, **request) -> dict:
+    def transact_write_items(self, TransactItems: list[dict]) -> dict:  # noqa: N803
+        self.transactions += 1
+        self.transaction_items += len(TransactItems)
         return {}
 
     def batch_get_item(self, RequestItems: dict) -> dict:  # noqa: N803
