@@ -290,6 +290,18 @@ def test_another_projects_key_sees_none_of_these_events(aws, lambda_context, eve
 YEAR_AGO = (datetime.now(UTC) - timedelta(days=366)).strftime('%Y-%m-%d')
 
 
+TRUNCATED = '{"startDate": '
+
+
+def _json_error(text: str) -> str:
+    """What Python's own JSON reader says of `text`."""
+    try:
+        json.loads(text)
+    except ValueError as error:
+        return str(error)
+    raise AssertionError(f'{text!r} is valid JSON')
+
+
 @pytest.mark.parametrize(
     ('body', 'expected'),
     [
@@ -331,7 +343,7 @@ YEAR_AGO = (datetime.now(UTC) - timedelta(days=366)).strftime('%Y-%m-%d')
             ft_error(400, 'filters.name: Input should be a valid list'),
         ),
         ('[1, 2]', ft_error(400, 'Request body must be a JSON object')),
-        ('{"startDate": ', ft_error(400, 'Request body is not valid JSON')),
+        (TRUNCATED, ft_error(400, f'Request body is not valid JSON: {_json_error(TRUNCATED)}')),
     ],
 )
 def test_bad_requests_are_400_naming_the_problem(aws, lambda_context, body, expected):
@@ -357,3 +369,14 @@ def test_bad_query_parameter_is_400(aws, lambda_context):
 
 def test_credentials(aws, lambda_context):
     assert_ft_credentials_checked(lambda_handler, 'export_events', lambda_context)
+
+
+def test_an_unreadable_lake_file_gets_the_family_unavailable_answer_not_a_bare_500(aws, lambda_context):
+    # Given: an object in the project's lake partition that is not Parquet (the engine fails in its own way)
+    key = f'events/project_id=1/dt={START:%Y-%m-%d}/part-broken.parquet'
+    aws.client('s3').put_object(Bucket=aws.name('LakeBucket'), Key=key, Body=b'not a parquet file')
+
+    # When / Then
+    assert invoke(lambda_handler, request({}), lambda_context) == ft_error(
+        503, 'The query backend is unavailable or too slow for this request; retry later or narrow the range'
+    )

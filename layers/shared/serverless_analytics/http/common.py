@@ -1,17 +1,20 @@
-"""What every API family's HTTP side shares: the caller's principal in the resolver context, and the
-API Gateway response for an answer given before routing (credential, size and shape checks)."""
+"""What every API family's HTTP side shares: the caller's principal in the resolver context, the API Gateway
+response for an answer given before routing (credential, size and shape checks), and reading a JSON body into a
+request model, each family raising its own error type."""
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, content_types
+from pydantic import BaseModel, ValidationError
 
 from serverless_analytics.models.api_key import Principal
 from serverless_analytics.models.errors import AnalyticsError, ServiceUnavailableError
 from serverless_analytics.observability import logger
 
 PRINCIPAL = 'principal'
+Request = TypeVar('Request', bound=BaseModel)
 
 
 def remember_principal(app: APIGatewayHttpResolver, principal: Principal) -> None:
@@ -51,3 +54,28 @@ def resolve_as(
         return refusal(error)
     remember_principal(app, principal)
     return app.resolve(event, context)
+
+
+def json_object_body(app: APIGatewayHttpResolver, error: Callable[[str], Exception]) -> dict[str, Any]:
+    """The request body as a JSON object (an absent body is `{}`); raises `error(message)` for anything else."""
+    try:
+        body = json.loads(app.current_event.decoded_body or '{}')
+    except ValueError as problem:
+        raise error(f'Request body is not valid JSON: {problem}') from None
+    if not isinstance(body, dict):
+        raise error('Request body must be a JSON object')
+    return body
+
+
+def validated(model: type[Request], values: dict[str, Any], error: Callable[[str], Exception]) -> Request:
+    """The request model, or `error(message)` naming every problem as `field.path: what is wrong`."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as problems:
+        raise error('; '.join(_problem(entry) for entry in problems.errors())) from None
+
+
+def _problem(entry: Any) -> str:
+    where = '.'.join(str(part) for part in entry['loc'])
+    message = 'is required' if entry['type'] == 'missing' else entry['msg'].removeprefix('Value error, ')
+    return f'{where}: {message}'

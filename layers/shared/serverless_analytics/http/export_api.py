@@ -4,16 +4,14 @@ Every error answers `{"error": {"code": <status>, "message": "<what is wrong>"}}
 own error body, so this one names the status and the problem and nothing else.
 """
 
-import json
 from http import HTTPStatus
-from typing import Any, TypeVar
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from pydantic import BaseModel, ValidationError
 
 from serverless_analytics.config import Settings
 from serverless_analytics.cube.engines import AthenaQueryError
-from serverless_analytics.http.common import json_response, resolve_as
+from serverless_analytics.http.common import json_object_body, json_response, resolve_as, validated
 from serverless_analytics.logic.api_keys import authenticate
 from serverless_analytics.models.api_key import Scope
 from serverless_analytics.models.errors import (
@@ -27,7 +25,6 @@ from serverless_analytics.models.export import EventCountsRequest, EventsRequest
 from serverless_analytics.observability import logger
 
 UNAVAILABLE = 'The query backend is unavailable or too slow for this request; retry later or narrow the range'
-Request = TypeVar('Request', bound=BaseModel)
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:
@@ -51,7 +48,8 @@ def _unavailable(error: Exception) -> Response:
 def export_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver()
     app.exception_handler(ExportRequestError)(_bad_request)
-    app.exception_handler([AthenaQueryError, ServiceUnavailableError, TimeoutError])(_unavailable)
+    # Exception last: anything unexpected gets the family's "backend unavailable" answer, not a bare 500.
+    app.exception_handler([AthenaQueryError, ServiceUnavailableError, TimeoutError, Exception])(_unavailable)
     return app
 
 
@@ -76,17 +74,17 @@ def _refusal(error: AnalyticsError) -> dict[str, Any]:
 
 def events_request(app: APIGatewayHttpResolver, settings: Settings) -> EventsRequest:
     """The body, with the `page` and `per_page` query parameters winning over `paging` (FT's convention)."""
-    body = _json_body(app)
+    body = json_object_body(app, ExportRequestError)
     overrides = _paging_overrides(app.current_event.query_string_parameters or {})
     if overrides:
         paging = body.get('paging')
         paging = dict(paging) if isinstance(paging, dict) else {}
         body['paging'] = {'page': 1, 'perPage': settings.EXPORT_MAX_PER_PAGE, **paging, **overrides}
-    return validated(EventsRequest, body)
+    return validated(EventsRequest, body, ExportRequestError)
 
 
 def event_counts_request(app: APIGatewayHttpResolver) -> EventCountsRequest:
-    return validated(EventCountsRequest, _json_body(app))
+    return validated(EventCountsRequest, json_object_body(app, ExportRequestError), ExportRequestError)
 
 
 def _paging_overrides(params: dict[str, str]) -> dict[str, int]:
@@ -98,29 +96,3 @@ def _paging_overrides(params: dict[str, str]) -> dict[str, int]:
             except ValueError:
                 raise ExportRequestError(f'Query parameter {param} must be an integer') from None
     return overrides
-
-
-def _json_body(app: APIGatewayHttpResolver) -> dict[str, Any]:
-    try:
-        body = json.loads(app.current_event.decoded_body or '{}')
-    except ValueError:
-        raise ExportRequestError('Request body is not valid JSON') from None
-    if not isinstance(body, dict):
-        raise ExportRequestError('Request body must be a JSON object')
-    return body
-
-
-def validated(model: type[Request], body: dict[str, Any]) -> Request:
-    """The request model, or an `ExportRequestError` naming every problem (`field.path: what is wrong`)."""
-    try:
-        return model.model_validate(body)
-    except ValidationError as error:
-        raise ExportRequestError('; '.join(_problem(entry) for entry in error.errors())) from None
-
-
-def _problem(entry: dict[str, Any]) -> str:
-    where = '.'.join(str(part) for part in entry['loc'])
-    message = entry['msg'].removeprefix('Value error, ')
-    if entry['type'] == 'missing':
-        message = 'is required'
-    return f'{where}: {message}'

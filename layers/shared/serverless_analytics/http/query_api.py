@@ -8,18 +8,16 @@ answering errors its own way (spec §4.5 for Cube, §6.3 for GitLab).
 Both answer a query still running with 200 `{"error": "Continue wait"}`.
 """
 
-import json
 from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from pydantic import ValidationError
 
 from serverless_analytics.config import Settings
 from serverless_analytics.cube import ContinueWait, CubeQueryError
 from serverless_analytics.cube.engines import AthenaQueryError
-from serverless_analytics.http.common import json_response, resolve_as
+from serverless_analytics.http.common import json_object_body, json_response, resolve_as, validated
 from serverless_analytics.logic.api_keys import authenticate
 from serverless_analytics.models.api_key import Principal, Scope
 from serverless_analytics.models.errors import (
@@ -128,20 +126,6 @@ def cube_request(app: APIGatewayHttpResolver) -> CubeRequest:
     if event.http_method == 'GET':
         params = event.query_string_parameters or {}
         # `query` stays text: Cube's own parsing of it gives Cube's errors for a missing or non-JSON value.
-        return _request({'query': params.get('query'), 'queryType': params.get('queryType')})
-    try:
-        body = json.loads(event.decoded_body or '{}')
-    except ValueError as error:
-        raise BadRequestError(f'Request body is not JSON: {error}') from error
-    if not isinstance(body, dict):
-        raise BadRequestError('Request body must be a JSON object')
-    return _request(body)
-
-
-def _request(values: dict[str, Any]) -> CubeRequest:
-    try:
-        return CubeRequest.model_validate(values)
-    except ValidationError as error:
-        raise BadRequestError(
-            '; '.join(f'{".".join(map(str, e["loc"]))}: {e["msg"]}' for e in error.errors())
-        ) from error
+        values = {'query': params.get('query'), 'queryType': params.get('queryType')}
+        return validated(CubeRequest, values, BadRequestError)
+    return validated(CubeRequest, json_object_body(app, BadRequestError), BadRequestError)

@@ -6,7 +6,7 @@ cheap); days are then added up into the requested periods here.
 
 from bisect import bisect_right
 from collections import defaultdict
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 
 from serverless_analytics.config import Settings
 from serverless_analytics.cube.engines import QueryEngine
@@ -14,7 +14,13 @@ from serverless_analytics.cube.target import Target
 from serverless_analytics.logic.export_periods import echo, period_bounds, period_starts, period_text, resolve_window
 from serverless_analytics.logic.export_sql import EventSelection, daily_counts_sql
 from serverless_analytics.logic.query_engine import query_engine
-from serverless_analytics.models.export import EventCountsRequest, EventCountsResponse, NameCounts, PeriodCount
+from serverless_analytics.models.export import (
+    EventCountsRequest,
+    EventCountsResponse,
+    NameCounts,
+    PeriodCount,
+    parse_gmt,
+)
 
 
 def count_events(
@@ -47,7 +53,7 @@ def _per_period(rows: list[tuple], starts: list[datetime]) -> dict[str, dict[int
     """(name, dt, count) rows to counts by name and period index."""
     counts: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for name, dt, count in rows:
-        day = datetime.combine(datetime.strptime(dt, '%Y-%m-%d').date(), time(), tzinfo=UTC)
+        day = parse_gmt(dt)  # the dt partition: YYYY-MM-DD
         # the window's first day may start before the window does; its events all belong to the first period
         index = bisect_right(starts, max(day, starts[0])) - 1
         counts[name][index] += int(count)

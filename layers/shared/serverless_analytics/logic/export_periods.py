@@ -54,7 +54,7 @@ def echo(moment: datetime) -> str:
 
 def period_text(moment: datetime) -> str:
     """FT writes period bounds as dates; only a window bound inside a day needs its time."""
-    return f'{moment:%Y-%m-%d}' if moment.timetz().replace(tzinfo=None) == time() else echo(moment)
+    return f'{moment:%Y-%m-%d}' if moment.time() == time() else echo(moment)
 
 
 def next_boundary(moment: datetime, period: Period) -> datetime:

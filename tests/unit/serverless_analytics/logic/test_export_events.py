@@ -1,0 +1,49 @@
+"""The export's query time budget: the page and a follow-up count share one (recording engine, fake clock)."""
+
+from datetime import UTC, datetime
+
+from serverless_analytics.config import Settings
+from serverless_analytics.cube.engines import QueryEngine, QueryResult
+from serverless_analytics.cube.engines.base import ResultColumn
+from serverless_analytics.logic import export_events as module
+from serverless_analytics.models.export import EventsRequest
+
+
+class _EmptyLake(QueryEngine):
+    """Answers every query with no rows (a count with 0), advancing the fake clock by `seconds_per_query`."""
+
+    dialect = 'duckdb'
+    db_type = 'duckdb'
+    lake_source = 'lake'
+
+    def __init__(self, clock: list[float], seconds_per_query: float):
+        self.clock, self.seconds_per_query, self.timeouts = clock, seconds_per_query, []
+
+    def execute(self, sql, params=(), timeout=None):
+        self.timeouts.append(timeout)
+        self.clock[0] += self.seconds_per_query
+        rows = [(0,)] if 'count(' in sql.lower() and 'over' not in sql.lower() else []
+        return QueryResult([ResultColumn('n', 'bigint')], rows)
+
+    def start(self, sql, params=()):
+        raise NotImplementedError
+
+    def poll(self, execution_id):
+        raise NotImplementedError
+
+
+def test_a_count_after_an_empty_page_gets_only_the_time_the_page_left(monkeypatch):
+    # Given: a page past the end whose query takes 20 of the request's 25 seconds
+    clock = [1000.0]
+    monkeypatch.setattr(module.time, 'monotonic', lambda: clock[0])
+    engine = _EmptyLake(clock, seconds_per_query=20)
+    request = EventsRequest.model_validate({'startDate': '2026-11-01', 'paging': {'page': 3, 'perPage': 10}})
+
+    # When
+    response = module.export_events(
+        '1', request, Settings(EXPORT_QUERY_TIMEOUT_SECONDS=25), datetime(2026, 11, 22, tzinfo=UTC), engine
+    )
+
+    # Then: the page query had the whole budget, the count the 5 seconds left
+    assert engine.timeouts == [25, 5]
+    assert response.paging.total_count == 0
