@@ -5,6 +5,8 @@ the same code at moto. The session module is imported on first use too: it is ~2
 routes which never reach AWS (a 401, a 422) should not pay.
 """
 
+import random
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -36,3 +38,9 @@ def answering_unavailable(what: str) -> Iterator[None]:
         yield
     except (ClientError, BotoCoreError) as error:
         raise ServiceUnavailableError(f'{what} failed: {error}') from error
+
+
+def pause_before_retry(retry: int, base_seconds: float, cap_seconds: float = 1.0) -> None:
+    """Sleep before the `retry`-th retry (1 for the first): exponential backoff with full jitter, so that writers
+    throttled together do not all come back at the same moment (AWS's advice for its SDK retries)."""
+    time.sleep(random.uniform(0, min(cap_seconds, base_seconds * 2 ** (retry - 1))))

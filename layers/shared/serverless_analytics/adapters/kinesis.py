@@ -1,12 +1,11 @@
 """Kinesis producer: PutRecords in chunks within the service limits, retrying only the failed entries."""
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from serverless_analytics.adapters.clients import client
+from serverless_analytics.adapters.clients import client, pause_before_retry
 from serverless_analytics.observability import logger
 
 MAX_RECORDS_PER_CALL = 500
@@ -65,7 +64,7 @@ def put_records(stream_name: str, records: Sequence[StreamRecord], attempts: int
         pending = chunk
         for attempt in range(attempts):
             if attempt:
-                time.sleep(backoff_seconds * 2 ** (attempt - 1))
+                pause_before_retry(attempt, backoff_seconds)
             try:
                 pending = _put_once(stream_name, records, pending)
             except _PermanentFailure:
