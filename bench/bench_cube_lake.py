@@ -17,34 +17,27 @@ over the 365 days ending on the day it was generated, plus a 1 % second project;
 3. Partition pruning: the compiled "last 7 days" query is profiled with DuckDB's JSON profiler, which reports the
    files the Parquet scan read; the lake has one file per project and day, so files read = dt partitions read.
 
-Every figure is the median of BENCH_RUNS (default 9) timed runs after one warm-up, the variants of one query
+Every figure is the median of BENCH_RUNS (default 7) timed runs after one warm-up, the variants of one query
 interleaved, because the machine is shared (2 cores, noisy CPU steal).
 
-Run: make bench, or `BENCH_LAKE_EVENTS=1_000_000 .venv/bin/python bench/bench_cube_lake.py` for a quick look.
+Run: make bench, or `BENCH_LAKE_EVENTS=1_000_000 PYTHONPATH=. .venv/bin/python bench/bench_cube_lake.py` for a quick look.
 """
 
 import json
-import os
-import statistics
-import sys
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / 'layers' / 'shared')]
+from bench.common import ROOT, RUNS, medians
+from bench.lake_generator import CONFIGURED_EVENTS as EVENTS
+from bench.lake_generator import CONFIGURED_LAKE_DIR as LAKE_DIR
+from bench.lake_generator import MAIN_PROJECT, Lake, ensure_lake
+from serverless_analytics.cube import load, plan_load
+from serverless_analytics.cube.api import format_load
+from serverless_analytics.cube.engines import DuckDBEngine
 
-from bench.lake_generator import CONFIGURED_EVENTS as EVENTS  # noqa: E402
-from bench.lake_generator import CONFIGURED_LAKE_DIR as LAKE_DIR  # noqa: E402
-from bench.lake_generator import MAIN_PROJECT, Lake, ensure_lake  # noqa: E402
-from serverless_analytics.cube import load, plan_load  # noqa: E402
-from serverless_analytics.cube.api import format_load  # noqa: E402
-from serverless_analytics.cube.engines import DuckDBEngine  # noqa: E402
-
-RUNS = max(5, int(os.environ.get('BENCH_RUNS', '9')))
 DASHBOARD_DAYS = 30
 TARGET_SECONDS = 1.0
 TARGET_RATIO = 1.2
@@ -161,19 +154,6 @@ CASES = [
 
 
 # ------------------------------------------------------------------------------------------------ timing
-
-
-def medians(functions: list[Callable[[], object]], runs: int = RUNS) -> list[float]:
-    """Median seconds of each function over `runs` runs after one warm-up, the functions interleaved per run."""
-    for function in functions:
-        function()
-    samples: list[list[float]] = [[] for _ in functions]
-    for _ in range(runs):
-        for function, times in zip(functions, samples, strict=True):
-            started = time.perf_counter()
-            function()
-            times.append(time.perf_counter() - started)
-    return [statistics.median(times) for times in samples]
 
 
 def _fill(value, values: dict[str, str]):

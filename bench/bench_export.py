@@ -12,42 +12,24 @@ rows mapped to FT's shape), through `DuckDBEngine(lake_root)`:
 
 Every figure is the median of BENCH_RUNS (default 7) timed runs after one warm-up, because the machine is shared.
 
-Run: `.venv/bin/python bench/bench_export.py` (or BENCH_LAKE_EVENTS=1_000_000 for a quick look).
+Run: `PYTHONPATH=. .venv/bin/python bench/bench_export.py` (or BENCH_LAKE_EVENTS=1_000_000 for a quick look).
 """
 
-import os
-import statistics
-import sys
-import time
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / 'layers' / 'shared')]
+from bench.common import RUNS, medians
+from bench.lake_generator import CONFIGURED_EVENTS as EVENTS
+from bench.lake_generator import CONFIGURED_LAKE_DIR as LAKE_DIR
+from bench.lake_generator import MAIN_PROJECT, ensure_lake
+from serverless_analytics.config import Settings
+from serverless_analytics.cube.engines import DuckDBEngine
+from serverless_analytics.logic.export_counts import count_events
+from serverless_analytics.logic.export_events import export_events
+from serverless_analytics.models.export import EventCountsRequest, EventsRequest
 
-from bench.lake_generator import CONFIGURED_EVENTS as EVENTS  # noqa: E402
-from bench.lake_generator import CONFIGURED_LAKE_DIR as LAKE_DIR  # noqa: E402
-from bench.lake_generator import MAIN_PROJECT, ensure_lake  # noqa: E402
-from serverless_analytics.config import Settings  # noqa: E402
-from serverless_analytics.cube.engines import DuckDBEngine  # noqa: E402
-from serverless_analytics.logic.export_counts import count_events  # noqa: E402
-from serverless_analytics.logic.export_events import export_events  # noqa: E402
-from serverless_analytics.models.export import EventCountsRequest, EventsRequest  # noqa: E402
-
-RUNS = max(5, int(os.environ.get('BENCH_RUNS', '7')))
 TARGET_SECONDS = 1.0
 FILTERS = {'name': ['page_view', 'search'], 'user': {'group': ['beta']}}
-
-
-def median_seconds(work: Callable[[], object]) -> tuple[float, object]:
-    result = work()  # warm-up: file metadata and the DuckDB connection
-    timings = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        result = work()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings), result
 
 
 def main() -> None:
@@ -80,7 +62,8 @@ def main() -> None:
         f'lake: {EVENTS:,} events, {len(lake.partitions[MAIN_PROJECT])} days of project {MAIN_PROJECT}; {RUNS} runs each'
     )
     for name, work in cases:
-        seconds, result = median_seconds(work)
+        [seconds] = medians([work])
+        result = work()
         detail = f'totalCount {result.paging.total_count:,}' if hasattr(result, 'paging') else ''
         verdict = f'  (target <= {TARGET_SECONDS:.1f} s: {"met" if seconds <= TARGET_SECONDS else "MISSED"})'
         print(f'{name:<52} median {seconds * 1000:7.0f} ms  {detail}{verdict if "target" in name else ""}')

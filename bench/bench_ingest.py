@@ -12,19 +12,18 @@ import io
 import json
 from unittest import mock
 
-from bench.common import aws_stubbed, batches, best_rate, lambda_context
+from bench.common import ROOT, aws_stubbed, batches, best_rate, lambda_context
 from functions.track_batch import app as handler
 from serverless_analytics.config import get_settings
 from serverless_analytics.http import api as http_api
 from serverless_analytics.models.api_key import Principal, Scope
-from tests.conftest import load_event
 
 BATCHES = 40
 BATCH_SIZE = 100
 
 
 def _event(body: dict) -> dict:
-    event = load_event('track_batch')
+    event = json.loads((ROOT / 'events' / 'track_batch.json').read_text())  # the sample API Gateway event
     event['body'] = json.dumps(body)
     return event
 

@@ -25,7 +25,7 @@ from serverless_analytics.config import Settings
 from serverless_analytics.lake import records as lake
 from serverless_analytics.logic.enrich import RequestContext
 from serverless_analytics.logic.ingest import partition_key, prepare, to_stream_record
-from serverless_analytics.logic.write_events import batch_columns, by_project, lake_files, plan
+from serverless_analytics.logic.write_events import _event_pk, batch_columns, by_project, lake_files, plan
 from serverless_analytics.models.event import TrackEventRequest
 
 BATCH = Template.load().stream_writer.kinesis.batch_size
@@ -76,7 +76,7 @@ def to_parquet(raw_event: str) -> int:
     rows = lake.to_file_schema(decoded.rows)
     written = 0
     for project_id, members in by_project(records, decoded, columns).items():
-        pks = [f'{project_id}#{columns["event_id"][row]}' for row, _ in members]
+        pks = [_event_pk(project_id, columns['event_id'][row]) for row, _ in members]
         for _, body in lake_files('events', project_id, plan(members, pks, columns, {}), rows):
             written += len(body)
     return written

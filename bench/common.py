@@ -67,6 +67,22 @@ def batches(count: int, size: int, seed: int = 7) -> list[list[dict]]:
     return [[event_body(rng, now) for _ in range(size)] for _ in range(count)]
 
 
+RUNS = max(5, int(os.environ.get('BENCH_RUNS', '7')))
+
+
+def medians(functions: list[Callable[[], object]], runs: int = RUNS) -> list[float]:
+    """Median seconds of each function over `runs` runs after one warm-up, the functions interleaved per run."""
+    for function in functions:
+        function()
+    samples: list[list[float]] = [[] for _ in functions]
+    for _ in range(runs):
+        for function, times in zip(functions, samples, strict=True):
+            started = time.perf_counter()
+            function()
+            times.append(time.perf_counter() - started)
+    return [statistics.median(times) for times in samples]
+
+
 def best_rate(work: Callable[[], int], repeats: int = 5) -> tuple[float, float]:
     """Items per second of `work` (which returns how many items it handled): best and median of `repeats` runs."""
     rates = []

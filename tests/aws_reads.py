@@ -26,9 +26,10 @@ def object_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
     return sorted(item['Key'] for page in pages for item in page.get('Contents', []))
 
 
-def parquet_rows(s3: Any, bucket: str, prefix: str) -> pa.Table | None:
-    """Every Parquet row under the prefix, read back from the bytes in the bucket (None when there is none)."""
-    keys = object_keys(s3, bucket, prefix)
+def parquet_rows(s3: Any, bucket: str, prefix: str, keys: list[str] | None = None) -> pa.Table | None:
+    """Every Parquet row under the prefix (or of the `keys` already listed there), read back from the bytes in
+    the bucket (None when there is none)."""
+    keys = object_keys(s3, bucket, prefix) if keys is None else keys
     tables = [pq.read_table(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)['Body'].read())) for key in keys]
     return pa.concat_tables(tables) if tables else None
 

@@ -15,8 +15,9 @@ def _sent(event: dict) -> list[dict]:
 
 def _lake_rows(aws, prefix: str = 'events/') -> tuple[list[str], list[dict]]:
     s3, bucket = aws.client('s3'), aws.name('LakeBucket')
-    rows = aws_reads.parquet_rows(s3, bucket, prefix)
-    return aws_reads.object_keys(s3, bucket, prefix), rows.to_pylist() if rows is not None else []
+    keys = aws_reads.object_keys(s3, bucket, prefix)
+    rows = aws_reads.parquet_rows(s3, bucket, prefix, keys)
+    return keys, rows.to_pylist() if rows is not None else []
 
 
 def test_batch_lands_in_the_lake_and_the_counters(aws, lambda_context):
