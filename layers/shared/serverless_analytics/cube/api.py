@@ -62,7 +62,7 @@ def plan_load(
 ) -> LoadPlan:
     now = now or datetime.now(UTC)
     model = model or default_model()
-    target = Target(engine.dialect, engine.lake_source)
+    target = Target.of(engine)
     kind, queries, compiled = compile_request(query_json, project_id, target, now, model)
     if kind != REGULAR and not query_type:
         raise CubeQueryError(f"'{kind}' query type is not supported by the client.Please update the client.")

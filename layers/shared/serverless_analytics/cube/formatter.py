@@ -40,7 +40,8 @@ def rows(compiled: CompiledQuery, query: Query, result: QueryResult) -> list[dic
         row = {}
         for column, column_keys, value in zip(compiled.columns, keys, values, strict=False):
             cell = wire_value(value, column.member)
-            row.update(dict.fromkeys(column_keys, cell))
+            for key in column_keys:  # a loop, not row.update(dict.fromkeys(...)): no dict made per cell
+                row[key] = cell
         out.append(row)
     return out
 

@@ -6,9 +6,13 @@ but not the Cube model, query and filter modules.
 
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import sqlglot
 from sqlglot import exp
+
+if TYPE_CHECKING:
+    from serverless_analytics.cube.engines import QueryEngine
 
 
 @dataclass(frozen=True)
@@ -17,6 +21,10 @@ class Target:
 
     dialect: str
     lake_source: str
+
+    @classmethod
+    def of(cls, engine: 'QueryEngine') -> 'Target':
+        return cls(engine.dialect, engine.lake_source)
 
     def source_expression(self) -> exp.Expression:
         return _parse_source(self.lake_source, self.dialect)

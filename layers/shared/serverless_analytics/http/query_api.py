@@ -91,9 +91,9 @@ def _error(app: APIGatewayHttpResolver, error: Exception) -> Response:
 
 def query_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver()
-    # Exception last: anything unexpected gets the family's "backend unavailable" answer, not a bare 500.
-    for error_type in (ContinueWait, CubeQueryError, AthenaQueryError, BadRequestError, Exception):
-        app.exception_handler(error_type)(lambda error, app=app: _error(app, error))
+    # One handler for every exception (`_error` tells them apart): anything unexpected gets the family's
+    # "backend unavailable" answer, not a bare 500.
+    app.exception_handler(Exception)(lambda error: _error(app, error))
     return app
 
 

@@ -42,7 +42,7 @@ def export_events(
     window = resolve_window(request.start_date, request.end_date, now or datetime.now(UTC))
     page, per_page = _paging(request, settings)
     engine = engine or query_engine(settings)
-    target = Target(engine.dialect, engine.lake_source)
+    target = Target.of(engine)
     selection = _selection(project_id, window, request)
     newest_first = request.sort_order is SortOrder.LATEST_FIRST
     sql = events_page_sql(selection, target, newest_first, per_page, (page - 1) * per_page)

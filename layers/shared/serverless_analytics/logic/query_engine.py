@@ -10,7 +10,13 @@ def query_engine(settings: Settings) -> QueryEngine:
     """One engine per container, whatever other settings change: its executions must outlive a request."""
     if settings.QUERY_ENGINE is QueryEngineKind.ATHENA:
         return _athena(settings.ATHENA_WORKGROUP, settings.GLUE_DATABASE)
-    return _duckdb(settings.LAKE_BUCKET, settings.LAKE_PREFIX, settings.AWS_ENDPOINT_URL, settings.AWS_REGION)
+    return _duckdb(
+        settings.LAKE_BUCKET,
+        settings.LAKE_PREFIX,
+        settings.AWS_ENDPOINT_URL,
+        settings.AWS_REGION,
+        settings.QUERY_STATE_TTL_SECONDS,  # a kept query state may name an execution that long
+    )
 
 
 @cache
@@ -21,7 +27,7 @@ def _athena(workgroup: str, database: str) -> QueryEngine:
 
 
 @cache
-def _duckdb(bucket: str, prefix: str, endpoint_url: str | None, region: str) -> QueryEngine:
+def _duckdb(bucket: str, prefix: str, endpoint_url: str | None, region: str, retention_seconds: int) -> QueryEngine:
     from serverless_analytics.cube.engines import S3LakeDuckDBEngine
 
-    return S3LakeDuckDBEngine(bucket, prefix, endpoint_url, region)
+    return S3LakeDuckDBEngine(bucket, prefix, endpoint_url, region, result_retention_seconds=retention_seconds)

@@ -6,9 +6,13 @@ from decimal import Decimal
 import pytest
 from botocore.exceptions import ClientError
 
+from serverless_analytics.config import Settings
 from serverless_analytics.cube import CubeQueryError, Target, compile_request, dry_run, load, plan_load, run_plan
 from serverless_analytics.cube.engines.athena_engine import AthenaEngine, AthenaQueryError
+from serverless_analytics.cube.engines.base import wait_for
+from serverless_analytics.cube.engines.duckdb_engine import DuckDBEngine, UnknownExecutionError
 from serverless_analytics.cube.errors import ContinueWait
+from serverless_analytics.logic.query_engine import query_engine
 from serverless_analytics.models.errors import ServiceUnavailableError
 from tests.unit.serverless_analytics.cube.conftest import NOW
 
@@ -170,9 +174,9 @@ class _SlowEngine:
         self.poll_first_delay, self.poll_max_delay = inner.poll_first_delay, inner.poll_max_delay
         self.started = 0
 
-    def start(self, sql, params=()):
+    def start(self, sql):
         self.started += 1
-        return self.inner.start(sql, params)
+        return self.inner.start(sql)
 
     def poll(self, execution_id):
         self.polls[execution_id] = self.polls.get(execution_id, 0) + 1
@@ -197,8 +201,7 @@ def test_continue_wait_resumes_the_same_execution(engine):
 def test_a_finished_execution_answers_every_poll(engine):
     # A plan resumed after "Continue wait" polls again the statements that finished while another ran on.
     execution_id = engine.start('SELECT 42 AS answer')
-    while (result := engine.poll(execution_id)) is None:
-        pass
+    [result] = wait_for(engine, [execution_id], timeout=5)
 
     assert result.rows == [(42,)]
     assert engine.poll(execution_id).rows == [(42,)]
@@ -247,13 +250,12 @@ class _FakeAthena:
 def test_athena_engine_start_poll_and_pages():
     client = _FakeAthena()
     engine = AthenaEngine('primary', 'analytics', client=client, poll_first_delay=0, reuse_minutes=30)
-    result = engine.execute('SELECT 1', ["it's"])
+    result = engine.execute('SELECT 1')
     assert client.calls == [
         {
             'QueryString': 'SELECT 1',
             'WorkGroup': 'primary',
             'QueryExecutionContext': {'Database': 'analytics', 'Catalog': 'AwsDataCatalog'},
-            'ExecutionParameters': ["'it''s'"],
             'ResultReuseConfiguration': {'ResultReuseByAgeConfiguration': {'Enabled': True, 'MaxAgeInMinutes': 30}},
         }
     ]
@@ -294,3 +296,20 @@ def test_athena_sql_is_trino():
     sql = compiled[0].sql
     assert "DATE_TRUNC('day', CAST(AT_TIMEZONE(\"tracked_events\".timestamp, 'Europe/Paris') AS TIMESTAMP))" in sql
     assert "FROM \"analytics\".\"events\" WHERE project_id = '5' AND dt >= '2024-05-14' AND dt <= '2024-05-15'" in sql
+
+
+def test_a_finished_result_is_forgotten_after_the_retention_the_engine_was_given():
+    engine = DuckDBEngine(lake_source='lake', result_retention_seconds=0)
+    first = engine.start('SELECT 1')
+    wait_for(engine, [first], timeout=5)
+
+    engine.start('SELECT 2')  # forgetting happens when an execution starts
+
+    with pytest.raises(UnknownExecutionError):
+        engine.poll(first)
+    engine.close()
+
+
+def test_the_local_engine_keeps_results_as_long_as_query_states_live():
+    engine = query_engine(Settings(QUERY_ENGINE='duckdb', QUERY_STATE_TTL_SECONDS=123))
+    assert engine.result_retention_seconds == 123

@@ -54,15 +54,12 @@ class AthenaEngine(QueryEngine):
             self._client = aws_client('athena')
         return self._client
 
-    def start(self, sql: str, params: list | tuple = ()) -> str:
+    def start(self, sql: str) -> str:
         request = {
             'QueryString': sql,
             'WorkGroup': self.workgroup,
             'QueryExecutionContext': {'Database': self.database, 'Catalog': self.catalog},
         }
-        if params:
-            # Athena substitutes execution parameters as SQL literals: quote strings here.
-            request['ExecutionParameters'] = [_parameter_literal(p) for p in params]
         if self.output_location:
             request['ResultConfiguration'] = {'OutputLocation': self.output_location}
         if self.reuse_minutes:
@@ -141,13 +138,3 @@ def _timestamp(text: str) -> datetime:
         rest = fraction[len(digits) :]
         value = f'{head}.{digits[:6].ljust(6, "0")}{rest}'
     return datetime.fromisoformat(value)
-
-
-def _parameter_literal(value) -> str:
-    if value is None:
-        return 'NULL'
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if isinstance(value, (int, float, Decimal)):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"

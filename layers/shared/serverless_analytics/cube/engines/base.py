@@ -30,16 +30,16 @@ class QueryEngine(ABC):
     poll_max_delay: float = 0.05
 
     @abstractmethod
-    def start(self, sql: str, params: list | tuple = ()) -> str:
+    def start(self, sql: str) -> str:
         """Start `sql`; returns an execution id that `poll` accepts (also from another invocation, for Athena)."""
 
     @abstractmethod
     def poll(self, execution_id: str) -> QueryResult | None:
         """The result when the execution has finished, None while it runs; raises if it failed."""
 
-    def execute(self, sql: str, params: list | tuple = (), timeout: float | None = None) -> QueryResult:
+    def execute(self, sql: str, timeout: float | None = None) -> QueryResult:
         """Run `sql` to completion (start, then poll with backoff)."""
-        execution_id = self.start(sql, params)
+        execution_id = self.start(sql)
         result = wait_for(self, [execution_id], timeout)
         if result is None:
             raise TimeoutError(f'Query {execution_id} still running after {timeout} s')

@@ -16,7 +16,7 @@ from serverless_analytics.lake.schema import FILE_SCHEMA, PARTITION_COLUMNS
 
 _NO_FILES = 'No files found that match the pattern'
 # Results are kept as long as a kept query state may still name their execution (QUERY_STATE_TTL_SECONDS).
-RESULT_RETENTION_SECONDS = 900
+DEFAULT_RESULT_RETENTION_SECONDS = 900
 
 
 _PARTITIONS = pa.schema([pa.field(name, pa.string()) for name in PARTITION_COLUMNS])
@@ -48,6 +48,7 @@ class DuckDBEngine(QueryEngine):
         lake_source: str | None = None,
         connection: duckdb.DuckDBPyConnection | None = None,
         workers: int = 4,
+        result_retention_seconds: float = DEFAULT_RESULT_RETENTION_SECONDS,
     ):
         if (lake_root is None) == (lake_source is None):
             raise ValueError('Give exactly one of lake_root and lake_source')
@@ -58,12 +59,13 @@ class DuckDBEngine(QueryEngine):
         self._running: dict[str, Future] = {}
         self._finished_at: dict[str, float] = {}
         self._lock = threading.Lock()
+        self.result_retention_seconds = result_retention_seconds
 
-    def start(self, sql: str, params: list | tuple = ()) -> str:
+    def start(self, sql: str) -> str:
         execution_id = str(uuid.uuid4())
         with self._lock:
             self._forget_old_results()
-            future = self._pool.submit(self._run, sql, list(params))
+            future = self._pool.submit(self._run, sql)
             self._running[execution_id] = future
         future.add_done_callback(lambda _: self._finished_at.setdefault(execution_id, time.monotonic()))
         return execution_id
@@ -80,19 +82,19 @@ class DuckDBEngine(QueryEngine):
         return future.result()
 
     def _forget_old_results(self) -> None:
-        cutoff = time.monotonic() - RESULT_RETENTION_SECONDS
+        cutoff = time.monotonic() - self.result_retention_seconds
         for execution_id, finished in list(self._finished_at.items()):
             if finished < cutoff:
                 self._running.pop(execution_id, None)
                 self._finished_at.pop(execution_id, None)
 
-    def execute(self, sql: str, params: list | tuple = (), timeout: float | None = None) -> QueryResult:
-        return self._run(sql, list(params))
+    def execute(self, sql: str, timeout: float | None = None) -> QueryResult:
+        return self._run(sql)
 
-    def _run(self, sql: str, params: list) -> QueryResult:
+    def _run(self, sql: str) -> QueryResult:
         cursor = self._cursor()
         try:
-            relation = cursor.sql(sql, params=params or None)
+            relation = cursor.sql(sql)
             if relation is None:
                 return QueryResult()
             table = relation.to_arrow_table()
@@ -126,8 +128,15 @@ class S3LakeDuckDBEngine(DuckDBEngine):
 
     VIEW = 'lake_events'
 
-    def __init__(self, bucket: str, prefix: str, endpoint_url: str | None, region: str, workers: int = 4):
-        super().__init__(lake_source=self.VIEW, workers=workers)
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str,
+        endpoint_url: str | None,
+        region: str,
+        result_retention_seconds: float = DEFAULT_RESULT_RETENTION_SECONDS,
+    ):
+        super().__init__(lake_source=self.VIEW, result_retention_seconds=result_retention_seconds)
         self._root = f'{bucket}/{prefix.strip("/")}'
         self._partitioning = pa_ds.partitioning(_PARTITIONS, flavor='hive')
         scheme, _, host = (endpoint_url or '').partition('://')
