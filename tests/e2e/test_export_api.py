@@ -10,6 +10,7 @@ import requests
 from local import demo_data
 from local.stack import LocalStack
 from tests.e2e.support import bearer, new_project, post_batch
+from tests.integration.functions.test_export_events import expected_ids
 
 pytestmark = pytest.mark.e2e
 
@@ -48,28 +49,12 @@ def test_walking_the_pages_over_http_returns_the_filtered_events_once(stack: Loc
     body = {'startDate': f'{START:%Y-%m-%d}', 'endDate': f'{END:%Y-%m-%dT%H:%M}', 'filters': filters}
 
     # When: walking every page, oldest first, with FT's query-parameter paging
-    ids, page = [], 1
-    while True:
-        response = requests.post(
-            f'{stack.url}{EVENTS}?page={page}&per_page=4',
-            json={**body, 'sortOrder': 'OldestFirst'},
-            headers=bearer(key),
-            timeout=30,
-        )
-        assert response.status_code == 200, response.text
-        answer = response.json()
-        ids += [result['id'] for result in answer['results']]
-        if answer['paging']['lastPage']:
-            break
-        page += 1
+    ids, totals, answer = _walk_over_http(stack, key, {**body, 'sortOrder': 'OldestFirst'}, 4, query_paging=True)
 
     # Then
-    expected = [
-        e for e in events if _in_window(e) and e['event_name'] == 'khub.search' and 'TechWriter' in e['user']['groups']
-    ]
-    expected.sort(key=lambda e: (datetime.fromisoformat(e['timestamp']), e['event_id']))
-    assert ids == [e['event_id'] for e in expected]
-    assert answer['paging']['totalCount'] == len(expected)
+    expected = expected_ids(events, filters, newest_first=False, start=START, end=END)
+    assert ids == expected
+    assert totals == {len(expected)}
     assert (answer['startDate'], answer['endDate']) == (f'{START:%Y-%m-%dT%H:%M:%S}', f'{END:%Y-%m-%dT%H:%M:%S}')
 
     counts = requests.post(
@@ -102,28 +87,31 @@ def test_errors_over_http(stack: LocalStack) -> None:
     assert ingest_only.status_code == 403
 
 
-def _walk_over_http(stack: LocalStack, key: str, body: dict, per_page: int) -> tuple[list[str], set[int]]:
+def _walk_over_http(
+    stack: LocalStack, key: str, body: dict, per_page: int, query_paging: bool = False
+) -> tuple[list[str], set[int], dict]:
+    """Every page in turn until lastPage, paged in the body or (`query_paging`) by FT's query parameters; returns
+    the ids in order, the totals seen and the last answer."""
     ids, totals, page = [], set(), 1
     while True:
-        response = requests.post(
-            stack.url + EVENTS,
-            json={**body, 'paging': {'page': page, 'perPage': per_page}},
-            headers=bearer(key),
-            timeout=30,
-        )
+        if query_paging:
+            url, json_body = f'{stack.url}{EVENTS}?page={page}&per_page={per_page}', body
+        else:
+            url, json_body = stack.url + EVENTS, {**body, 'paging': {'page': page, 'perPage': per_page}}
+        response = requests.post(url, json=json_body, headers=bearer(key), timeout=30)
         assert response.status_code == 200, response.text
         answer = response.json()
         ids += [result['id'] for result in answer['results']]
         totals.add(answer['paging']['totalCount'])
         if answer['paging']['lastPage']:
-            return ids, totals
+            return ids, totals, answer
         page += 1
 
 
 def test_every_filter_and_the_boundaries_over_http(stack: LocalStack) -> None:
     """The handler-level filter matrix (tests/integration/functions/test_export_events.py), through the gateway."""
     from tests.integration.functions.test_export_events import END as WINDOW_END
-    from tests.integration.functions.test_export_events import FILTERS, FORMAT, expected_ids, generated_events
+    from tests.integration.functions.test_export_events import FILTERS, FORMAT, generated_events
     from tests.integration.functions.test_export_events import START as WINDOW_START
 
     _, key = new_project()
@@ -134,7 +122,7 @@ def test_every_filter_and_the_boundaries_over_http(stack: LocalStack) -> None:
 
     for case, filters in FILTERS.items():
         for sort_order, newest_first in (('LatestFirst', True), ('OLDESTFIRST', False)):
-            ids, totals = _walk_over_http(stack, key, {**window, 'filters': filters, 'sortOrder': sort_order}, 9)
+            ids, totals, _ = _walk_over_http(stack, key, {**window, 'filters': filters, 'sortOrder': sort_order}, 9)
             expected = expected_ids(events, filters, newest_first)
             assert ids == expected, (case, sort_order)
             assert totals == {len(expected)}, case

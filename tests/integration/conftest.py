@@ -134,9 +134,9 @@ def assert_ft_credentials_checked(handler: Any, sample: str, context: Any) -> No
     from serverless_analytics.logic.api_keys import create_key
     from serverless_analytics.models.api_key import Scope
 
-    no_key = with_headers(sample, authorization=None)
-    assert invoke(handler, no_key, context) == ft_error(401, 'Not authenticated')
-    assert handler(no_key, context)['headers']['WWW-Authenticate'] == 'Bearer'
+    no_key = handler(with_headers(sample, authorization=None), context)
+    assert (no_key['statusCode'], json.loads(no_key['body'])) == ft_error(401, 'Not authenticated')
+    assert no_key['headers']['WWW-Authenticate'] == 'Bearer'
     wrong = with_headers(sample, authorization='Bearer wrong')
     assert invoke(handler, wrong, context) == ft_error(401, 'Invalid API key')
     key, _ = create_key(get_settings(), '1', [Scope.INGEST], 'tracker')
