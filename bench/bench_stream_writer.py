@@ -11,7 +11,6 @@ handler up to the lake files (parse, decode and check the records, plan them, on
 day), without the DynamoDB items and counters.
 """
 
-import base64
 import contextlib
 import io
 import json
@@ -20,6 +19,7 @@ from datetime import UTC, datetime
 
 from bench.common import aws_stubbed, batches, best_rate, lambda_context
 from functions.write_events.app import _records, lambda_handler
+from local.poller import kinesis_trigger_event
 from local.template import Template
 from serverless_analytics.config import Settings
 from serverless_analytics.lake import records as lake
@@ -38,28 +38,19 @@ def trigger_event(seed: int) -> str:
     requests = [TrackEventRequest.model_validate(body) for batch in batches(BATCH // 100, 100, seed) for body in batch]
     context = RequestContext(project_id=str(rng.randrange(1, 4)), received_at=datetime(2026, 11, 22, 12, tzinfo=UTC))
     events = prepare(requests, context, Settings())
-    records = []
-    for sequence, event in enumerate(events):
-        record = to_stream_record(event)
-        records.append(
-            {
-                'kinesis': {
-                    'kinesisSchemaVersion': '1.0',
-                    'partitionKey': partition_key(event),
-                    'sequenceNumber': f'4965{seed:04d}{sequence:012d}',
-                    'data': base64.b64encode(record.data).decode(),
-                    'approximateArrivalTimestamp': 1795329600.0,
-                },
-                'eventSource': 'aws:kinesis',
-                'eventVersion': '1.0',
-                'eventID': f'shardId-000000000000:4965{seed:04d}{sequence:012d}',
-                'eventName': 'aws:kinesis:record',
-                'invokeIdentityArn': 'arn:aws:iam::123456789012:role/write-events',
-                'awsRegion': 'us-east-1',
-                'eventSourceARN': 'arn:aws:kinesis:us-east-1:123456789012:stream/events',
-            }
-        )
-    return json.dumps({'Records': records})
+    arrived = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    records = [
+        {
+            'PartitionKey': partition_key(event),
+            'SequenceNumber': f'4965{seed:04d}{sequence:012d}',
+            'Data': to_stream_record(event).data,
+            'ApproximateArrivalTimestamp': arrived,
+        }
+        for sequence, event in enumerate(events)
+    ]
+    role = 'arn:aws:iam::123456789012:role/write-events'
+    stream = 'arn:aws:kinesis:us-east-1:123456789012:stream/events'
+    return json.dumps(kinesis_trigger_event('shardId-000000000000', records, role, stream))
 
 
 def write(raw_event: str, context) -> None:

@@ -54,6 +54,33 @@ def _arrival(record: dict[str, Any]) -> float:
     return round(record['ApproximateArrivalTimestamp'].timestamp(), 3)
 
 
+def kinesis_trigger_event(
+    shard_id: str, records: list[dict[str, Any]], role_arn: str, stream_arn: str
+) -> dict[str, Any]:
+    """The Kinesis trigger event Lambda sends for `records` (as GetRecords returns them) of one shard."""
+    return {
+        'Records': [
+            {
+                'kinesis': {
+                    'kinesisSchemaVersion': '1.0',
+                    'partitionKey': record['PartitionKey'],
+                    'sequenceNumber': record['SequenceNumber'],
+                    'data': base64.b64encode(record['Data']).decode(),
+                    'approximateArrivalTimestamp': _arrival(record),
+                },
+                'eventSource': 'aws:kinesis',
+                'eventVersion': '1.0',
+                'eventID': f'{shard_id}:{record["SequenceNumber"]}',
+                'eventName': 'aws:kinesis:record',
+                'invokeIdentityArn': role_arn,
+                'awsRegion': REGION,
+                'eventSourceARN': stream_arn,
+            }
+            for record in records
+        ]
+    }
+
+
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec='milliseconds').replace('+00:00', 'Z')
 
@@ -212,29 +239,8 @@ class KinesisPoller:
         return Attempt([record for record in attempt.records if _arrival(record) >= oldest_allowed], attempt.retries)
 
     def event(self, shard_id: str, records: list[dict[str, Any]]) -> dict[str, Any]:
-        """The Kinesis trigger event Lambda sends for these records."""
         role = f'arn:aws:iam::{ACCOUNT_ID}:role/{self.function.spec.logical_id}Role'
-        return {
-            'Records': [
-                {
-                    'kinesis': {
-                        'kinesisSchemaVersion': '1.0',
-                        'partitionKey': record['PartitionKey'],
-                        'sequenceNumber': record['SequenceNumber'],
-                        'data': base64.b64encode(record['Data']).decode(),
-                        'approximateArrivalTimestamp': _arrival(record),
-                    },
-                    'eventSource': 'aws:kinesis',
-                    'eventVersion': '1.0',
-                    'eventID': f'{shard_id}:{record["SequenceNumber"]}',
-                    'eventName': 'aws:kinesis:record',
-                    'invokeIdentityArn': role,
-                    'awsRegion': REGION,
-                    'eventSourceARN': self.source.stream_arn,
-                }
-                for record in records
-            ]
-        }
+        return kinesis_trigger_event(shard_id, records, role, self.source.stream_arn)
 
     def _invoke(self, shard_id: str, records: list[dict[str, Any]]) -> Outcome:
         context = self.function.context()

@@ -1,6 +1,5 @@
 """Handlers against a real AWS API endpoint: moto in server mode, provisioned from template.yaml."""
 
-import base64
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -10,9 +9,10 @@ import pytest
 
 from local.environment import apply_stack_environment
 from local.moto_server import LocalMotoServer
+from local.poller import kinesis_trigger_event
 from local.provision import provision
 from local.stack import create_local_key
-from local.template import Template
+from local.template import ACCOUNT_ID, REGION, Template
 from tests import aws_reads
 from tests.conftest import load_event
 
@@ -93,19 +93,9 @@ def counters(aws: Aws, project_id: str = '1') -> dict[str, dict[str, Any]]:
 
 def kinesis_trigger(records: list[dict[str, Any]]) -> dict[str, Any]:
     """The stream writer's trigger event for records read from the stream, as the event source mapping builds it."""
-    return {
-        'Records': [
-            {
-                'kinesis': {
-                    'partitionKey': r['PartitionKey'],
-                    'sequenceNumber': r['SequenceNumber'],
-                    'data': base64.b64encode(r['Data']).decode(),
-                },
-                'eventID': f'shardId-000000000000:{r["SequenceNumber"]}',
-            }
-            for r in records
-        ]
-    }
+    role = f'arn:aws:iam::{ACCOUNT_ID}:role/WriteEventsFunctionRole'
+    stream = f'arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/events'
+    return kinesis_trigger_event('shardId-000000000000', records, role, stream)
 
 
 def ingest(aws: Aws, events: list[dict[str, Any]], context: Any, key: str = LOCAL_KEY) -> None:
