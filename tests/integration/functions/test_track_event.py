@@ -1,6 +1,8 @@
 import json
 from datetime import datetime, timedelta
 
+import pytest
+
 from functions.track_event.app import lambda_handler
 from serverless_analytics.config import get_settings
 from serverless_analytics.logic.api_keys import create_key, key_id_of, revoke_key
@@ -137,3 +139,27 @@ def test_event_that_cannot_be_queued_is_503_not_success(aws, lambda_context):
     assert status == 503
     assert 'retry' in body['detail']
     assert 'accepted' not in counters(aws).get('pipeline', {})
+
+
+@pytest.mark.parametrize('content_type', ['application/vnd.api+json', 'APPLICATION/JSON', None])
+def test_json_body_under_other_json_content_types_is_queued(aws, lambda_context, content_type):
+    # FastAPI reads these as JSON too (and we read a body without a content type as JSON).
+    event = with_headers('track_event_minimal', **{'content-type': content_type})
+
+    status, body = invoke(lambda_handler, event, lambda_context)
+
+    assert status == 200, body
+    [record] = stream_records(aws)
+    assert json.loads(record['Data'])['event_id'] == body['event_id']
+
+
+def test_form_encoded_body_is_refused_like_fastapi_and_queues_nothing(aws, lambda_context):
+    # curl -d without -H 'Content-Type: application/json' sends the JSON text as form data.
+    event = with_headers('track_event_minimal', **{'content-type': 'application/x-www-form-urlencoded'})
+
+    status, body = invoke(lambda_handler, event, lambda_context)
+
+    assert status == 422
+    assert body['detail'][0]['type'] == 'model_attributes_type'
+    assert body['detail'][0]['input'] == load_event('track_event_minimal')['body']
+    assert stream_records(aws) == []

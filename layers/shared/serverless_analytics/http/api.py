@@ -5,6 +5,7 @@ Error bodies follow the API family of the route: the ingestion family answers li
 """
 
 import base64
+import email.message
 import json
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -99,9 +100,29 @@ def resolve_guarded(
             remember_principal(app, authenticate(settings, event.get('headers') or {}, scope))
     except AnalyticsError as error:
         return _guard_response(error)
+    headers = event.get('headers') or {}
+    if body and not _is_json(headers.get('content-type')):
+        # FastAPI validates the raw text of a body of another content type against the model.
+        return _not_an_object_response(body.decode(errors='replace'))
     if (array := _array_body(body)) is not None:
-        return _validation_response(array)
-    return app.resolve(event, context)
+        return _not_an_object_response(array)
+    # Powertools reads a body as JSON only under `application/json` exactly; FastAPI also under any case and
+    # under `application/*+json`, which `_is_json` has let through.
+    return app.resolve({**event, 'headers': {**headers, 'content-type': 'application/json'}}, context)
+
+
+def _is_json(content_type: str | None) -> bool:
+    """FastAPI's rule: no content type, `application/json` or `application/*+json` (parsed as FastAPI does).
+
+    FastAPI's newer `strict_content_type` default also refuses a body without a content type; a tracker's
+    `requests.post(data=...)` or `fetch` without headers sends none, so such a body is read as JSON, as
+    FastAPI did before that option and does with it off."""
+    if not content_type:
+        return True
+    message = email.message.Message()
+    message['content-type'] = content_type
+    subtype = message.get_content_subtype()
+    return message.get_content_maintype() == 'application' and (subtype == 'json' or subtype.endswith('+json'))
 
 
 def _array_body(body: bytes) -> list[Any] | None:
@@ -115,8 +136,8 @@ def _array_body(body: bytes) -> list[Any] | None:
     return parsed if isinstance(parsed, list) and parsed else None
 
 
-def _validation_response(body: list[Any]) -> dict[str, Any]:
-    """FastAPI's answer to an array where the route takes an object (every ingestion route does)."""
+def _not_an_object_response(body: Any) -> dict[str, Any]:
+    """FastAPI's answer to a body that is not an object where the route takes one (every ingestion route does)."""
     detail = [
         {
             'type': 'model_attributes_type',
