@@ -56,7 +56,6 @@ ANONYMOUS_SESSIONS = 0.25
 @dataclass(frozen=True)
 class Lake:
     root: Path
-    events: int
     now: datetime
     partitions: dict[str, list[str]]  # project id -> its dt values
 
@@ -413,4 +412,4 @@ def ensure_lake(root: Path, events: int) -> tuple[Lake, float | None]:
             marker = _marker(root)
     projects = sorted((root / 'events').glob('project_id=*'))
     partitions = {p.name.split('=', 1)[1]: sorted(d.name.split('=', 1)[1] for d in p.glob('dt=*')) for p in projects}
-    return Lake(root, events, datetime.fromisoformat(marker['now']), partitions), spent
+    return Lake(root, datetime.fromisoformat(marker['now']), partitions), spent

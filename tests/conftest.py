@@ -2,6 +2,7 @@
 
 import json
 import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,3 +55,20 @@ def _fresh_settings():
     refresh_handler_caches()
     yield
     refresh_handler_caches()
+
+
+@pytest.fixture
+def override_settings() -> Iterator[Callable[..., None]]:
+    """`override_settings(NAME=value, ...)` sets settings through their variables until the test ends; settings
+    are cached per process, so the cache is cleared on each change and after the variables are put back."""
+    from serverless_analytics.config import get_settings
+
+    with pytest.MonkeyPatch.context() as patch:
+
+        def override(**variables: str) -> None:
+            for name, value in variables.items():
+                patch.setenv(name, value)
+            get_settings.cache_clear()
+
+        yield override
+    get_settings.cache_clear()

@@ -13,7 +13,7 @@ import re
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -157,18 +157,6 @@ def run_node_tests(node: str, stack: LocalStack, events_file: Path, **extra: str
     assert passed and int(passed[1]) > 0, f'node --test {NODE_TEST} ran no test:\n{output}'
 
 
-@pytest.fixture
-def tiny_wait_budget(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every query outlasts QUERY_WAIT_SECONDS, so every load answers "Continue wait" first (settings are cached)."""
-    from serverless_analytics.config import get_settings
-
-    monkeypatch.setenv('QUERY_WAIT_SECONDS', '0.000001')
-    get_settings.cache_clear()
-    yield
-    monkeypatch.undo()
-    get_settings.cache_clear()
-
-
 def test_cube_js_client_reads_the_ingested_events(node: str, loaded_stack: tuple[LocalStack, Path]) -> None:
     stack, events_file = loaded_stack
 
@@ -176,9 +164,12 @@ def test_cube_js_client_reads_the_ingested_events(node: str, loaded_stack: tuple
 
 
 def test_cube_js_client_retries_continue_wait_transparently(
-    node: str, loaded_stack: tuple[LocalStack, Path], tiny_wait_budget: None
+    node: str, loaded_stack: tuple[LocalStack, Path], override_settings: Callable[..., None]
 ) -> None:
     stack, events_file = loaded_stack
+    # The stack's handlers run in this process: every query now outlasts the wait, so every load answers
+    # "Continue wait" first.
+    override_settings(QUERY_WAIT_SECONDS='0.000001')
     waiting = requests.post(
         f'{stack.url}/cubejs-api/v1/load',
         json={'query': {'measures': ['TrackedEvents.count']}, 'queryType': 'multi'},

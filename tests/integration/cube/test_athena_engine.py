@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 import requests
 
 from functions.load_query.app import lambda_handler
-from serverless_analytics.config import get_settings
 from serverless_analytics.cube import load
 from serverless_analytics.cube.engines import AthenaEngine
 from tests.conftest import load_event
@@ -103,10 +102,9 @@ def test_nulls_and_typed_cells_convert(aws):
     ]
 
 
-def test_the_load_function_as_deployed_uses_athena(aws, lambda_context, monkeypatch):
+def test_the_load_function_as_deployed_uses_athena(aws, lambda_context, override_settings):
     # Given: the function's production configuration (template.yaml says QUERY_ENGINE=athena)
-    monkeypatch.setenv('QUERY_ENGINE', 'athena')
-    get_settings.cache_clear()
+    override_settings(QUERY_ENGINE='athena')
     _queue_athena_result(aws, [('name', 'varchar'), ('count', 'bigint')], [['page_view', '41']])
 
     status, body = invoke(lambda_handler, load_event('load_query_cube'), lambda_context)

@@ -217,17 +217,12 @@ def _query_state(aws):
     )
 
 
-def _wait_budget(monkeypatch, seconds: str) -> None:
-    monkeypatch.setenv('QUERY_WAIT_SECONDS', seconds)
-    get_settings.cache_clear()
-
-
 def test_a_slow_query_answers_continue_wait_and_the_retry_resumes_it(
-    aws, lambda_context, this_week_events, monkeypatch
+    aws, lambda_context, this_week_events, override_settings
 ):
     # Given: a wait budget far shorter than any query
     state = _query_state(aws)
-    _wait_budget(monkeypatch, '0.000001')
+    override_settings(QUERY_WAIT_SECONDS='0.000001')
 
     # When
     first = invoke(lambda_handler, load_event('load_query'), lambda_context)
@@ -238,7 +233,7 @@ def test_a_slow_query_answers_continue_wait_and_the_retry_resumes_it(
     assert len(kept['execution_ids']) == 1
 
     # When the client retries the identical request with time to finish
-    _wait_budget(monkeypatch, '20')
+    override_settings(QUERY_WAIT_SECONDS='20')
     status, body = invoke(lambda_handler, load_event('load_query'), lambda_context)
 
     # Then it gets the result of that execution, and the state is gone
@@ -248,16 +243,16 @@ def test_a_slow_query_answers_continue_wait_and_the_retry_resumes_it(
 
 
 def test_a_kept_execution_that_failed_is_forgotten_so_the_retry_runs_again(
-    aws, lambda_context, this_week_events, monkeypatch
+    aws, lambda_context, this_week_events, override_settings
 ):
     # Given: a Continue wait whose kept execution then fails in the engine
     state = _query_state(aws)
-    _wait_budget(monkeypatch, '0.000001')
+    override_settings(QUERY_WAIT_SECONDS='0.000001')
     assert invoke(lambda_handler, load_event('load_query'), lambda_context) == (200, {'error': 'Continue wait'})
     [kept] = state.scan()['Items']
     failing = query_engine(get_settings()).start('SELECT * FROM no_such_table')
     state.put_item(Item={**kept, 'execution_ids': [failing]})
-    _wait_budget(monkeypatch, '20')
+    override_settings(QUERY_WAIT_SECONDS='20')
 
     # When: the client retries, twice
     failed = invoke(lambda_handler, load_event('load_query'), lambda_context)

@@ -90,14 +90,19 @@ def test_a_redelivery_in_a_different_batch_adds_only_the_new_records_to_the_lake
     assert counters(aws)['total']['events'] == len(rows_before) + 1
 
 
+def _retried(record: dict, sequence: int) -> dict:
+    """The same event in a new stream record, as when a client sends it again."""
+    retry = copy.deepcopy(record)
+    retry['kinesis']['sequenceNumber'] = f'{49657000000000000000000000000000000000000000000000000000 + sequence}'
+    retry['eventID'] = f'shardId-000000000000:{retry["kinesis"]["sequenceNumber"]}'
+    return retry
+
+
 def test_a_client_retry_with_the_same_event_id_is_counted_once(aws, lambda_context):
     # Given: a second stream record (new sequence number) carrying an event id already written
     event = load_event('write_events')
     lambda_handler(event, lambda_context)
-    retry = copy.deepcopy(event)
-    retry['Records'] = retry['Records'][:1]
-    retry['Records'][0]['kinesis']['sequenceNumber'] = '49657000000000000000000000000000000000000000000000000099'
-    retry['Records'][0]['eventID'] = 'shardId-000000000000:49657000000000000000000000000000000000000000000000000099'
+    retry = {'Records': [_retried(event['Records'][0], 99)]}
 
     # When: it arrives, and then arrives again (redelivery)
     assert lambda_handler(retry, lambda_context) == {'batchItemFailures': []}
@@ -108,14 +113,6 @@ def test_a_client_retry_with_the_same_event_id_is_counted_once(aws, lambda_conte
     assert len(rows) == 3
     assert counters(aws)['pipeline']['duplicates'] == 1
     assert counters(aws)['total']['events'] == 3
-
-
-def _retried(record: dict, sequence: int) -> dict:
-    """The same event in a new stream record, as when a client sends it again."""
-    retry = copy.deepcopy(record)
-    retry['kinesis']['sequenceNumber'] = f'{49657000000000000000000000000000000000000000000000000000 + sequence}'
-    retry['eventID'] = f'shardId-000000000000:{retry["kinesis"]["sequenceNumber"]}'
-    return retry
 
 
 def test_many_client_retries_are_each_counted_once_across_transactions(aws, lambda_context):

@@ -6,7 +6,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from serverless_analytics.config import Settings
 from serverless_analytics.lake.records import (
     decode,
     object_key,
@@ -17,19 +16,11 @@ from serverless_analytics.lake.records import (
     to_file_schema,
 )
 from serverless_analytics.lake.schema import FILE_SCHEMA
-from serverless_analytics.logic.enrich import RequestContext, enrich
-from serverless_analytics.logic.ingest import to_stream_record
-from serverless_analytics.models.event import TrackEventRequest
-
-
-def _record(**payload) -> bytes:
-    request = TrackEventRequest.model_validate({'event_name': 'view', **payload})
-    context = RequestContext(project_id='p1', received_at=datetime(2026, 11, 22, 12, 0, tzinfo=UTC))
-    return to_stream_record(enrich(request, context, Settings())).data
+from tests.unit.serverless_analytics.conftest import RECEIVED_AT, stream_record_data
 
 
 def test_a_clean_batch_decodes_in_record_order():
-    records = [_record(event_name=f'e{i}', user={'id': f'u{i}', 'groups': ['g']}) for i in range(5)]
+    records = [stream_record_data(event_name=f'e{i}', user={'id': f'u{i}', 'groups': ['g']}) for i in range(5)]
 
     decoded = decode(records)
 
@@ -40,7 +31,7 @@ def test_a_clean_batch_decodes_in_record_order():
 
 
 def test_malformed_records_are_singled_out_and_the_rest_kept():
-    good = _record()
+    good = stream_record_data()
     missing_name = json.dumps({k: v for k, v in json.loads(good).items() if k != 'name'}).encode()
     wrong_type = good.replace(b'"offline":false', b'"offline":"no"')
     two_lines = b'{"a":1}\n{"b":2}'
@@ -56,7 +47,11 @@ def test_malformed_records_are_singled_out_and_the_rest_kept():
 
 def test_records_need_not_be_compact_to_decode():
     # Given: a record with surrounding whitespace and one ending in CRLF, neither as the ingest API writes them
-    records = [b'  ' + _record(event_name='spaced') + b'\n', _record(event_name='crlf') + b'\r\n', _record()]
+    records = [
+        b'  ' + stream_record_data(event_name='spaced') + b'\n',
+        stream_record_data(event_name='crlf') + b'\r\n',
+        stream_record_data(),
+    ]
 
     decoded = decode(records)
 
@@ -66,7 +61,7 @@ def test_records_need_not_be_compact_to_decode():
 
 def test_event_hours_are_the_utc_hours_of_the_event_time():
     stamps = ['2026-03-01T23:30:00-02:00', '2026-03-01T00:10:00+01:00', '1969-12-31T23:59:59.999Z']
-    decoded = decode([_record(timestamp=stamp) for stamp in stamps])
+    decoded = decode([stream_record_data(timestamp=stamp) for stamp in stamps])
 
     hours = per_row_hour(decoded.rows, lambda hour: hour)
 
@@ -94,14 +89,14 @@ def test_column_values_read_from_buffers_equal_pyarrows(values):
 
 
 def test_parquet_files_hold_the_file_schema_without_partition_columns():
-    decoded = decode([_record(properties={'k': 1}), _record()])
+    decoded = decode([stream_record_data(properties={'k': 1}), stream_record_data()])
 
     table = pq.read_table(io.BytesIO(parquet_bytes(to_file_schema(decoded.rows))))
 
     assert table.schema.equals(FILE_SCHEMA)
     assert 'project_id' not in table.column_names
     assert table['properties'].to_pylist() == ['{"k":1}', '{}']
-    assert table['timestamp'].to_pylist()[0] == datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+    assert table['timestamp'].to_pylist()[0] == RECEIVED_AT  # no timestamp sent: the receive time
 
 
 def test_object_keys_are_hive_partitioned_and_depend_only_on_the_records():

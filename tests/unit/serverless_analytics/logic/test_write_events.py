@@ -4,10 +4,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from serverless_analytics.adapters.dynamodb import MAX_TRANSACTION_ITEMS
-from serverless_analytics.config import Settings
 from serverless_analytics.lake.records import decode
-from serverless_analytics.logic.enrich import RequestContext, enrich
-from serverless_analytics.logic.ingest import to_stream_record
 from serverless_analytics.logic.write_events import (
     PlannedEvent,
     StreamRecord,
@@ -16,7 +13,7 @@ from serverless_analytics.logic.write_events import (
     _transaction_chunks,
     batch_columns,
 )
-from serverless_analytics.models.event import TrackEventRequest
+from tests.unit.serverless_analytics.conftest import stream_record_data
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -79,7 +76,7 @@ def test_deltas_count_totals_categories_days_and_hours():
 def test_batch_columns_key_each_row_by_its_utc_day_and_hour():
     # Given: events either side of midnight UTC, sent with offsets, and one before 1970
     stamps = ['2026-03-01T23:30:00-02:00', '2026-03-01T00:10:00+01:00', '2026-03-01T23:59:59.999-02:00']
-    decoded = decode([_record(stamp) for stamp in [*stamps, '1969-12-31T23:59:59Z']])
+    decoded = decode([stream_record_data(timestamp=stamp) for stamp in [*stamps, '1969-12-31T23:59:59Z']])
 
     # When
     columns = batch_columns(decoded.rows)
@@ -94,9 +91,3 @@ def test_batch_columns_key_each_row_by_its_utc_day_and_hour():
     assert columns['project_id'] == ['p1'] * 4
     assert columns['category'] == ['user_action'] * 4
     assert columns['event_id'] == decoded.rows['event_id'].to_pylist()
-
-
-def _record(timestamp: str) -> bytes:
-    request = TrackEventRequest.model_validate({'event_name': 'e', 'timestamp': timestamp})
-    context = RequestContext(project_id='p1', received_at=datetime(2026, 3, 3, tzinfo=UTC))
-    return to_stream_record(enrich(request, context, Settings())).data

@@ -1,0 +1,18 @@
+"""Stream records as the ingest functions put them, for the tests of what the stream writer reads."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from serverless_analytics.config import Settings
+from serverless_analytics.logic.enrich import RequestContext, enrich
+from serverless_analytics.logic.ingest import to_stream_record
+from serverless_analytics.models.event import TrackEventRequest
+
+RECEIVED_AT = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def stream_record_data(**event: Any) -> bytes:
+    """The data of the stream record for one tracked event of project p1, received at RECEIVED_AT."""
+    request = TrackEventRequest.model_validate({'event_name': 'view', **event})
+    context = RequestContext(project_id='p1', received_at=RECEIVED_AT)
+    return to_stream_record(enrich(request, context, Settings())).data
