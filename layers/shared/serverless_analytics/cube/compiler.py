@@ -8,7 +8,7 @@ Shape of every query (one cube; joins are not supported):
     ORDER BY <ordinals> LIMIT n OFFSET m
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlglot import exp
@@ -54,8 +54,6 @@ class CompiledQuery:
     columns: list[Column]
     order: list[tuple[str, bool]]
     total_sql: str | None = None
-    dt_range: tuple[str | None, str | None] = (None, None)
-    select: exp.Select | None = field(default=None, repr=False)
 
 
 def compile_query(query: Query, model: DataModel, project_id: str, target: Target, now: datetime) -> CompiledQuery:
@@ -98,8 +96,7 @@ class _Compiler:
         select = select.limit(exp.Literal.number(q.limit), copy=False)
         if q.offset:
             select = select.offset(exp.Literal.number(q.offset), copy=False)
-        dialect = self.target.dialect
-        return CompiledQuery(select.sql(dialect=dialect), columns, order, total_sql, dt_range, select)
+        return CompiledQuery(select.sql(dialect=self.target.dialect), columns, order, total_sql)
 
     def _member(self, path: str, kinds: tuple[str, ...]) -> Member:
         return self.model.member(path, kinds)

@@ -16,7 +16,7 @@ from serverless_analytics.cube.engines import QueryEngine
 from serverless_analytics.cube.errors import UnknownExecutionError
 from serverless_analytics.logic import tokens
 from serverless_analytics.logic.gitlab import fill_date_gaps
-from serverless_analytics.logic.query_engine import query_engine
+from serverless_analytics.logic.query_engine import query_dialect, query_engine
 from serverless_analytics.models.api_key import Principal
 from serverless_analytics.models.query import CubeRequest
 from serverless_analytics.observability import logger
@@ -26,39 +26,31 @@ def load(project_id: str, query: Any, query_type: str | None, settings: Settings
     """Cube's `/v1/load` body; raises `CubeQueryError` (invalid query) or `ContinueWait` (still running)."""
     engine = query_engine(settings)
     plan = plan_load(query, project_id, engine, now=now, query_type=query_type)
-    running = _running_executions(settings, plan.cache_key)
-    still_running = False
+    kept = _running_executions(settings, plan.cache_key)
     try:
-        return _resume_or_run(plan, engine, running, settings)
-    except ContinueWait:
-        still_running = True
-        raise
-    finally:
-        # Done, or failed: a failed execution kept here would fail every identical retry until the state expires.
-        if running and not still_running:
-            _forget(settings, plan.cache_key)
-
-
-def _resume_or_run(plan: LoadPlan, engine: QueryEngine, running: list[str] | None, settings: Settings) -> dict:
-    try:
-        return _run(plan, engine, running, settings)
-    except UnknownExecutionError:
-        # The executions are gone (an engine that keeps them in memory was restarted): run the plan again.
-        logger.info('Kept executions are unknown to the engine; starting again', extra={'cache_key': plan.cache_key})
-        return _run(plan, engine, None, settings)
-
-
-def _run(plan: LoadPlan, engine: QueryEngine, execution_ids: list[str] | None, settings: Settings) -> dict:
-    """Run or resume the plan; a plan still running is remembered before "Continue wait" goes out."""
-    try:
-        return run_plan(plan, engine, execution_ids=execution_ids, wait_seconds=settings.QUERY_WAIT_SECONDS)
+        body = _resume_or_run(plan, engine, kept, settings.QUERY_WAIT_SECONDS)
     except ContinueWait as waiting:
         _remember(settings, waiting.cache_key, waiting.execution_ids)
         raise
+    except BaseException:
+        # A failed execution kept here would fail every identical retry until the state expires.
+        _forget(settings, plan.cache_key, kept)
+        raise
+    _forget(settings, plan.cache_key, kept)
+    return body
+
+
+def _resume_or_run(plan: LoadPlan, engine: QueryEngine, kept: list[str] | None, wait_seconds: float) -> dict:
+    try:
+        return run_plan(plan, engine, execution_ids=kept, wait_seconds=wait_seconds)
+    except UnknownExecutionError:
+        # The executions are gone (an engine that keeps them in memory was restarted): run the plan again.
+        logger.info('Kept executions are unknown to the engine; starting again', extra={'cache_key': plan.cache_key})
+        return run_plan(plan, engine, wait_seconds=wait_seconds)
 
 
 def dry_run_query(project_id: str, query: Any, settings: Settings) -> dict:
-    return dry_run(query, project_id, dialect=query_engine(settings).dialect)
+    return dry_run(query, project_id, dialect=query_dialect(settings))
 
 
 def _running_executions(settings: Settings, cache_key: str) -> list[str] | None:
@@ -75,8 +67,9 @@ def _remember(settings: Settings, cache_key: str, execution_ids: list[str]) -> N
     )
 
 
-def _forget(settings: Settings, cache_key: str) -> None:
-    dynamodb.delete_item(settings.QUERY_STATE_TABLE, {'cache_key': cache_key})
+def _forget(settings: Settings, cache_key: str, kept: list[str] | None) -> None:
+    if kept:
+        dynamodb.delete_item(settings.QUERY_STATE_TABLE, {'cache_key': cache_key})
 
 
 def load_request(

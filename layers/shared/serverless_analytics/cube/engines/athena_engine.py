@@ -49,7 +49,7 @@ class AthenaEngine(QueryEngine):
 
     @property
     def client(self):
-        """Made on first use: a dry run only needs the engine's dialect, not boto3 (~250 ms of a cold start)."""
+        """Made on first use: a load whose query is rejected before it runs never needs one."""
         if self._client is None:
             self._client = aws_client('athena')
         return self._client

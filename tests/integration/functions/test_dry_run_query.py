@@ -1,0 +1,51 @@
+"""The dry-run endpoint: the normalised query and its order, on both path families, without running anything."""
+
+from functions.dry_run_query.app import lambda_handler
+from tests.conftest import load_event
+from tests.integration.conftest import invoke, with_body
+
+
+def _cube_path(event: dict) -> dict:
+    event['rawPath'] = event['requestContext']['http']['path'] = '/cubejs-api/v1/dry-run'
+    event['routeKey'] = 'POST /cubejs-api/v1/dry-run'
+    event.pop('pathParameters')
+    event['headers']['authorization'] = event['headers'].pop('private-token')
+    return event
+
+
+def test_seed_dry_run_answers_the_normalised_query_and_runs_nothing(aws, lambda_context, override_settings):
+    # Given: the function's production configuration, whose role may not use Athena
+    override_settings(QUERY_ENGINE='athena')
+
+    # When
+    status, body = invoke(lambda_handler, load_event('dry_run_query'), lambda_context)
+
+    # Then
+    assert status == 200
+    assert body['queryType'] == 'regularQuery'
+    [normalized] = body['normalizedQueries']
+    assert (normalized['dimensions'], normalized['limit']) == (['TrackedEvents.docPath'], 23)
+    assert body['queryOrder'] == [
+        {'TrackedEvents.count': 'desc', 'TrackedEvents.docPath': 'desc', 'TrackedEvents.utcTime': 'asc'}
+    ]
+    assert body['transformedQueries'] == [None]
+    athena = aws.client('athena')
+    assert athena.list_query_executions(WorkGroup=aws.name('AthenaWorkGroup'))['QueryExecutionIds'] == []
+
+
+def test_both_families_answer_the_same_dry_run(aws, lambda_context):
+    gitlab = invoke(lambda_handler, load_event('dry_run_query'), lambda_context)
+    cube = invoke(lambda_handler, _cube_path(load_event('dry_run_query')), lambda_context)
+    assert gitlab[0] == 200
+    assert cube == gitlab
+
+
+def test_an_invalid_query_gets_each_familys_error(aws, lambda_context):
+    event = with_body('dry_run_query', {'query': {'measures': ['TrackedEvents.nope']}})
+    status, body = invoke(lambda_handler, event, lambda_context)
+    assert (status, set(body)) == (400, {'message'})
+    assert 'TrackedEvents.nope' in body['message']
+
+    status, body = invoke(lambda_handler, _cube_path(event), lambda_context)
+    assert (status, body['type']) == (400, 'UserError')
+    assert 'TrackedEvents.nope' in body['error']
