@@ -43,7 +43,7 @@ def main() -> None:
 
     def page(filters: dict, number: int) -> Callable[[], object]:
         body = {**month, 'filters': filters, 'paging': {'page': number, 'perPage': 100}, 'sortOrder': 'LatestFirst'}
-        request = EventsRequest.model_validate(body)
+        request = EventsRequest.model_validate(body, context=settings)
         return lambda: export_events(MAIN_PROJECT, request, settings, now=now, engine=engine)
 
     counts_request = EventCountsRequest.model_validate(

@@ -1,4 +1,4 @@
-"""The one place that maps domain errors to HTTP answers, and the request guard every route shares.
+"""The ingestion family's HTTP answers to domain errors, and the request guard every route shares.
 
 Error bodies follow the API family of the route: the ingestion family answers like FastAPI
 (`{"detail": ...}`), which is what its seed document's clients expect.
@@ -15,18 +15,17 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from serverless_analytics.config import Settings
-from serverless_analytics.http.common import current_principal, json_response, remember_principal
+from serverless_analytics.http.common import (
+    RETRY_LATER,
+    current_principal,
+    json_response,
+    refusal_for,
+    remember_principal,
+)
 from serverless_analytics.logic.api_keys import authenticate
 from serverless_analytics.logic.enrich import RequestContext
 from serverless_analytics.models.api_key import Scope
-from serverless_analytics.models.errors import (
-    AnalyticsError,
-    ForbiddenError,
-    InvalidCredentialError,
-    NotAuthenticatedError,
-    PayloadTooLargeError,
-    ServiceUnavailableError,
-)
+from serverless_analytics.models.errors import AnalyticsError, PayloadTooLargeError, ServiceUnavailableError
 from serverless_analytics.observability import logger
 
 
@@ -54,7 +53,7 @@ def _register_fastapi_errors(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(ServiceUnavailableError)
     def unavailable(error: ServiceUnavailableError) -> Response:
         logger.exception('Dependency failed')
-        return _detail(HTTPStatus.SERVICE_UNAVAILABLE, 'Service temporarily unavailable, retry later')
+        return _detail(HTTPStatus.SERVICE_UNAVAILABLE, RETRY_LATER)
 
 
 def ingestion_app() -> APIGatewayHttpResolver:
@@ -68,20 +67,10 @@ def _raw_body(event: dict[str, Any]) -> bytes:
     return base64.b64decode(body) if event.get('isBase64Encoded') else body.encode()
 
 
-def _guard_response(error: Exception) -> dict[str, Any]:
+def _guard_response(error: AnalyticsError) -> dict[str, Any]:
     """An API Gateway response for an error raised before routing (the resolver is not involved yet)."""
-    headers = {}
-    match error:
-        case NotAuthenticatedError() | InvalidCredentialError():
-            status, headers['WWW-Authenticate'] = HTTPStatus.UNAUTHORIZED, 'Bearer'
-        case ForbiddenError():
-            status = HTTPStatus.FORBIDDEN
-        case PayloadTooLargeError():
-            status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-        case _:
-            logger.exception('Credential check failed')
-            status, error = HTTPStatus.SERVICE_UNAVAILABLE, 'Service temporarily unavailable, retry later'
-    return json_response(status, {'detail': str(error)}, headers)
+    status, message, headers = refusal_for(error)
+    return json_response(status, {'detail': message}, headers)
 
 
 def resolve_guarded(

@@ -1,20 +1,36 @@
 """What every API family's HTTP side shares: the caller's principal in the resolver context, the API Gateway
-response for an answer given before routing (credential, size and shape checks), and reading a JSON body into a
-request model, each family raising its own error type."""
+response for an answer given before routing (credential, size and shape checks) and what that answer says, and
+reading a JSON body into a request model, each family raising its own error type."""
 
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from http import HTTPStatus
+from typing import Any, NamedTuple, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, content_types
 from pydantic import BaseModel, ValidationError
 
 from serverless_analytics.models.api_key import Principal
-from serverless_analytics.models.errors import AnalyticsError, ServiceUnavailableError
+from serverless_analytics.models.errors import (
+    AnalyticsError,
+    ForbiddenError,
+    InvalidCredentialError,
+    NotAuthenticatedError,
+    PayloadTooLargeError,
+)
 from serverless_analytics.observability import logger
 
 PRINCIPAL = 'principal'
+RETRY_LATER = 'Service temporarily unavailable, retry later'
 Request = TypeVar('Request', bound=BaseModel)
+
+
+class Refusal(NamedTuple):
+    """A request refused before routing; each family writes `message` in its own body shape."""
+
+    status: HTTPStatus
+    message: str
+    headers: dict[str, str] | None = None
 
 
 def remember_principal(app: APIGatewayHttpResolver, principal: Principal) -> None:
@@ -45,15 +61,31 @@ def resolve_as(
     """The credential first, before the body is read (as FastAPI, GitLab and Cube check it), then the route.
 
     `refusal` is the family's answer to a credential that is missing, wrong, lacks the scope or could not be
-    checked."""
+    checked; it runs inside the `except`, so it can log the failure with its traceback."""
     try:
         principal = principal_of()
     except AnalyticsError as error:
-        if isinstance(error, ServiceUnavailableError):
-            logger.exception('Credential check failed')
         return refusal(error)
     remember_principal(app, principal)
     return app.resolve(event, context)
+
+
+def refusal_for(error: AnalyticsError) -> Refusal:
+    """The status, message and headers for an error raised before routing, in the families that answer them
+    alike (ingestion and export); anything unexpected is logged and answered as a retryable 503.
+
+    Call it inside the `except` that caught `error`, so the log carries the traceback."""
+    match error:
+        case NotAuthenticatedError() | InvalidCredentialError():
+            return Refusal(HTTPStatus.UNAUTHORIZED, str(error), {'WWW-Authenticate': 'Bearer'})
+        case ForbiddenError():
+            return Refusal(HTTPStatus.FORBIDDEN, str(error))
+        case PayloadTooLargeError():
+            return Refusal(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, str(error))
+        case _:
+            # The error and its traceback only, never the request: its headers hold the credential.
+            logger.exception('Credential check failed')
+            return Refusal(HTTPStatus.SERVICE_UNAVAILABLE, RETRY_LATER)
 
 
 def json_object_body(app: APIGatewayHttpResolver, error: Callable[[str], Exception]) -> dict[str, Any]:
@@ -67,10 +99,13 @@ def json_object_body(app: APIGatewayHttpResolver, error: Callable[[str], Excepti
     return body
 
 
-def validated(model: type[Request], values: dict[str, Any], error: Callable[[str], Exception]) -> Request:
-    """The request model, or `error(message)` naming every problem as `field.path: what is wrong`."""
+def validated(
+    model: type[Request], values: dict[str, Any], error: Callable[[str], Exception], context: Any = None
+) -> Request:
+    """The request model, or `error(message)` naming every problem as `field.path: what is wrong`; `context` is
+    what the model's validators need from the caller (pydantic's validation context)."""
     try:
-        return model.model_validate(values)
+        return model.model_validate(values, context=context)
     except ValidationError as problems:
         raise error('; '.join(_problem(entry) for entry in problems.errors())) from None
 

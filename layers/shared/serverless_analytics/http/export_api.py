@@ -11,17 +11,11 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from serverless_analytics.config import Settings
 from serverless_analytics.cube.engines import AthenaQueryError
-from serverless_analytics.http.common import json_object_body, json_response, resolve_as, validated
+from serverless_analytics.http.common import json_object_body, json_response, refusal_for, resolve_as, validated
 from serverless_analytics.logic.api_keys import authenticate
 from serverless_analytics.models.api_key import Scope
-from serverless_analytics.models.errors import (
-    AnalyticsError,
-    ForbiddenError,
-    InvalidCredentialError,
-    NotAuthenticatedError,
-    ServiceUnavailableError,
-)
-from serverless_analytics.models.export import EventCountsRequest, EventsRequest, ExportRequestError
+from serverless_analytics.models.errors import AnalyticsError, ServiceUnavailableError
+from serverless_analytics.models.export import EventCountsRequest, EventsRequest, ExportRequestError, PagingRequest
 from serverless_analytics.observability import logger
 
 UNAVAILABLE = 'The query backend is unavailable or too slow for this request; retry later or narrow the range'
@@ -63,24 +57,19 @@ def resolve_export_route(
 
 
 def _refusal(error: AnalyticsError) -> dict[str, Any]:
-    match error:
-        case NotAuthenticatedError() | InvalidCredentialError():
-            return _plain(HTTPStatus.UNAUTHORIZED, str(error), {'WWW-Authenticate': 'Bearer'})
-        case ForbiddenError():
-            return _plain(HTTPStatus.FORBIDDEN, str(error))
-        case _:
-            return _plain(HTTPStatus.SERVICE_UNAVAILABLE, 'Service temporarily unavailable, retry later')
+    return _plain(*refusal_for(error))
 
 
 def events_request(app: APIGatewayHttpResolver, settings: Settings) -> EventsRequest:
-    """The body, with the `page` and `per_page` query parameters winning over `paging` (FT's convention)."""
+    """The body, with the `page` and `per_page` query parameters winning over `paging` (FT's convention); the
+    page size is checked against `settings`."""
     body = json_object_body(app, ExportRequestError)
     overrides = _paging_overrides(app.current_event.query_string_parameters or {})
     if overrides:
         paging = body.get('paging')
         paging = dict(paging) if isinstance(paging, dict) else {}
-        body['paging'] = {'page': 1, 'perPage': settings.EXPORT_MAX_PER_PAGE, **paging, **overrides}
-    return validated(EventsRequest, body, ExportRequestError)
+        body['paging'] = {**PagingRequest.largest_first(settings).model_dump(by_alias=True), **paging, **overrides}
+    return validated(EventsRequest, body, ExportRequestError, context=settings)
 
 
 def event_counts_request(app: APIGatewayHttpResolver) -> EventCountsRequest:

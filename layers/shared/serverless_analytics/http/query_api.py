@@ -116,7 +116,10 @@ def resolve_query_route(
 
 
 def _refusal(family: Family, error: AnalyticsError) -> dict[str, Any]:
-    answer = _AUTH_ERRORS.get((family, type(error))) or _UNAVAILABLE[family]
+    answer = _AUTH_ERRORS.get((family, type(error)))
+    if answer is None:
+        logger.exception('Credential check failed')
+        answer = _UNAVAILABLE[family]
     return json_response(*answer)
 
 

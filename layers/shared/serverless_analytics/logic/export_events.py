@@ -22,6 +22,7 @@ from serverless_analytics.models.export import (
     ExportedEvent,
     ExportedUser,
     ExportRequestError,
+    PagingRequest,
     PagingResponse,
     SortOrder,
 )
@@ -65,10 +66,8 @@ def _selection(project_id: str, window: Window, request: EventsRequest) -> Event
 
 
 def _paging(request: EventsRequest, settings: Settings) -> tuple[int, int]:
-    """Without `paging`, the first page of the largest size (FT's "everything" does not fit a Lambda answer)."""
-    if request.paging is None:
-        return 1, settings.EXPORT_MAX_PER_PAGE
-    return request.paging.page, request.paging.per_page
+    paging = request.paging or PagingRequest.largest_first(settings)
+    return paging.page, paging.per_page
 
 
 def _records(result: QueryResult) -> list[dict[str, Any]]:

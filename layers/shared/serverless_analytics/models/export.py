@@ -7,12 +7,12 @@ Checks that need the current time (the one-year limit, the default end) are in `
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
-from serverless_analytics.config import get_settings
+from serverless_analytics.config import Settings
 from serverless_analytics.models.errors import AnalyticsError
 
 DATE_FORMATS = {10: '%Y-%m-%d', 16: '%Y-%m-%dT%H:%M', 19: '%Y-%m-%dT%H:%M:%S'}
@@ -75,16 +75,28 @@ class EventFilters(NameFilter):
 
 
 class PagingRequest(_Request):
+    """A page of the export; the largest page is the deployment's `EXPORT_MAX_PER_PAGE`, read here only, from the
+    `Settings` given as the validation context (`model_validate(..., context=settings)`)."""
+
     page: Annotated[StrictInt, Field(ge=1)]
     per_page: StrictInt
 
     @field_validator('per_page')
     @classmethod
-    def _within_cap(cls, per_page: int) -> int:
-        maximum = get_settings().EXPORT_MAX_PER_PAGE
+    def _within_cap(cls, per_page: int, info: ValidationInfo) -> int:
+        if not isinstance(info.context, Settings):
+            # A programming error, not a client's: without the settings the cap would go unchecked.
+            raise TypeError('validate paging with context=<Settings>')
+        maximum = info.context.EXPORT_MAX_PER_PAGE
         if not 1 <= per_page <= maximum:
             raise ValueError(f'must be between 1 and {maximum}')
         return per_page
+
+    @classmethod
+    def largest_first(cls, settings: Settings) -> Self:
+        """The first page of the largest size: the page asked for without `paging` (FT's "everything" does not
+        fit a Lambda answer) or with only the page number."""
+        return cls.model_validate({'page': 1, 'perPage': settings.EXPORT_MAX_PER_PAGE}, context=settings)
 
 
 class SortOrder(StrEnum):

@@ -31,6 +31,23 @@ def test_one_query_parameter_completes_an_absent_paging():
     assert events_request(_App({'startDate': '2026-11-01'}, {'page': '3'}), Settings()).paging.per_page == 1000
 
 
+def test_the_page_size_cap_is_the_given_settings():
+    settings = Settings(EXPORT_MAX_PER_PAGE=5)
+    assert events_request(_App({'startDate': '2026-11-01'}, {'page': '3'}), settings).paging.per_page == 5
+    for app in (
+        _App({'startDate': '2026-11-01'}, {'per_page': '6'}),
+        _App({'startDate': '2026-11-01', 'paging': {'page': 1, 'perPage': 6}}),
+    ):
+        with pytest.raises(ExportRequestError, match='^paging.perPage: must be between 1 and 5$'):
+            events_request(app, settings)
+
+
+def test_a_page_size_over_the_cap_is_named_with_the_other_problems():
+    with pytest.raises(ExportRequestError) as raised:
+        events_request(_App({'paging': {'page': 1, 'perPage': 1001}}), Settings())
+    assert str(raised.value) == 'startDate: is required; paging.perPage: must be between 1 and 1000'
+
+
 @pytest.mark.parametrize(
     ('body', 'query', 'message'),
     [

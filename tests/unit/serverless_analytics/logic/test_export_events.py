@@ -1,4 +1,5 @@
-"""The export's query time budget: the page and a follow-up count share one (recording engine, fake clock)."""
+"""The export's default page size, and its query time budget that the page and a follow-up count share (recording
+engine, fake clock)."""
 
 from datetime import UTC, datetime
 
@@ -37,13 +38,24 @@ def test_a_count_after_an_empty_page_gets_only_the_time_the_page_left(monkeypatc
     clock = [1000.0]
     monkeypatch.setattr(module.time, 'monotonic', lambda: clock[0])
     engine = _EmptyLake(clock, seconds_per_query=20)
-    request = EventsRequest.model_validate({'startDate': '2026-11-01', 'paging': {'page': 3, 'perPage': 10}})
+    settings = Settings(EXPORT_QUERY_TIMEOUT_SECONDS=25)
+    body = {'startDate': '2026-11-01', 'paging': {'page': 3, 'perPage': 10}}
+    request = EventsRequest.model_validate(body, context=settings)
 
     # When
-    response = module.export_events(
-        '1', request, Settings(EXPORT_QUERY_TIMEOUT_SECONDS=25), datetime(2026, 11, 22, tzinfo=UTC), engine
-    )
+    response = module.export_events('1', request, settings, datetime(2026, 11, 22, tzinfo=UTC), engine)
 
     # Then: the page query had the whole budget, the count the 5 seconds left
     assert engine.timeouts == [25, 5]
     assert response.paging.total_count == 0
+
+
+def test_without_paging_the_first_page_has_the_largest_size_of_the_given_settings():
+    engine = _EmptyLake([0.0], seconds_per_query=0)
+    request = EventsRequest.model_validate({'startDate': '2026-11-01'})
+
+    response = module.export_events(
+        '1', request, Settings(EXPORT_MAX_PER_PAGE=7), datetime(2026, 11, 22, tzinfo=UTC), engine
+    )
+
+    assert response.paging.model_dump(by_alias=True) == {'page': 1, 'perPage': 7, 'totalCount': 0, 'lastPage': True}

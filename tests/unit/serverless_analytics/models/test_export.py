@@ -5,7 +5,15 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from serverless_analytics.models.export import EventCountsRequest, EventsRequest, Period, SortOrder, parse_gmt
+from serverless_analytics.config import Settings
+from serverless_analytics.models.export import (
+    EventCountsRequest,
+    EventsRequest,
+    PagingRequest,
+    Period,
+    SortOrder,
+    parse_gmt,
+)
 
 
 @pytest.mark.parametrize(
@@ -70,8 +78,23 @@ def test_unknown_fields_are_ignored_as_spring_does():
 )
 def test_paging_needs_both_integers_within_bounds(paging, problem):
     with pytest.raises(ValidationError) as raised:
-        EventsRequest.model_validate({'startDate': '2026-01-01', 'paging': paging})
+        EventsRequest.model_validate({'startDate': '2026-01-01', 'paging': paging}, context=Settings())
     assert [error['loc'] for error in raised.value.errors()] == [problem]
+
+
+def test_the_page_size_cap_is_the_given_settings():
+    settings = Settings(EXPORT_MAX_PER_PAGE=5)
+    body = {'startDate': '2026-01-01', 'paging': {'page': 1, 'perPage': 6}}
+
+    with pytest.raises(ValidationError, match='must be between 1 and 5'):
+        EventsRequest.model_validate(body, context=settings)
+    largest = PagingRequest.largest_first(settings)
+    assert (largest.page, largest.per_page) == (1, 5)
+
+
+def test_paging_cannot_be_validated_without_the_settings_that_cap_it():
+    with pytest.raises(TypeError, match='context'):
+        EventsRequest.model_validate({'startDate': '2026-01-01', 'paging': {'page': 1, 'perPage': 20_000}})
 
 
 def test_counts_take_the_period_in_any_case_and_dedupe_names():

@@ -1,0 +1,143 @@
+"""Answers given before routing: every family refuses a missing, wrong or under-scoped key and a key check that
+failed, each in its own body shape, byte for byte; a failed check is logged, never with the credential."""
+
+from typing import Any
+
+import pytest
+
+from serverless_analytics.adapters import dynamodb
+from serverless_analytics.config import Settings
+from serverless_analytics.http.api import ingestion_app, resolve_guarded
+from serverless_analytics.http.export_api import export_app, resolve_export_route
+from serverless_analytics.http.query_api import query_app, resolve_query_route
+from serverless_analytics.logic.api_keys import create_key
+from serverless_analytics.models.api_key import Scope
+from serverless_analytics.models.errors import ServiceUnavailableError
+
+INGEST_KEY, READ_KEY, FAILING_KEY = 'sa_ingest-only', 'sa_read-only', 'sa_secret-of-a-failing-lookup'
+BEARER = {'WWW-Authenticate': 'Bearer'}
+
+
+@pytest.fixture(autouse=True)
+def key_table(monkeypatch):
+    """An in-memory key table; looking up FAILING_KEY fails as DynamoDB would."""
+    items: dict[str, dict[str, Any]] = {}
+    monkeypatch.setattr(dynamodb, 'put_item', lambda table, item: items.__setitem__(item['key_id'], item))
+    _, failing = create_key(Settings(), '1', [Scope.READ], key=FAILING_KEY)
+
+    def get_item(table: str, key: dict[str, str]) -> dict[str, Any] | None:
+        if key['key_id'] == failing.key_id:
+            raise ServiceUnavailableError('DynamoDB request failed: ProvisionedThroughputExceededException')
+        return items.get(key['key_id'])
+
+    monkeypatch.setattr(dynamodb, 'get_item', get_item)
+    create_key(Settings(), '1', [Scope.INGEST], key=INGEST_KEY)
+    create_key(Settings(), '1', [Scope.READ], key=READ_KEY)
+
+
+def _event(path: str, key: str | None) -> dict[str, Any]:
+    return {
+        'version': '2.0',
+        'routeKey': f'POST {path}',
+        'rawPath': path,
+        'rawQueryString': '',
+        'headers': {'content-type': 'application/json'} | ({'authorization': f'Bearer {key}'} if key else {}),
+        'pathParameters': {'project_id': '1'},
+        'requestContext': {
+            'http': {'method': 'POST', 'path': path, 'protocol': 'HTTP/1.1', 'sourceIp': '192.0.2.1', 'userAgent': 't'},
+            'stage': '$default',
+            'routeKey': f'POST {path}',
+        },
+        'body': '{}',
+        'isBase64Encoded': False,
+    }
+
+
+def _answer(status: int, body: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    return {
+        'statusCode': status,
+        'headers': {'Content-Type': 'application/json', **(headers or {})},
+        'body': body,
+        'isBase64Encoded': False,
+    }
+
+
+def _ingestion(key: str | None, lambda_context: Any) -> dict[str, Any]:
+    return resolve_guarded(ingestion_app(), _event('/api/v1/analytics', key), lambda_context, Settings(), Scope.INGEST)
+
+
+def _export(key: str | None, lambda_context: Any) -> dict[str, Any]:
+    return resolve_export_route(export_app(), _event('/analytics/api/v1/events', key), lambda_context, Settings())
+
+
+@pytest.mark.parametrize(
+    ('key', 'expected'),
+    [
+        (None, _answer(401, '{"detail":"Not authenticated"}', BEARER)),
+        ('sa_unknown', _answer(401, '{"detail":"Invalid API key"}', BEARER)),
+        (READ_KEY, _answer(403, '{"detail":"API key lacks the \'ingest\' scope"}')),
+        (FAILING_KEY, _answer(503, '{"detail":"Service temporarily unavailable, retry later"}')),
+    ],
+)
+def test_ingestion_refusals_are_fastapi_details(key, expected, lambda_context):
+    assert _ingestion(key, lambda_context) == expected
+
+
+@pytest.mark.parametrize(
+    ('key', 'expected'),
+    [
+        (None, _answer(401, '{"error":{"code":401,"message":"Not authenticated"}}', BEARER)),
+        ('sa_unknown', _answer(401, '{"error":{"code":401,"message":"Invalid API key"}}', BEARER)),
+        (INGEST_KEY, _answer(403, '{"error":{"code":403,"message":"API key lacks the \'read\' scope"}}')),
+        (
+            FAILING_KEY,
+            _answer(503, '{"error":{"code":503,"message":"Service temporarily unavailable, retry later"}}'),
+        ),
+    ],
+)
+def test_export_refusals_are_the_export_error_body(key, expected, lambda_context):
+    assert _export(key, lambda_context) == expected
+
+
+def test_a_body_over_the_cap_is_413_before_the_key_is_checked(lambda_context):
+    event = _event('/api/v1/analytics', None) | {'body': 'x' * 2048}
+
+    response = resolve_guarded(ingestion_app(), event, lambda_context, Settings(MAX_BODY_BYTES=1024), Scope.INGEST)
+
+    assert response == _answer(413, '{"detail":"Request body is larger than 1024 bytes"}')
+
+
+@pytest.mark.parametrize(
+    ('path', 'expected'),
+    [
+        (
+            '/projects/1/product_analytics/request/load',
+            _answer(502, '{"message":"Query backend unavailable, retry later"}'),
+        ),
+        ('/cubejs-api/v1/load', _answer(500, '{"error":"Error: Query backend unavailable, retry later"}')),
+    ],
+)
+def test_a_failed_key_check_on_the_query_api_is_its_familys_unavailable_answer_and_logged(
+    path, expected, lambda_context, caplog
+):
+    response = resolve_query_route(query_app(), _event(path, FAILING_KEY), lambda_context, Settings())
+
+    assert response == expected
+    assert 'Credential check failed' in caplog.text
+    assert FAILING_KEY not in caplog.text
+
+
+@pytest.mark.parametrize('answer', [_ingestion, _export])
+def test_a_failed_key_check_is_logged_with_its_cause_but_not_the_credential(answer, lambda_context, caplog):
+    answer(FAILING_KEY, lambda_context)
+
+    assert 'Credential check failed' in caplog.text
+    assert 'ProvisionedThroughputExceededException' in caplog.text
+    assert FAILING_KEY not in caplog.text
+
+
+@pytest.mark.parametrize('answer', [_ingestion, _export])
+def test_a_refused_key_is_not_logged_as_a_failure(answer, lambda_context, caplog):
+    answer('sa_unknown', lambda_context)
+
+    assert 'Credential check failed' not in caplog.text
