@@ -6,7 +6,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from serverless_analytics.config import get_settings
-from serverless_analytics.http.api import ingestion_app, request_context, resolve_guarded
+from serverless_analytics.http.api import ingestion_app, resolve_guarded
+from serverless_analytics.http.tracking import request_context
 from serverless_analytics.logic.ingest import track_event
 from serverless_analytics.models.api import TrackEventResponse
 from serverless_analytics.models.api_key import Scope

@@ -7,7 +7,6 @@ Error bodies follow the API family of the route: the ingestion family answers li
 import base64
 import email.message
 import json
-from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
@@ -17,13 +16,11 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from serverless_analytics.config import Settings
 from serverless_analytics.http.common import (
     RETRY_LATER,
-    current_principal,
     json_response,
     refusal_for,
     remember_principal,
 )
 from serverless_analytics.logic.api_keys import authenticate
-from serverless_analytics.logic.enrich import RequestContext
 from serverless_analytics.models.api_key import Scope
 from serverless_analytics.models.errors import AnalyticsError, PayloadTooLargeError, ServiceUnavailableError
 from serverless_analytics.observability import logger
@@ -136,15 +133,3 @@ def _not_an_object_response(body: Any) -> dict[str, Any]:
         }
     ]
     return json_response(HTTPStatus.UNPROCESSABLE_ENTITY, {'detail': detail})
-
-
-def request_context(app: APIGatewayHttpResolver, client_id: str | None = None) -> RequestContext:
-    """Where the current request's events come from: the key's project, the caller's IP and agent."""
-    event = app.current_event
-    return RequestContext(
-        project_id=current_principal(app).project_id,
-        received_at=datetime.now(UTC),
-        source_ip=event.request_context.http.source_ip,
-        header_user_agent=event.headers.get('user-agent'),
-        client_id=client_id,
-    )
