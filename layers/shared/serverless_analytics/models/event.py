@@ -81,6 +81,7 @@ class TrackEventRequest(BaseModel):
     def _cap_properties(cls, properties: dict[str, Any] | None) -> dict[str, Any] | None:
         if properties is None:
             return None
+        # Powertools validates the route's body model itself, with no validation context to pass settings in.
         settings = get_settings()
         if _nested_deeper_than(properties, settings.MAX_PROPERTIES_DEPTH):
             raise ValueError(f'properties must be nested at most {settings.MAX_PROPERTIES_DEPTH} levels deep')
