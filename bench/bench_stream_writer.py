@@ -22,10 +22,9 @@ from functions.write_events.app import _records, lambda_handler
 from local.poller import kinesis_trigger_event
 from local.template import Template
 from serverless_analytics.config import Settings
-from serverless_analytics.lake import records as lake
 from serverless_analytics.logic.enrich import RequestContext
 from serverless_analytics.logic.ingest import partition_key, prepare, to_stream_record
-from serverless_analytics.logic.write_events import _event_pk, batch_columns, by_project, lake_files, plan
+from serverless_analytics.logic.write_events import lake_files, plan, prepare_batch
 from serverless_analytics.models.event import TrackEventRequest
 
 BATCH = Template.load().stream_writer.kinesis.batch_size
@@ -61,14 +60,11 @@ def write(raw_event: str, context) -> None:
 
 def to_parquet(raw_event: str) -> int:
     """The handler's steps from the trigger JSON to the lake files' bytes (all records new); returns the bytes."""
-    records = _records(json.loads(raw_event))
-    decoded = lake.decode([record.data for record in records])
-    columns = batch_columns(decoded.rows)
-    rows = lake.to_file_schema(decoded.rows)
+    prepared = prepare_batch(_records(json.loads(raw_event)))
     written = 0
-    for project_id, members in by_project(records, decoded, columns).items():
-        pks = [_event_pk(project_id, columns['event_id'][row]) for row, _ in members]
-        for _, body in lake_files('events', project_id, plan(members, pks, columns, {}), rows):
+    for project_id, group in prepared.projects.items():
+        events = plan(group.members, group.pks, prepared.columns, {})
+        for _, body in lake_files('events', project_id, events, prepared.file_rows):
             written += len(body)
     return written
 

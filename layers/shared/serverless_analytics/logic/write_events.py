@@ -85,24 +85,47 @@ def _project_of(record: StreamRecord) -> str:
     return record.partition_key.split(':', 1)[0]
 
 
+class ProjectGroup(NamedTuple):
+    """A project's good records of a batch: (row, record) pairs and the event keys they carry."""
+
+    members: list[tuple[int, StreamRecord]]
+    pks: list[str]
+
+
+class PreparedBatch(NamedTuple):
+    """A decoded batch, before anything is looked up or written."""
+
+    decoded: lake.DecodedBatch
+    columns: dict[str, list]
+    file_rows: pa.Table  # the rows in the lake's file schema, made once per batch rather than per file
+    projects: dict[str, ProjectGroup]
+
+
+def prepare_batch(batch: Sequence[StreamRecord]) -> PreparedBatch:
+    decoded = lake.decode([record.data for record in batch])
+    columns = batch_columns(decoded.rows)
+    projects = {
+        project_id: ProjectGroup(members, [_event_pk(project_id, columns['event_id'][row]) for row, _ in members])
+        for project_id, members in by_project(batch, decoded, columns).items()
+    }
+    return PreparedBatch(decoded, columns, lake.to_file_schema(decoded.rows), projects)
+
+
 def write_batch(batch: Sequence[StreamRecord], settings: Settings, now: datetime | None = None) -> list[str]:
     """Write one Kinesis batch; returns the sequence numbers to report as failed (to be redelivered)."""
     now = now or datetime.now(UTC)
-    decoded = lake.decode([record.data for record in batch])
+    prepared = prepare_batch(batch)
     failed: list[str] = []
-    for index, reason in decoded.bad.items():
+    for index, reason in prepared.decoded.bad.items():
         failed += _quarantine(batch[index], reason, settings, now)
-    columns = batch_columns(decoded.rows)
-    file_rows = lake.to_file_schema(decoded.rows)  # once per batch, not per file
-    for project_id, members in by_project(batch, decoded, columns).items():
+    for project_id, group in prepared.projects.items():
         try:
-            pks = [_event_pk(project_id, columns['event_id'][row]) for row, _ in members]
-            written_by = dynamodb.get_event_writers(settings.EVENTS_TABLE, pks)
-            events = plan(members, pks, columns, written_by)
-            _write_project(project_id, events, file_rows, settings, now)
+            written_by = dynamodb.get_event_writers(settings.EVENTS_TABLE, group.pks)
+            events = plan(group.members, group.pks, prepared.columns, written_by)
+            _write_project(project_id, events, prepared.file_rows, settings, now)
         except ServiceUnavailableError:
             logger.exception('Writing a project group failed; it will be redelivered', extra={'project_id': project_id})
-            failed += [record.sequence for _, record in members]
+            failed += [record.sequence for _, record in group.members]
     return failed
 
 

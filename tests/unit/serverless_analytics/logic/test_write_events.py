@@ -1,5 +1,6 @@
 """The stream writer's batching arithmetic (its I/O is covered by the integration tests against moto)."""
 
+import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ from serverless_analytics.logic.write_events import (
     _deltas,
     _transaction_chunks,
     batch_columns,
+    prepare_batch,
 )
 from tests.unit.serverless_analytics.conftest import stream_record_data
 
@@ -91,3 +93,26 @@ def test_batch_columns_key_each_row_by_its_utc_day_and_hour():
     assert columns['project_id'] == ['p1'] * 4
     assert columns['category'] == ['user_action'] * 4
     assert columns['event_id'] == decoded.rows['event_id'].to_pylist()
+
+
+def test_a_prepared_batch_groups_good_records_by_project_with_their_event_keys():
+    # Given: two events of project p1, a record with another project in its key, and a malformed record
+    first, second = stream_record_data(event_id='5b0c3c8e-1d2a-4f6b-9c1e-000000000001'), stream_record_data()
+    other = json.dumps({**json.loads(stream_record_data()), 'project_id': 'p2'}).encode()
+    batch = [
+        StreamRecord('shardId-0', '1', 'p1:s', first),
+        StreamRecord('shardId-0', '2', 'p1:s', b'not json'),
+        StreamRecord('shardId-0', '3', 'p2:s', other),
+        StreamRecord('shardId-0', '4', 'p1:s', second),
+    ]
+
+    prepared = prepare_batch(batch)
+
+    # Then
+    assert list(prepared.decoded.bad) == [1]
+    assert sorted(prepared.projects) == ['p1', 'p2']
+    p1 = prepared.projects['p1']
+    assert [record.sequence for _, record in p1.members] == ['1', '4']
+    assert p1.pks == [f'p1#{json.loads(first)["event_id"]}', f'p1#{json.loads(second)["event_id"]}']
+    assert prepared.file_rows.num_rows == 3
+    assert 'project_id' not in prepared.file_rows.column_names
