@@ -6,9 +6,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from serverless_analytics.config import get_settings
+from serverless_analytics.cube import dry_run as dry_run_document
 from serverless_analytics.http.common import current_principal
 from serverless_analytics.http.query_api import cube_request, query_app, resolve_query_route
-from serverless_analytics.logic.cube_queries import dry_run_query
 from serverless_analytics.observability import logger, metrics
 
 app = query_app()
@@ -18,7 +18,7 @@ app = query_app()
 @app.get('/cubejs-api/v1/dry-run')
 @app.post('/cubejs-api/v1/dry-run')
 def dry_run(project_id: str | None = None) -> dict:
-    return dry_run_query(current_principal(app).project_id, cube_request(app).query, get_settings())
+    return dry_run_document(cube_request(app).query, current_principal(app).project_id)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

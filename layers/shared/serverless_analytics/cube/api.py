@@ -133,16 +133,19 @@ def _total(result: QueryResult) -> int:
     return int(result.rows[0][0]) if result.rows else 0
 
 
+# A dry run compiles only to check the query and find its order; its SQL is never shown, so the deployment's
+# engine and dialect change nothing in the answer.
+_DRY_RUN_TARGET = Target('duckdb', 'events')
+
+
 def dry_run(
     query_json: Any,
     project_id: str | int = 'dry-run',
     now: datetime | None = None,
     model: DataModel | None = None,
-    dialect: str = 'duckdb',
 ) -> dict:
     """`/v1/dry-run`: the normalised queries and effective order, without touching an engine."""
-    target = Target(dialect, 'events')
-    kind, queries, compiled = compile_request(query_json, project_id, target, now, model)
+    kind, queries, compiled = compile_request(query_json, project_id, _DRY_RUN_TARGET, now, model)
     echoes = [copy.deepcopy(q.echo) for q in queries]
     pivot = formatter.pivot_query(kind, echoes)
     return {

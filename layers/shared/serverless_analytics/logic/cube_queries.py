@@ -1,4 +1,4 @@
-"""Load, dry-run and meta for one project, with Cube's "Continue wait" for queries that outlast a request.
+"""Cube loads for one project, with Cube's "Continue wait" for queries that outlast a request.
 
 A load still running after `QUERY_WAIT_SECONDS` answers "Continue wait"; its engine execution ids are kept
 in the query-state table under the plan's cache key (project + normalised query), so the client's identical
@@ -10,13 +10,13 @@ from typing import Any
 
 from serverless_analytics.adapters import dynamodb
 from serverless_analytics.config import Settings
-from serverless_analytics.cube import ContinueWait, dry_run, plan_load, run_plan
+from serverless_analytics.cube import ContinueWait, plan_load, run_plan
 from serverless_analytics.cube.api import LoadPlan
 from serverless_analytics.cube.engines import QueryEngine
 from serverless_analytics.cube.errors import UnknownExecutionError
 from serverless_analytics.logic import tokens
 from serverless_analytics.logic.gitlab import fill_date_gaps
-from serverless_analytics.logic.query_engine import query_dialect, query_engine
+from serverless_analytics.logic.query_engine import query_engine
 from serverless_analytics.models.api_key import Principal
 from serverless_analytics.models.query import CubeRequest
 from serverless_analytics.observability import logger
@@ -47,10 +47,6 @@ def _resume_or_run(plan: LoadPlan, engine: QueryEngine, kept: list[str] | None, 
         # The executions are gone (an engine that keeps them in memory was restarted): run the plan again.
         logger.info('Kept executions are unknown to the engine; starting again', extra={'cache_key': plan.cache_key})
         return run_plan(plan, engine, wait_seconds=wait_seconds)
-
-
-def dry_run_query(project_id: str, query: Any, settings: Settings) -> dict:
-    return dry_run(query, project_id, dialect=query_dialect(settings))
 
 
 def _running_executions(settings: Settings, cache_key: str) -> list[str] | None:

@@ -5,14 +5,6 @@ from functools import cache
 from serverless_analytics.config import QueryEngineKind, Settings
 from serverless_analytics.cube.engines import QueryEngine
 
-# Each engine's `dialect`, known without making the engine (its clients, connection, configuration).
-_DIALECTS = {QueryEngineKind.ATHENA: 'athena', QueryEngineKind.DUCKDB: 'duckdb'}
-
-
-def query_dialect(settings: Settings) -> str:
-    """The SQL dialect of this deployment's engine: all a dry run needs of it."""
-    return _DIALECTS[settings.QUERY_ENGINE]
-
 
 def query_engine(settings: Settings) -> QueryEngine:
     """One engine per container, whatever other settings change: its executions must outlive a request."""

@@ -155,11 +155,3 @@ def test_an_expired_state_is_not_resumed(engine, state):
 
     assert _load()['data'] == [{'TrackedEvents.count': '3'}]
     assert engine.started == ['execution-0', 'execution-1']
-
-
-def test_a_dry_run_makes_no_engine(monkeypatch):
-    monkeypatch.setattr(cube_queries, 'query_engine', lambda settings: pytest.fail('engine made'))
-
-    body = cube_queries.dry_run_query('1', QUERY, Settings(QUERY_ENGINE='athena'))
-
-    assert body['normalizedQueries'][0]['measures'] == ['TrackedEvents.count']

@@ -1,7 +1,7 @@
 """Amazon Athena (Trino dialect) engine, on the shared AWS client factory (adapters.clients, the boto3 user).
 
-StartQueryExecution with the configured workgroup, execution parameters and result reuse; GetQueryExecution
-until a final state; GetQueryResults pages converted to Python values by the column types Athena reports.
+StartQueryExecution with the configured workgroup and result reuse; GetQueryExecution until a final state;
+GetQueryResults pages converted to Python values by the column types Athena reports.
 """
 
 from datetime import date, datetime

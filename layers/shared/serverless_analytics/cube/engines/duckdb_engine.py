@@ -15,7 +15,8 @@ from serverless_analytics.cube.errors import UnknownExecutionError
 from serverless_analytics.lake.schema import FILE_SCHEMA, PARTITION_COLUMNS
 
 _NO_FILES = 'No files found that match the pattern'
-# Results are kept as long as a kept query state may still name their execution (QUERY_STATE_TTL_SECONDS).
+# Results are kept as long as a kept query state may still name their execution: the deployment's engine is
+# given QUERY_STATE_TTL_SECONDS (logic.query_engine); engines made by hand (tests, benches) keep its default.
 DEFAULT_RESULT_RETENTION_SECONDS = 900
 
 
@@ -134,7 +135,7 @@ class S3LakeDuckDBEngine(DuckDBEngine):
         prefix: str,
         endpoint_url: str | None,
         region: str,
-        result_retention_seconds: float = DEFAULT_RESULT_RETENTION_SECONDS,
+        result_retention_seconds: float,
     ):
         super().__init__(lake_source=self.VIEW, result_retention_seconds=result_retention_seconds)
         self._root = f'{bucket}/{prefix.strip("/")}'
