@@ -10,7 +10,9 @@ import requests
 from local import demo_data
 from local.stack import LocalStack
 from tests.e2e.support import bearer, new_project, post_batch
-from tests.integration.functions.test_export_events import expected_ids
+from tests.integration.functions.test_export_events import END as WINDOW_END
+from tests.integration.functions.test_export_events import FILTERS, FORMAT, expected_ids, generated_events
+from tests.integration.functions.test_export_events import START as WINDOW_START
 
 pytestmark = pytest.mark.e2e
 
@@ -110,10 +112,6 @@ def _walk_over_http(
 
 def test_every_filter_and_the_boundaries_over_http(stack: LocalStack) -> None:
     """The handler-level filter matrix (tests/integration/functions/test_export_events.py), through the gateway."""
-    from tests.integration.functions.test_export_events import END as WINDOW_END
-    from tests.integration.functions.test_export_events import FILTERS, FORMAT, generated_events
-    from tests.integration.functions.test_export_events import START as WINDOW_START
-
     _, key = new_project()
     events = generated_events()
     assert demo_data.load(stack.url, key, events) == len(events)

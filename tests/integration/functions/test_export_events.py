@@ -290,18 +290,6 @@ def test_another_projects_key_sees_none_of_these_events(aws, lambda_context, eve
 YEAR_AGO = (datetime.now(UTC) - timedelta(days=366)).strftime('%Y-%m-%d')
 
 
-TRUNCATED = '{"startDate": '
-
-
-def _json_error(text: str) -> str:
-    """What Python's own JSON reader says of `text`."""
-    try:
-        json.loads(text)
-    except ValueError as error:
-        return str(error)
-    raise AssertionError(f'{text!r} is valid JSON')
-
-
 @pytest.mark.parametrize(
     ('body', 'expected'),
     [
@@ -343,7 +331,10 @@ def _json_error(text: str) -> str:
             ft_error(400, 'filters.name: Input should be a valid list'),
         ),
         ('[1, 2]', ft_error(400, 'Request body must be a JSON object')),
-        (TRUNCATED, ft_error(400, f'Request body is not valid JSON: {_json_error(TRUNCATED)}')),
+        (
+            '{"startDate": ',
+            ft_error(400, 'Request body is not valid JSON: Expecting value: line 1 column 15 (char 14)'),
+        ),
     ],
 )
 def test_bad_requests_are_400_naming_the_problem(aws, lambda_context, body, expected):

@@ -73,25 +73,27 @@ def _guard_response(error: AnalyticsError) -> dict[str, Any]:
 def resolve_guarded(
     app: APIGatewayHttpResolver, event: dict[str, Any], context: Any, settings: Settings, scope: Scope | None
 ) -> dict[str, Any]:
-    """Check the body size and the credential, then route and validate.
+    """Check the body size and the credential, then the body's shape, then route and validate.
 
     Powertools validates the body before any middleware runs; FastAPI checks credentials first, and a body
     over the cap must not be parsed at all, so these checks run before `resolve`.
     """
     body = _raw_body(event)
+    headers = event.get('headers') or {}
     try:
         if len(body) > settings.MAX_BODY_BYTES:
             raise PayloadTooLargeError(f'Request body is larger than {settings.MAX_BODY_BYTES} bytes')
         if scope is not None:
-            remember_principal(app, authenticate(settings, event.get('headers') or {}, scope))
+            remember_principal(app, authenticate(settings, headers, scope))
     except AnalyticsError as error:
         return _guard_response(error)
-    headers = event.get('headers') or {}
-    if body and not _is_json(headers.get('content-type')):
-        # FastAPI validates the raw text of a body of another content type against the model.
-        return _not_an_object_response(body.decode(errors='replace'))
-    if (array := _array_body(body)) is not None:
-        return _not_an_object_response(array)
+    # Only the POST routes take a body; FastAPI ignores one sent to the others.
+    if body and event['requestContext']['http']['method'] == 'POST':
+        if not _is_json(headers.get('content-type')):
+            # FastAPI validates the raw text of a body of another content type against the model.
+            return _not_an_object_response(body.decode(errors='replace'))
+        if (array := _array_body(body)) is not None:
+            return _not_an_object_response(array)
     # Powertools reads a body as JSON only under `application/json` exactly; FastAPI also under any case and
     # under `application/*+json`, which `_is_json` has let through.
     return app.resolve({**event, 'headers': {**headers, 'content-type': 'application/json'}}, context)
@@ -123,7 +125,7 @@ def _array_body(body: bytes) -> list[Any] | None:
 
 
 def _not_an_object_response(body: Any) -> dict[str, Any]:
-    """FastAPI's answer to a body that is not an object where the route takes one (every ingestion route does)."""
+    """FastAPI's answer to a body that is not an object where the route takes one (every POST route does)."""
     detail = [
         {
             'type': 'model_attributes_type',

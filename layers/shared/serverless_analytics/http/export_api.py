@@ -10,11 +10,10 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
 from serverless_analytics.config import Settings
-from serverless_analytics.cube.engines import AthenaQueryError
 from serverless_analytics.http.common import json_object_body, json_response, refusal_for, resolve_as, validated
 from serverless_analytics.logic.api_keys import authenticate
 from serverless_analytics.models.api_key import Scope
-from serverless_analytics.models.errors import AnalyticsError, ServiceUnavailableError
+from serverless_analytics.models.errors import AnalyticsError
 from serverless_analytics.models.export import EventCountsRequest, EventsRequest, ExportRequestError, PagingRequest
 from serverless_analytics.observability import logger
 
@@ -42,8 +41,9 @@ def _unavailable(error: Exception) -> Response:
 def export_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver()
     app.exception_handler(ExportRequestError)(_bad_request)
-    # Exception last: anything unexpected gets the family's "backend unavailable" answer, not a bare 500.
-    app.exception_handler([AthenaQueryError, ServiceUnavailableError, TimeoutError, Exception])(_unavailable)
+    # Everything else (Athena or DynamoDB failing, a query out of time, anything unexpected) gets the family's
+    # "backend unavailable" answer, not a bare 500; Powertools picks the handler of the nearest class.
+    app.exception_handler(Exception)(_unavailable)
     return app
 
 

@@ -10,7 +10,7 @@ from serverless_analytics.config import Settings
 from serverless_analytics.http.api import ingestion_app, resolve_guarded
 from serverless_analytics.http.export_api import export_app, resolve_export_route
 from serverless_analytics.http.query_api import query_app, resolve_query_route
-from serverless_analytics.logic.api_keys import create_key
+from serverless_analytics.logic.api_keys import create_key, key_id_of
 from serverless_analytics.models.api_key import Scope
 from serverless_analytics.models.errors import ServiceUnavailableError
 
@@ -23,10 +23,9 @@ def key_table(monkeypatch):
     """An in-memory key table; looking up FAILING_KEY fails as DynamoDB would."""
     items: dict[str, dict[str, Any]] = {}
     monkeypatch.setattr(dynamodb, 'put_item', lambda table, item: items.__setitem__(item['key_id'], item))
-    _, failing = create_key(Settings(), '1', [Scope.READ], key=FAILING_KEY)
 
     def get_item(table: str, key: dict[str, str]) -> dict[str, Any] | None:
-        if key['key_id'] == failing.key_id:
+        if key['key_id'] == key_id_of(FAILING_KEY):
             raise ServiceUnavailableError('DynamoDB request failed: ProvisionedThroughputExceededException')
         return items.get(key['key_id'])
 

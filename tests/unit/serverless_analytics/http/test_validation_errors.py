@@ -9,6 +9,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from functions.get_health.app import app as health_app
 from functions.track_batch.app import app as batch_app
 from functions.track_event.app import app as track_app
 from serverless_analytics.config import Settings
@@ -25,6 +26,11 @@ def _track(event: TrackEventRequest) -> dict:
 
 @reference.post('/api/v1/analytics/batch')
 def _batch(batch: TrackBatchRequest) -> dict:
+    return {}
+
+
+@reference.get('/api/v1/analytics/health')
+def _health(deep: bool = False) -> dict:
     return {}
 
 
@@ -58,17 +64,17 @@ BATCH_CASES = {
 }
 
 
-def _http_api_event(path: str, body: str, content_type: str | None = 'application/json') -> dict:
+def _http_api_event(path: str, body: str, content_type: str | None = 'application/json', method: str = 'POST') -> dict:
     return {
         'version': '2.0',
-        'routeKey': f'POST {path}',
+        'routeKey': f'{method} {path}',
         'rawPath': path,
         'rawQueryString': '',
         'headers': {} if content_type is None else {'content-type': content_type},
         'requestContext': {
-            'http': {'method': 'POST', 'path': path, 'protocol': 'HTTP/1.1', 'sourceIp': '192.0.2.1', 'userAgent': 't'},
+            'http': {'method': method, 'path': path, 'protocol': 'HTTP/1.1', 'sourceIp': '192.0.2.1', 'userAgent': 't'},
             'stage': '$default',
-            'routeKey': f'POST {path}',
+            'routeKey': f'{method} {path}',
         },
         'body': body,
         'isBase64Encoded': False,
@@ -155,3 +161,13 @@ def test_body_without_content_type_is_read_as_json(lambda_context):
     response = resolve_guarded(track_app, event, lambda_context, Settings(), scope=None)
     assert response['statusCode'] == 422
     assert json.loads(response['body'])['detail'][0]['type'] == 'string_too_long'
+
+
+@pytest.mark.parametrize(
+    ('body', 'content_type'), [('event_name=a', 'text/plain'), ('[{"event_name": "a"}]', 'application/json')]
+)
+def test_a_body_sent_to_a_route_without_one_is_ignored_as_fastapi_does(body, content_type, lambda_context):
+    event = _http_api_event('/api/v1/analytics/health', body, content_type, method='GET')
+    ours = resolve_guarded(health_app, event, lambda_context, Settings(), scope=None)
+    theirs = client.request('GET', '/api/v1/analytics/health', content=body, headers={'content-type': content_type})
+    assert (ours['statusCode'], theirs.status_code) == (200, 200)

@@ -20,13 +20,13 @@ class _EmptyLake(QueryEngine):
     def __init__(self, clock: list[float], seconds_per_query: float):
         self.clock, self.seconds_per_query, self.timeouts = clock, seconds_per_query, []
 
-    def execute(self, sql, params=(), timeout=None):
+    def execute(self, sql, timeout=None):
         self.timeouts.append(timeout)
         self.clock[0] += self.seconds_per_query
         rows = [(0,)] if 'count(' in sql.lower() and 'over' not in sql.lower() else []
         return QueryResult([ResultColumn('n', 'bigint')], rows)
 
-    def start(self, sql, params=()):
+    def start(self, sql):
         raise NotImplementedError
 
     def poll(self, execution_id):
