@@ -10,12 +10,10 @@ Tables (names from settings, schemas in template.yaml):
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import count
 from typing import Any, NamedTuple
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from serverless_analytics.adapters.clients import answering_unavailable, client, pause_before_retry
-from serverless_analytics.models.errors import ServiceUnavailableError
 
 MAX_TRANSACTION_ITEMS = 100
 MAX_BATCH_GET_KEYS = 100
@@ -78,10 +76,6 @@ def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _deserialize(value) for name, value in item.items()}
 
 
-def _unavailable(error: Exception) -> ServiceUnavailableError:
-    return ServiceUnavailableError(f'DynamoDB request failed: {error}')
-
-
 def get_item(table: str, key: Mapping[str, str]) -> dict[str, Any] | None:
     with answering_unavailable('DynamoDB request'):
         response = client('dynamodb').get_item(TableName=table, Key=_to_item(key), ConsistentRead=True)
@@ -97,21 +91,19 @@ def update_item(table: str, key: Mapping[str, str], set_values: Mapping[str, Any
     """Set attributes on an existing item; False when the item does not exist."""
     names = {f'#a{i}': name for i, name in enumerate(set_values)}
     values = {f':v{i}': _serialize(value) for i, value in enumerate(set_values.values())}
-    try:
-        client('dynamodb').update_item(
-            TableName=table,
-            Key=_to_item(key),
-            UpdateExpression='SET ' + ', '.join(f'#a{i} = :v{i}' for i in range(len(set_values))),
-            ConditionExpression=f'attribute_exists({next(iter(key))})',
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        )
-    except ClientError as error:
-        if error.response['Error']['Code'] == 'ConditionalCheckFailedException':
+    dynamodb = client('dynamodb')
+    with answering_unavailable('DynamoDB request'):
+        try:
+            dynamodb.update_item(
+                TableName=table,
+                Key=_to_item(key),
+                UpdateExpression='SET ' + ', '.join(f'#a{i} = :v{i}' for i in range(len(set_values))),
+                ConditionExpression=f'attribute_exists({next(iter(key))})',
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
             return False
-        raise _unavailable(error) from error
-    except BotoCoreError as error:
-        raise _unavailable(error) from error
     return True
 
 
@@ -195,24 +187,20 @@ def _transact(operations: list[dict[str, Any]]) -> list[int]:
     is retried here: every stream writer of a project updates the same total and pipeline counters, so
     concurrent shards conflict, and failing the batch instead would redeliver it and could write its lake rows
     a second time."""
-    for retry in range(TRANSACTION_ATTEMPTS):
-        if retry:
-            pause_before_retry(retry, BACKOFF_SECONDS)
-        try:
-            client('dynamodb').transact_write_items(TransactItems=operations)
-            return []
-        except ClientError as error:
-            if error.response['Error']['Code'] != 'TransactionCanceledException':
-                raise _unavailable(error) from error
-            reasons = error.response.get('CancellationReasons', [])
-            failed = [i for i, reason in enumerate(reasons) if reason.get('Code') == 'ConditionalCheckFailed']
-            if failed:
-                return failed
-            if retry == TRANSACTION_ATTEMPTS - 1:
-                raise _unavailable(error) from error
-        except BotoCoreError as error:
-            raise _unavailable(error) from error
-    raise AssertionError('unreachable: the last attempt returns or raises')
+    dynamodb = client('dynamodb')
+    for attempt in count(1):
+        with answering_unavailable('DynamoDB request'):
+            try:
+                dynamodb.transact_write_items(TransactItems=operations)
+                return []
+            except dynamodb.exceptions.TransactionCanceledException as error:
+                reasons = error.response.get('CancellationReasons', [])
+                failed = [i for i, reason in enumerate(reasons) if reason.get('Code') == 'ConditionalCheckFailed']
+                if failed:
+                    return failed
+                if attempt == TRANSACTION_ATTEMPTS:
+                    raise
+        pause_before_retry(attempt, BACKOFF_SECONDS)
 
 
 def insert_events(

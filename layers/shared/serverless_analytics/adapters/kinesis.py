@@ -3,8 +3,6 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from serverless_analytics.adapters.clients import client, pause_before_retry
 from serverless_analytics.observability import logger
 
@@ -42,6 +40,8 @@ class _PermanentFailure(Exception):
 
 def _put_once(stream_name: str, records: Sequence[StreamRecord], indices: list[int]) -> list[int]:
     """One PutRecords call; returns the indices whose entries failed (throttled or internal error)."""
+    from botocore.exceptions import BotoCoreError, ClientError  # loaded with the client, not at import (clients)
+
     try:
         response = client('kinesis').put_records(
             StreamName=stream_name,

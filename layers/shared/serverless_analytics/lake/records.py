@@ -53,6 +53,9 @@ def _missing_required(rows: pa.Table) -> list[int]:
     return pc.indices_nonzero(missing).to_pylist()
 
 
+_NOT_ONE_OBJECT = 'record is not a single-line JSON object'
+
+
 def _is_one_object(payload: bytes) -> bool:
     stripped = payload.strip()
     return stripped.startswith(b'{') and b'\n' not in stripped and b'\r' not in stripped
@@ -60,11 +63,13 @@ def _is_one_object(payload: bytes) -> bool:
 
 def _decode_one(payload: bytes) -> pa.Table | str:
     if not _is_one_object(payload):
-        return 'record is not a single-line JSON object'
+        return _NOT_ONE_OBJECT
     try:
         rows = _read(payload)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
         return f'record does not match the event schema: {error}'
+    if rows.num_rows != 1:  # one line, but `{...} {...}`: its second row would be taken for the next record's
+        return _NOT_ONE_OBJECT
     if _missing_required(rows):
         return f'record lacks one of the required fields {", ".join(REQUIRED_COLUMNS)}'
     return rows
@@ -73,8 +78,7 @@ def _decode_one(payload: bytes) -> pa.Table | str:
 def decode(payloads: Sequence[bytes]) -> DecodedBatch:
     """Parse every record; malformed ones are reported by index, never raised, so they cannot block a shard."""
     joined = b'\n'.join(payloads)
-    # One line per record, so that one row per record means every record was one object.
-    if payloads and joined.count(b'\n') == len(payloads) - 1 and b'\r' not in joined:
+    if payloads and _one_object_per_line(payloads, joined):
         try:
             rows = _read(joined)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -84,8 +88,20 @@ def decode(payloads: Sequence[bytes]) -> DecodedBatch:
     return _decode_each(payloads)
 
 
+def _one_object_per_line(payloads: Sequence[bytes], joined: bytes) -> bool:
+    """Whether every record is one line starting an object: then one row per record means each was one object.
+
+    It also keeps a bare `null` or a blank record out of the bulk read: pyarrow 20's JSON reader crashes the
+    process on a leading null, and a blank line yields no row, which a record of two objects would make up for."""
+    return (
+        all(payload[:1] == b'{' for payload in payloads)
+        and joined.count(b'\n') == len(payloads) - 1
+        and b'\r' not in joined
+    )
+
+
 def _decode_each(payloads: Sequence[bytes]) -> DecodedBatch:
-    """Slow path, taken only when the batch holds a malformed record: find which ones."""
+    """Slow path, for a batch the bulk read cannot vouch for (a malformed or non-compact record): record by record."""
     tables, good, bad = [], [], {}
     for index, payload in enumerate(payloads):
         result = _decode_one(payload)

@@ -171,8 +171,9 @@ def plan(
 def _write_project(
     project_id: str, events: list[PlannedEvent], rows: pa.Table, settings: Settings, now: datetime
 ) -> None:
-    _write_lake_files(project_id, [e for e in events if e.action == 'insert'], rows, settings)
-    conflicts = _insert_events(project_id, [e for e in events if e.action == 'insert'], settings, now)
+    inserts = [e for e in events if e.action == 'insert']
+    _write_lake_files(project_id, inserts, rows, settings)
+    conflicts = _insert_events(project_id, inserts, settings, now)
     _count_duplicates(project_id, [e for e in events if e.action == 'duplicate'] + conflicts, settings, now)
 
 

@@ -1,5 +1,5 @@
 """The DynamoDB adapter's own logic: value encoding (checked against boto3's TypeSerializer), transaction sizing,
-and what it retries (botocore's Stubber answering as DynamoDB would)."""
+and what it retries, refuses or answers as unavailable (botocore's Stubber answering as DynamoDB would)."""
 
 import boto3
 import pytest
@@ -93,3 +93,22 @@ def test_a_failed_condition_is_reported_at_once_not_retried(stubbed, pauses):
     assert dynamodb._transact(OPERATIONS * 3) == [1]
     stubbed.assert_no_pending_responses()
     assert pauses == []
+
+
+def test_another_transaction_error_is_unavailable_at_once(stubbed, pauses):
+    stubbed.add_client_error('transact_write_items', service_error_code='ValidationException')
+
+    with pytest.raises(ServiceUnavailableError):
+        dynamodb._transact(OPERATIONS)
+    stubbed.assert_no_pending_responses()
+    assert pauses == []
+
+
+def test_updating_a_missing_item_is_false_and_another_error_unavailable(stubbed):
+    stubbed.add_client_error('update_item', service_error_code='ConditionalCheckFailedException')
+    stubbed.add_client_error('update_item', service_error_code='ProvisionedThroughputExceededException')
+
+    assert dynamodb.update_item('t', {'key_id': 'k'}, {'revoked': True}) is False
+    with pytest.raises(ServiceUnavailableError):
+        dynamodb.update_item('t', {'key_id': 'k'}, {'revoked': True})
+    stubbed.assert_no_pending_responses()

@@ -1,5 +1,8 @@
 import io
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pyarrow as pa
@@ -35,14 +38,48 @@ def test_malformed_records_are_singled_out_and_the_rest_kept():
     missing_name = json.dumps({k: v for k, v in json.loads(good).items() if k != 'name'}).encode()
     wrong_type = good.replace(b'"offline":false', b'"offline":"no"')
     two_lines = b'{"a":1}\n{"b":2}'
-    records = [good, b'not json', missing_name, wrong_type, two_lines, b'[1,2]', good]
+    two_objects = good + b' ' + stream_record_data(event_name='second')  # one line: Arrow reads two rows
+    records = [good, b'not json', missing_name, wrong_type, two_lines, b'[1,2]', two_objects, b'', good]
 
     decoded = decode(records)
 
-    assert decoded.good == [0, 6]
-    assert sorted(decoded.bad) == [1, 2, 3, 4, 5]
+    assert decoded.good == [0, 8]
+    assert sorted(decoded.bad) == [1, 2, 3, 4, 5, 6, 7]
     assert 'required' in decoded.bad[2]
-    assert decoded.rows.num_rows == 2
+    assert decoded.rows['name'].to_pylist() == ['view', 'view']
+
+
+def test_a_blank_record_cannot_make_up_for_a_record_of_two_objects():
+    # Given: one line per record, as a clean batch, but the blank record yields no row and the last one two
+    two_objects = stream_record_data(event_name='second') + b' ' + stream_record_data(event_name='third')
+
+    decoded = decode([stream_record_data(event_name='first'), b'', two_objects])
+
+    # Then: no record is given another's row
+    assert (decoded.good, sorted(decoded.bad)) == ([0], [1, 2])
+    assert decoded.rows['name'].to_pylist() == ['first']
+
+
+_DECODE_IN_A_CHILD = """
+import sys
+from serverless_analytics.lake.records import decode
+decoded = decode([b'null', sys.stdin.buffer.read()])
+print(decoded.good, sorted(decoded.bad))
+"""
+
+
+def test_a_bare_null_first_in_a_batch_is_malformed_rather_than_a_crash():
+    # pyarrow 20's JSON reader kills the process (SIGSEGV) on a leading null: decoded in a child process, so that
+    # a crash fails this test instead of ending the run.
+    child = subprocess.run(
+        [sys.executable, '-c', _DECODE_IN_A_CHILD],
+        input=stream_record_data(),
+        capture_output=True,
+        env={**os.environ, 'PYTHONPATH': os.pathsep.join(sys.path)},
+        timeout=120,
+    )
+
+    assert (child.returncode, child.stdout.decode().strip()) == (0, '[1] [0]'), child.stderr.decode()[-2000:]
 
 
 def test_records_need_not_be_compact_to_decode():
