@@ -2,7 +2,8 @@
 
 moto's backends are not thread-safe (two concurrent PutRecords on one shard can get the same sequence
 number, and concurrent DynamoDB `ADD`s can lose an increment), while AWS applies every request atomically,
-so requests reach moto one at a time.
+so requests reach moto one at a time. The backends are per process, shared by every moto server in it (two
+stacks in one test process, say), so there is one lock per process, not per server.
 
 moto has no throttling of its own. This WSGI middleware sits between the HTTP server and moto and answers
 `PutRecords` the way Kinesis does when a shard is over its limit: either the whole call fails with
@@ -118,12 +119,14 @@ class AwsFrontend:
         return _json_response(start_response, '200 OK', {'FailedRecordCount': failed, 'Records': throttled + accepted})
 
 
+_MOTO_LOCK = threading.Lock()
+
+
 class _Serialised:
-    """Runs the wrapped app one request at a time, its response read completely inside the lock."""
+    """Runs the wrapped app one request at a time in the process, its response read completely inside the lock."""
 
     def __init__(self, app: WsgiApp) -> None:
         self.app = app
-        self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         captured: list[Any] = []
@@ -131,7 +134,7 @@ class _Serialised:
         def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
             captured[:] = [status, headers, exc_info]
 
-        with self._lock:
+        with _MOTO_LOCK:
             result = self.app(environ, capture)
             try:
                 body = b''.join(result)

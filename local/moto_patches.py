@@ -78,8 +78,8 @@ def _restore(backend: DynamoDBBackend, snapshots: list[ItemSnapshot]) -> None:
 
 
 def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
-    # No lock needed around the swap and the rollback: the endpoint hands moto one request at a time
-    # (local.faults.AwsFrontend).
+    # No lock of its own around the swap and the rollback: every request reaches moto through
+    # local.faults.AwsFrontend, one at a time in the process.
     snapshots = _snapshot(self, transact_items)
     try:
         with _tables_not_copied():

@@ -17,6 +17,10 @@ def stack() -> Iterator[LocalStack]:
 
 
 @pytest.fixture(autouse=True)
-def _no_leftover_faults(stack: LocalStack) -> Iterator[None]:
+def _no_leftover_faults(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
-    stack.kinesis_faults.clear()
+    # Only for a test that uses the module's stack: asking for it here would start it beside a test's own
+    # stack, and moto's backends are per process, so both pollers would read one stream and write its events
+    # to the lake twice.
+    if 'stack' in request.fixturenames:
+        request.getfixturevalue('stack').kinesis_faults.clear()

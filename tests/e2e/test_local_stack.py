@@ -2,6 +2,7 @@
 
 import base64
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -9,6 +10,7 @@ from dataclasses import replace
 import pytest
 from botocore.exceptions import ClientError
 
+from local.faults import AwsFrontend, KinesisFaults
 from local.gateway import BoundRoute, IncomingRequest, Router, build_event, to_response
 from local.poller import KinesisPoller
 from local.runtime import LocalFunction
@@ -278,3 +280,28 @@ def test_sequence_numbers_differ_between_shards(stack: LocalStack) -> None:
     assert {put['ShardId'] for put in puts} == {'shardId-000000000000', 'shardId-000000000001'}
     assert len({put['SequenceNumber'] for put in puts}) == 2
     assert all(len(put['SequenceNumber']) == 56 for put in puts)
+
+
+def test_two_frontends_in_one_process_hand_moto_one_request_at_a_time() -> None:
+    # moto's backends are per process, so two servers (two stacks in one test process) share them
+    inside, overlaps = [], []
+    first_entered = threading.Event()
+
+    def moto(environ, start_response):
+        overlaps.append(len(inside))
+        inside.append(1)
+        first_entered.set()
+        threading.Event().wait(0.3)  # long enough for the other request to arrive
+        inside.pop()
+        start_response('200 OK', [])
+        return [b'{}']
+
+    frontends = [AwsFrontend(moto, KinesisFaults()) for _ in range(2)]
+    environ = {'HTTP_X_AMZ_TARGET': 'DynamoDB_20120810.TransactWriteItems'}
+    first = threading.Thread(target=frontends[0], args=(environ, lambda *a: None))
+    first.start()
+    first_entered.wait(5)
+    frontends[1](environ, lambda *a: None)
+    first.join()
+
+    assert overlaps == [0, 0]
