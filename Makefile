@@ -13,7 +13,7 @@ help:
 	@echo "make test       lint, sam validate --lint, sam build, and the whole test suite"
 	@echo "make bench      print the performance figures"
 	@echo "make invoke FN=TrackEventFunction EVENT=events/track_event.json   run one function like 'sam local invoke'"
-	@echo "make deploy     sam deploy --guided"
+	@echo "make deploy     make build, then sam deploy --guided"
 
 $(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt functions/write_events/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,7 +55,7 @@ validate: $(SAM_VENV)/.installed
 
 # No --use-container: the python3.11 builder runs on this machine and fetches arm64 wheels.
 # sam build ships no bytecode, and Lambda cannot write any to /var/task or /opt, so every cold start compiled
-# Powertools, pydantic and our package from source: ~0.5 s on top of a ~0.4 s import here (bench_cold_start).
+# Powertools, pydantic and our package from source: more than twice the import time (bench_cold_start prints both).
 # Checked-hash .pyc files are checked against their source's hash, not its time, which packaging need not keep.
 build: $(SAM_VENV)/.installed
 	$(SAM) build

@@ -22,14 +22,12 @@ BATCHES = 40
 BATCH_SIZE = 100
 
 
-def _event(body: dict) -> dict:
-    event = json.loads((ROOT / 'events' / 'track_batch.json').read_text())  # the sample API Gateway event
-    event['body'] = json.dumps(body)
-    return event
-
-
 def main() -> None:
-    events = [_event({'client_id': 'bench', 'events': batch}) for batch in batches(BATCHES, BATCH_SIZE)]
+    sample = json.loads((ROOT / 'events' / 'track_batch.json').read_text())  # the sample API Gateway event
+    events = [
+        {**sample, 'body': json.dumps({'client_id': 'bench', 'events': batch})}
+        for batch in batches(BATCHES, BATCH_SIZE)
+    ]
     principal = Principal(key_id='bench', project_id='1', scopes=frozenset(Scope))
     context = lambda_context('TrackBatchFunction')
     get_settings()

@@ -27,7 +27,8 @@ from serverless_analytics.logic.ingest import partition_key, prepare, to_stream_
 from serverless_analytics.logic.write_events import lake_files, plan, prepare_batch
 from serverless_analytics.models.event import TrackEventRequest
 
-BATCH = Template.load().stream_writer.kinesis.batch_size
+WRITER = Template.load().stream_writer
+BATCH = WRITER.kinesis.batch_size
 ROUNDS = max(1, 5000 // BATCH)
 
 
@@ -35,9 +36,9 @@ def trigger_event(seed: int) -> str:
     """A Kinesis trigger event as Lambda delivers it, holding records the ingest path really produced."""
     rng = random.Random(seed)
     requests = [TrackEventRequest.model_validate(body) for batch in batches(BATCH // 100, 100, seed) for body in batch]
-    context = RequestContext(project_id=str(rng.randrange(1, 4)), received_at=datetime(2026, 11, 22, 12, tzinfo=UTC))
-    events = prepare(requests, context, Settings())
     arrived = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    context = RequestContext(project_id=str(rng.randrange(1, 4)), received_at=arrived)
+    events = prepare(requests, context, Settings())
     records = [
         {
             'PartitionKey': partition_key(event),
@@ -47,9 +48,7 @@ def trigger_event(seed: int) -> str:
         }
         for sequence, event in enumerate(events)
     ]
-    role = 'arn:aws:iam::123456789012:role/write-events'
-    stream = 'arn:aws:kinesis:us-east-1:123456789012:stream/events'
-    return json.dumps(kinesis_trigger_event('shardId-000000000000', records, role, stream))
+    return json.dumps(kinesis_trigger_event(WRITER, 'shardId-000000000000', records))
 
 
 def write(raw_event: str, context) -> None:
@@ -71,7 +70,7 @@ def to_parquet(raw_event: str) -> int:
 
 def main() -> None:
     raw_events = [trigger_event(seed) for seed in range(ROUNDS)]
-    context = lambda_context('WriteEventsFunction')
+    context = lambda_context(WRITER.logical_id)
 
     def work() -> int:
         # The handler prints its metrics (EMF) to stdout after each batch, as in Lambda; kept out of the output.

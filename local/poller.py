@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 
 from local.environment import local_client
 from local.runtime import LocalFunction
-from local.template import ACCOUNT_ID, REGION, KinesisSource
+from local.template import ACCOUNT_ID, REGION, FunctionSpec, KinesisSource
 
 _LOG = logging.getLogger('local.poller')
 MAX_BACKOFF_SECONDS = 2.0
@@ -54,10 +54,10 @@ def _arrival(record: dict[str, Any]) -> float:
     return round(record['ApproximateArrivalTimestamp'].timestamp(), 3)
 
 
-def kinesis_trigger_event(
-    shard_id: str, records: list[dict[str, Any]], role_arn: str, stream_arn: str
-) -> dict[str, Any]:
-    """The Kinesis trigger event Lambda sends for `records` (as GetRecords returns them) of one shard."""
+def kinesis_trigger_event(function: FunctionSpec, shard_id: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Kinesis trigger event Lambda sends `function` for `records` (as GetRecords returns them) of one shard
+    of its stream."""
+    role_arn = f'arn:aws:iam::{ACCOUNT_ID}:role/{function.logical_id}Role'
     return {
         'Records': [
             {
@@ -74,7 +74,7 @@ def kinesis_trigger_event(
                 'eventName': 'aws:kinesis:record',
                 'invokeIdentityArn': role_arn,
                 'awsRegion': REGION,
-                'eventSourceARN': stream_arn,
+                'eventSourceARN': function.kinesis.stream_arn,
             }
             for record in records
         ]
@@ -239,8 +239,7 @@ class KinesisPoller:
         return Attempt([record for record in attempt.records if _arrival(record) >= oldest_allowed], attempt.retries)
 
     def event(self, shard_id: str, records: list[dict[str, Any]]) -> dict[str, Any]:
-        role = f'arn:aws:iam::{ACCOUNT_ID}:role/{self.function.spec.logical_id}Role'
-        return kinesis_trigger_event(shard_id, records, role, self.source.stream_arn)
+        return kinesis_trigger_event(self.function.spec, shard_id, records)
 
     def _invoke(self, shard_id: str, records: list[dict[str, Any]]) -> Outcome:
         context = self.function.context()

@@ -38,3 +38,18 @@ def scan_items(dynamodb: Any, table: str) -> list[dict[str, Any]]:
     """Every item of a table, in DynamoDB's own JSON."""
     pages = dynamodb.get_paginator('scan').paginate(TableName=table)
     return [item for page in pages for item in page['Items']]
+
+
+def counters(dynamodb: Any, table: str, project_id: str) -> dict[str, dict[str, Any]]:
+    """A project's counter items by counter name, numbers as ints."""
+    pages = dynamodb.get_paginator('query').paginate(
+        TableName=table,
+        KeyConditionExpression='project_id = :p',
+        ExpressionAttributeValues={':p': {'S': project_id}},
+        ConsistentRead=True,
+    )
+    return {
+        item['counter']['S']: {name: int(value['N']) if 'N' in value else value['S'] for name, value in item.items()}
+        for page in pages
+        for item in page['Items']
+    }

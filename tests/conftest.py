@@ -2,7 +2,7 @@
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,17 +58,14 @@ def _fresh_settings():
 
 
 @pytest.fixture
-def override_settings() -> Iterator[Callable[..., None]]:
-    """`override_settings(NAME=value, ...)` sets settings through their variables until the test ends; settings
-    are cached per process, so the cache is cleared on each change and after the variables are put back."""
-    from serverless_analytics.config import get_settings
+def override_settings(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
+    """`override_settings(NAME=value, ...)` sets settings through their variables until the test ends (then
+    _fresh_settings reads the restored variables again)."""
+    from local.environment import refresh_handler_caches
 
-    with pytest.MonkeyPatch.context() as patch:
+    def override(**variables: str) -> None:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        refresh_handler_caches()
 
-        def override(**variables: str) -> None:
-            for name, value in variables.items():
-                patch.setenv(name, value)
-            get_settings.cache_clear()
-
-        yield override
-    get_settings.cache_clear()
+    return override

@@ -7,7 +7,7 @@ import pyarrow as pa
 import requests
 
 from local.stack import LocalStack
-from tests.aws_reads import object_keys, parquet_rows, stream_records
+from tests import aws_reads
 
 TRACK = '/api/v1/analytics'
 BATCH = '/api/v1/analytics/batch'
@@ -42,25 +42,16 @@ def stats(stack: LocalStack, key: str) -> dict[str, Any]:
 
 def lake_rows(stack: LocalStack, project_id: str) -> pa.Table | None:
     """Every Parquet row under events/project_id=<project>/."""
-    return parquet_rows(stack.client('s3'), stack.name_of('LakeBucket'), f'events/project_id={project_id}/')
+    return aws_reads.parquet_rows(stack.client('s3'), stack.name_of('LakeBucket'), f'events/project_id={project_id}/')
 
 
 def lake_keys(stack: LocalStack, prefix: str, bucket: str = 'LakeBucket') -> list[str]:
-    return object_keys(stack.client('s3'), stack.name_of(bucket), prefix)
+    return aws_reads.object_keys(stack.client('s3'), stack.name_of(bucket), prefix)
 
 
 def kinesis_records(stack: LocalStack) -> list[dict[str, Any]]:
-    return stream_records(stack.client('kinesis'), stack.name_of('EventsStream'))
+    return aws_reads.stream_records(stack.client('kinesis'), stack.name_of('EventsStream'))
 
 
-def counter(stack: LocalStack, project_id: str, name: str) -> dict[str, Any]:
-    item = (
-        stack.client('dynamodb')
-        .get_item(
-            TableName=stack.name_of('CountersTable'),
-            Key={'project_id': {'S': project_id}, 'counter': {'S': name}},
-            ConsistentRead=True,
-        )
-        .get('Item', {})
-    )
-    return {attribute: int(value['N']) if 'N' in value else value.get('S') for attribute, value in item.items()}
+def counters(stack: LocalStack, project_id: str) -> dict[str, dict[str, Any]]:
+    return aws_reads.counters(stack.client('dynamodb'), stack.name_of('CountersTable'), project_id)

@@ -14,7 +14,7 @@ from local.stack import LOCAL_PROJECT_ID, LocalStack
 from tests.e2e.support import (
     TRACK,
     bearer,
-    counter,
+    counters,
     kinesis_records,
     lake_keys,
     lake_rows,
@@ -99,11 +99,11 @@ def test_batch_lands_exactly_with_per_category_and_per_day_counts(stack: LocalSt
         assert row['user_groups'] == event['user']['groups']
         assert row['timestamp'].isoformat(timespec='milliseconds').replace('+00:00', 'Z') == event['timestamp']
     assert _lake_partitions(stack, project_id) == {day.removeprefix('day#') for day in days}
-    total = counter(stack, project_id, 'total')
+    counted = counters(stack, project_id)
+    total = counted['total']
     assert total['events'] == 100
     assert {name.removeprefix('cat_'): n for name, n in total.items() if name.startswith('cat_')} == categories
-    for day, count in days.items():
-        assert counter(stack, project_id, day)['events'] == count
+    assert {day: counted[day]['events'] for day in days} == days
     reported = stats(stack, key)
     assert reported['total_events'] == 100
     assert reported['events_by_category'] == dict(categories)
@@ -133,7 +133,7 @@ def test_replayed_batch_changes_no_count_and_no_lake_row(stack: LocalStack) -> N
     assert second_stats['total_events'] == first_stats['total_events'] == 60
     assert second_stats['events_by_category'] == first_stats['events_by_category']
     assert second_stats['buffer_status']['events_pending'] == 0
-    assert counter(stack, project_id, 'pipeline')['duplicates'] == 60
+    assert counters(stack, project_id)['pipeline']['duplicates'] == 60
 
 
 def test_poison_record_is_quarantined_with_raw_bytes_and_blocks_nothing(stack: LocalStack) -> None:
@@ -158,7 +158,7 @@ def test_poison_record_is_quarantined_with_raw_bytes_and_blocks_nothing(stack: L
     reported = stats(stack, key)
     assert reported['total_events'] == 30
     assert reported['buffer_status']['events_pending'] == 0
-    assert counter(stack, project_id, 'pipeline')['quarantined'] == 1
+    assert counters(stack, project_id)['pipeline']['quarantined'] == 1
     # the writer handled the poison record itself: no batch failed over to the on-failure destination
     assert lake_keys(stack, '', bucket='FailedBatchesBucket') == []
     assert stack.poller.discarded_batches == 0

@@ -4,19 +4,19 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
-from local.environment import apply_stack_environment
+from local.environment import apply_stack_environment, local_client
 from local.moto_server import LocalMotoServer
 from local.poller import kinesis_trigger_event
 from local.provision import provision
 from local.stack import create_local_key
-from local.template import ACCOUNT_ID, REGION, Template
+from local.template import Template
 from tests import aws_reads
 from tests.conftest import load_event
 
 LOCAL_KEY = 'local-dev-key'  # the key the files in events/ send
+TEMPLATE = Template.load()  # read once: parsing it takes longer than most of these tests
 
 
 class Aws:
@@ -28,7 +28,7 @@ class Aws:
         self.endpoint = moto.endpoint
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint, region_name='us-east-1')
+        return local_client(service, self.endpoint)
 
     def name(self, logical_id: str) -> str:
         return self.template.physical_name(logical_id)
@@ -45,13 +45,12 @@ def moto_server() -> Iterator[LocalMotoServer]:
 @pytest.fixture
 def aws(moto_server: LocalMotoServer) -> Iterator[Aws]:
     """A freshly provisioned stack per test, and the handlers' environment pointed at it."""
-    template = Template.load()
     moto_server.reset()
     moto_server.kinesis_faults.clear()
-    provision(template, moto_server.endpoint)
-    environment = apply_stack_environment(moto_server.endpoint, template.functions.values(), template.layer_dirs)
+    provision(TEMPLATE, moto_server.endpoint)
+    environment = apply_stack_environment(moto_server.endpoint, TEMPLATE.functions.values(), TEMPLATE.layer_dirs)
     create_local_key(LOCAL_KEY)
-    yield Aws(template, moto_server)
+    yield Aws(TEMPLATE, moto_server)
     environment.restore()
 
 
@@ -79,23 +78,12 @@ def stream_records(aws: Aws) -> list[dict[str, Any]]:
 
 
 def counters(aws: Aws, project_id: str = '1') -> dict[str, dict[str, Any]]:
-    table = boto3.resource('dynamodb', endpoint_url=aws.endpoint, region_name='us-east-1').Table(
-        aws.name('CountersTable')
-    )
-    items = table.query(KeyConditionExpression='project_id = :p', ExpressionAttributeValues={':p': project_id})['Items']
-    return {
-        item['counter']: {
-            k: (int(v) if hasattr(v, 'as_integer_ratio') and not isinstance(v, bool) else v) for k, v in item.items()
-        }
-        for item in items
-    }
+    return aws_reads.counters(aws.client('dynamodb'), aws.name('CountersTable'), project_id)
 
 
 def kinesis_trigger(records: list[dict[str, Any]]) -> dict[str, Any]:
     """The stream writer's trigger event for records read from the stream, as the event source mapping builds it."""
-    role = f'arn:aws:iam::{ACCOUNT_ID}:role/WriteEventsFunctionRole'
-    stream = f'arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/events'
-    return kinesis_trigger_event('shardId-000000000000', records, role, stream)
+    return kinesis_trigger_event(TEMPLATE.stream_writer, 'shardId-000000000000', records)
 
 
 def ingest(aws: Aws, events: list[dict[str, Any]], context: Any, key: str = LOCAL_KEY) -> None:
