@@ -1,4 +1,5 @@
-"""The whole local stack in one object: moto, the template's resources, the gateway and the stream poller."""
+"""The whole local stack in one object: moto, the template's resources, the gateway, the stream poller and the
+scheduler."""
 
 import os
 from collections.abc import Mapping
@@ -12,6 +13,7 @@ from local.moto_server import LocalMotoServer
 from local.poller import KinesisPoller
 from local.provision import provision
 from local.runtime import FunctionRegistry
+from local.scheduler import Scheduler
 from local.template import TEMPLATE_PATH, Template
 
 DEFAULT_API_KEY = 'local-dev-key'
@@ -52,6 +54,7 @@ class LocalStack:
         self.functions = FunctionRegistry(self.template.functions)
         self.gateway: Gateway | None = None
         self.poller: KinesisPoller | None = None
+        self.scheduler = Scheduler(self.template.scheduled, self.functions)
         self._environment: EnvironmentPatch | None = None
 
     def start(self) -> 'LocalStack':
@@ -66,6 +69,7 @@ class LocalStack:
             self.gateway = Gateway.for_template(self.template, self.functions, self._api_port)
             self.gateway.start()
             self._start_poller()
+            self.scheduler.start()
         except BaseException:
             self.stop()
             raise
@@ -81,6 +85,7 @@ class LocalStack:
         self.poller.start()
 
     def stop(self) -> None:
+        self.scheduler.stop()
         if self.poller:
             self.poller.stop()
             self.poller = None

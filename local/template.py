@@ -4,6 +4,7 @@ Everything the template says (resource names, routes, environment, event source 
 from it here, so the local stack follows the template instead of repeating it.
 """
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -69,6 +70,16 @@ class KinesisSource:
 
 
 @dataclass(frozen=True)
+class ScheduleSource:
+    """A function's EventBridge schedule (`Schedule` or `ScheduleV2` event)."""
+
+    name: str  # the event's name in the template
+    expression: str  # rate(...) or cron(...)
+    input: Mapping[str, Any] | None  # the fixed event, when the template gives one; else EventBridge's envelope
+    enabled: bool
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
     module: str  # e.g. functions.track_event.app
@@ -79,6 +90,7 @@ class FunctionSpec:
     layer_dirs: tuple[str, ...]
     routes: tuple[Route, ...] = ()
     kinesis: KinesisSource | None = None
+    schedules: tuple[ScheduleSource, ...] = ()
 
     @property
     def arn(self) -> str:
@@ -234,6 +246,7 @@ class Template:
             layer_dirs=self._layer_dirs(setting.get('Layers') or []),
             routes=tuple(self._routes(events)),
             kinesis=self._kinesis_source(events),
+            schedules=tuple(self._schedules(events)),
         )
 
     def _environment(self, properties: Mapping[str, Any]) -> dict[str, str]:
@@ -279,6 +292,27 @@ class Template:
             report_batch_item_failures='ReportBatchItemFailures' in (config.get('FunctionResponseTypes') or []),
             on_failure_bucket=_bucket_of(destination),
         )
+
+    def _schedules(self, events: Mapping[str, Any]) -> list[ScheduleSource]:
+        found = []
+        for name, event in events.items():
+            if event.get('Type') not in ('Schedule', 'ScheduleV2'):
+                continue
+            config = self.resolve(event.get('Properties') or {})
+            given = config.get('Input')
+            found.append(
+                ScheduleSource(
+                    name=name,
+                    expression=str(config.get('Schedule') or config.get('ScheduleExpression')),
+                    input=json.loads(given) if given else None,
+                    enabled=bool(config.get('Enabled', True)) and config.get('State', 'ENABLED') == 'ENABLED',
+                )
+            )
+        return found
+
+    @property
+    def scheduled(self) -> list[tuple[FunctionSpec, ScheduleSource]]:
+        return [(spec, schedule) for spec in self.functions.values() for schedule in spec.schedules]
 
     @property
     def http_routes(self) -> list[tuple[Route, FunctionSpec]]:

@@ -13,10 +13,11 @@ from botocore.exceptions import ClientError
 from local.faults import AwsFrontend, KinesisFaults
 from local.gateway import BoundRoute, IncomingRequest, Router, build_event, to_response
 from local.poller import KinesisPoller
-from local.runtime import LocalFunction
+from local.runtime import FunctionRegistry, LocalFunction
+from local.scheduler import Scheduler, rate_seconds
 from local.stack import LocalStack
-from local.template import FunctionSpec, Route, Template
-from tests.e2e import stub_writer
+from local.template import FunctionSpec, Route, ScheduleSource, Template
+from tests.e2e import stub_scheduled, stub_writer
 
 pytestmark = pytest.mark.e2e
 
@@ -305,3 +306,71 @@ def test_two_frontends_in_one_process_hand_moto_one_request_at_a_time() -> None:
     first.join()
 
     assert overlaps == [0, 0]
+
+
+# ---- scheduler --------------------------------------------------------------------------------------
+
+
+def test_schedules_come_from_the_template() -> None:
+    template = Template.load(parameter_overrides={'LakeCompactionSchedule': 'rate(15 minutes)'})
+
+    scheduled = {spec.logical_id: schedule for spec, schedule in template.scheduled}
+
+    assert scheduled['CompactLakeFunction'].expression == 'rate(15 minutes)'
+    assert scheduled['CompactLakeFunction'].enabled
+    assert scheduled['CompactLakeFunction'].input is None
+
+
+@pytest.mark.parametrize(
+    ('expression', 'seconds'),
+    [
+        ('rate(1 minute)', 60),
+        ('rate(15 minutes)', 900),
+        ('rate(1 hour)', 3600),
+        ('rate(2 days)', 172_800),
+        ('rate(0 minutes)', None),
+        ('cron(0 3 * * ? *)', None),
+    ],
+)
+def test_rate_expressions(expression: str, seconds: int | None) -> None:
+    assert rate_seconds(expression) == seconds
+
+
+def _scheduler(*schedules: ScheduleSource) -> Scheduler:
+    spec = FunctionSpec('Stub', 'tests.e2e.stub_scheduled', 'lambda_handler', 3, 128, {}, ())
+    stub_scheduled.events.clear()
+    return Scheduler([(spec, s) for s in schedules], FunctionRegistry({'Stub': spec}), clock=lambda: 1000.0)
+
+
+def test_a_rate_schedule_runs_one_period_after_the_start_and_then_every_period() -> None:
+    scheduler = _scheduler(ScheduleSource('Tick', 'rate(5 minutes)', None, True))
+
+    assert scheduler.run_due(1000.0 + 299) == []
+    assert scheduler.run_due(1000.0 + 300) == [('Stub', {'runs': 1})]
+    assert scheduler.run_due(1000.0 + 599) == []
+    assert scheduler.run_due(1000.0 + 5000) == [('Stub', {'runs': 2})]  # late: once, no catching up
+
+    (event, _) = stub_scheduled.events
+    assert event['detail-type'] == 'Scheduled Event'
+    assert event['source'] == 'aws.events'
+    assert event['detail'] == {}
+
+
+def test_fixed_input_disabled_and_cron_schedules() -> None:
+    scheduler = _scheduler(
+        ScheduleSource('Fixed', 'rate(1 minute)', {'project_id': '1'}, True),
+        ScheduleSource('Off', 'rate(1 minute)', None, False),
+        ScheduleSource('Nightly', 'cron(0 3 * * ? *)', None, True),
+    )
+
+    assert scheduler.run_all() == [('Stub', {'runs': 1})]
+    assert stub_scheduled.events == [{'project_id': '1'}]
+
+
+def test_a_failing_run_is_reported_and_the_schedule_goes_on() -> None:
+    scheduler = _scheduler(ScheduleSource('Fails', 'rate(1 minute)', {'fail': True}, True))
+
+    assert scheduler.run_all() == [('Stub', {'errorType': 'RuntimeError', 'errorMessage': 'told to fail'})]
+    assert scheduler.run_due(1000.0 + 10_000) == [
+        ('Stub', {'errorType': 'RuntimeError', 'errorMessage': 'told to fail'})
+    ]

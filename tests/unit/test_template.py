@@ -73,8 +73,25 @@ def test_athena_workgroup_enforces_result_location_and_scan_cutoff():
     assert config['ResultConfiguration']['OutputLocation']
 
 
-def test_only_the_stream_writer_ships_pyarrow():
+def test_only_the_functions_that_write_lake_files_ship_pyarrow():
     for name, function in FUNCTIONS.items():
         requirements = _code_dir(function) / 'requirements.txt'
         ships = requirements.is_file() and 'pyarrow' in requirements.read_text()
-        assert ships == (name == 'WriteEventsFunction')
+        assert ships == (name in ('WriteEventsFunction', 'CompactLakeFunction'))
+
+
+def test_lake_compaction_runs_on_a_schedule_and_may_touch_only_the_lake_files():
+    function = FUNCTIONS['CompactLakeFunction']['Properties']
+    (trigger,) = function['Events'].values()
+    assert trigger['Type'] == 'Schedule'
+    assert TEMPLATE['Parameters']['LakeCompactionSchedule']['Default'].startswith('rate(')
+    statements = function['Policies'][0]['Statement']
+    assert {
+        action for s in statements for action in ([s['Action']] if isinstance(s['Action'], str) else s['Action'])
+    } == {
+        's3:ListBucket',
+        's3:GetObject',
+        's3:PutObject',
+        's3:DeleteObject',
+    }
+    assert all('events' in str(s.get('Condition') or s['Resource']) for s in statements)
