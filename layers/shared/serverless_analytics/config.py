@@ -43,8 +43,8 @@ class Settings(BaseModel):
     STREAM_BATCH_SIZE: Annotated[int, Field(ge=1)] = 2000
     STREAM_BATCHING_WINDOW_SECONDS: Annotated[int, Field(ge=0)] = 5
 
-    # Lake compaction: small files are merged into files of up to this size (Parquet bytes, before merging;
-    # Arrow holds a merge in roughly 5-8x that, so the function's memory bounds it).
+    # Lake compaction: small files are merged into files of up to this size (Parquet bytes; a merge peaks at
+    # about 19x that in Arrow memory, so the function's MemorySize bounds it).
     LAKE_COMPACTION_TARGET_BYTES: Annotated[int, Field(ge=1024)] = 64 << 20
     # No partition is started with less time left than this (the next run goes on).
     LAKE_COMPACTION_RESERVE_SECONDS: Annotated[float, Field(ge=0)] = 120.0
