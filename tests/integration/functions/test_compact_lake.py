@@ -164,3 +164,27 @@ def test_an_unreadable_file_fails_its_partition_only_and_nothing_is_deleted_ther
     assert result['partitions_failed'] == 1
     assert after[broken_folder] == partitions[broken_folder]
     assert all(len(files) == 1 for folder, files in after.items() if folder != broken_folder)
+
+
+def test_a_small_file_whose_events_a_big_file_holds_is_deleted_and_nothing_written(
+    aws, lambda_context, context, override_settings
+):
+    # Given: compacted partitions, then into one of them a small file of two of its events again
+    _written_in_rounds(aws, lambda_context)
+    lambda_handler(load_event('compact_lake'), context)
+    compacted = _lake(aws)
+    key, body = max(compacted.items(), key=lambda item: len(item[1]))
+    again = pq.read_table(io.BytesIO(body)).slice(0, 2)
+    sink = io.BytesIO()
+    pq.write_table(again, sink)
+    aws.client('s3').put_object(
+        Bucket=aws.name('LakeBucket'), Key=key.rsplit('/', 1)[0] + '/part-again.parquet', Body=sink.getvalue()
+    )
+    assert len(sink.getvalue()) < len(body)
+    override_settings(LAKE_COMPACTION_TARGET_BYTES=str(len(body)))  # the compacted file is at the target size
+
+    result = lambda_handler(load_event('compact_lake'), context)
+
+    assert (result['partitions_compacted'], result['files_replaced'], result['files_written']) == (1, 1, 0)
+    assert result['duplicates_dropped'] == 2
+    assert _lake(aws) == compacted

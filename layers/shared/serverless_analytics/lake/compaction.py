@@ -49,6 +49,11 @@ class MergeGroup(NamedTuple):
     keep: tuple[pa.Array, ...]  # row indices of each input that survive
     output_key: str
 
+    @property
+    def keeps_nothing(self) -> bool:
+        """Every row is a copy of one kept elsewhere: the inputs are deleted and nothing is written."""
+        return not any(len(rows) for rows in self.keep)
+
 
 class PartitionPlan(NamedTuple):
     groups: list[MergeGroup]
@@ -114,9 +119,9 @@ def _kept_rows(files: Sequence[FileIds], small: Sequence[bool]) -> list[pa.Array
         ]
     ).sort_by([(name, 'ascending') for name in ('event_id', 'small', 'received_at', 'file', 'row')])
     event_ids = candidates['event_id'].combine_chunks()
-    first_copy = pa.concat_arrays(
-        [pa.array([True] if len(event_ids) else []), pc.not_equal(event_ids[1:], event_ids[:-1])]
-    )
+    # A missing id (the writer never writes one) compares as null: kept, never dropped.
+    later_copy = pc.fill_null(pc.not_equal(event_ids[1:], event_ids[:-1]), True)
+    first_copy = pa.concat_arrays([pa.array([True] if len(event_ids) else []), later_copy])
     survivors = (
         candidates.filter(first_copy).select(['file', 'row']).sort_by([('file', 'ascending'), ('row', 'ascending')])
     )

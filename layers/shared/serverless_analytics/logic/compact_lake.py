@@ -51,8 +51,9 @@ def compact_partition(files: list[LakeFile], settings: Settings) -> PartitionPla
     bucket, target = settings.LAKE_BUCKET, settings.LAKE_COMPACTION_TARGET_BYTES
     plan = compaction.plan_partition([FileIds(file, _read_ids(bucket, file, target)) for file in files], target)
     for group in plan.groups:
-        bodies = [s3.get_object(bucket, file.key) for file in group.inputs]
-        s3.put_object(bucket, group.output_key, compaction.merge(bodies, group.keep))
+        if not group.keeps_nothing:
+            bodies = [s3.get_object(bucket, file.key) for file in group.inputs]
+            s3.put_object(bucket, group.output_key, compaction.merge(bodies, group.keep))
         # Only once the merged file is stored: a run stopped before this leaves copies, never a gap.
         s3.delete_objects(bucket, [file.key for file in group.inputs if file.key != group.output_key])
     return plan
@@ -67,5 +68,5 @@ def _read_ids(bucket: str, file: LakeFile, target: int) -> pa.Table:
 def _add(result: CompactionResult, plan: PartitionPlan) -> None:
     result.partitions_compacted += 1
     result.files_replaced += sum(len(group.inputs) for group in plan.groups)
-    result.files_written += len(plan.groups)
+    result.files_written += sum(not group.keeps_nothing for group in plan.groups)
     result.duplicates_dropped += plan.duplicates

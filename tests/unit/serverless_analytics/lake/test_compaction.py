@@ -191,3 +191,13 @@ def test_a_ranged_reader_reads_the_same_ids_fetching_only_what_it_needs(events):
     assert ranged.equals(read_ids(body))
     if events > 1:
         assert sum(fetched) < len(body)
+
+
+def test_a_small_file_of_nothing_but_copies_keeps_nothing():
+    big, small = lake_file([(1, 0), (2, 0), (3, 0)]), lake_file([(2, 0), (3, 0)])
+    ids = [file_ids('compacted-big', big, size=1000), file_ids('part-redelivered', small, size=10)]
+
+    plan = plan_partition(ids, target_bytes=100)
+
+    (group,) = plan.groups
+    assert (group.inputs, group.keeps_nothing, plan.duplicates) == ((ids[1].file,), True, 2)
