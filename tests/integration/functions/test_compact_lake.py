@@ -188,3 +188,34 @@ def test_a_small_file_whose_events_a_big_file_holds_is_deleted_and_nothing_writt
     assert (result['partitions_compacted'], result['files_replaced'], result['files_written']) == (1, 1, 0)
     assert result['duplicates_dropped'] == 2
     assert _lake(aws) == compacted
+
+
+@pytest.fixture
+def s3_calls():
+    """The handler's S3 calls, as (operation, parameters), seen on its own boto3 client."""
+    from serverless_analytics.adapters.clients import client
+
+    calls = []
+
+    def record(model, params, **_):
+        calls.append((model.name, params))
+
+    client('s3').meta.events.register('provide-client-params.s3.*', record)
+    yield calls
+    client('s3').meta.events.unregister('provide-client-params.s3.*', record)
+
+
+def test_each_small_file_is_fetched_once_and_a_run_by_hand_lists_only_its_folders(
+    aws, lambda_context, context, s3_calls
+):
+    _written_in_rounds(aws, lambda_context)
+    request = load_event('compact_lake_by_hand')
+    named = [f'events/project_id={request["project_id"]}/dt={day}/' for day in request['dates']]
+    inputs = [key for key in _lake(aws) if key.startswith(tuple(named))]
+
+    lambda_handler(request, context)
+
+    listed = [params['Prefix'] for operation, params in s3_calls if operation == 'ListObjectsV2']
+    fetched = [params['Key'] for operation, params in s3_calls if operation == 'GetObject']
+    assert listed == named
+    assert sorted(fetched) == sorted(inputs)

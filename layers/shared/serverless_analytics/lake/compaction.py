@@ -13,7 +13,7 @@ import hashlib
 import io
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -86,7 +86,8 @@ def plan_partition(files: Sequence[FileIds], target_bytes: int) -> PartitionPlan
     ordered = sorted(files, key=lambda f: f.file.key)
     small = [f.file.size < target_bytes for f in ordered]
     kept = _kept_rows(ordered, small)
-    groups: list[list[int]] = [[i] for i, f in enumerate(ordered) if not small[i] and len(kept[i]) < f.ids.num_rows]
+    dropped = [f.ids.num_rows - len(rows) for f, rows in zip(ordered, kept, strict=True)]
+    groups = [[i] for i in range(len(ordered)) if not small[i] and dropped[i]]
     groups += _by_size([i for i in range(len(ordered)) if small[i]], [f.file.size for f in ordered], target_bytes)
     planned = [
         MergeGroup(
@@ -95,10 +96,9 @@ def plan_partition(files: Sequence[FileIds], target_bytes: int) -> PartitionPlan
             merged_key([ordered[i].file.key for i in group]),
         )
         for group in groups
-        if len(group) > 1 or len(kept[group[0]]) < ordered[group[0]].ids.num_rows
+        if len(group) > 1 or dropped[group[0]]  # a lone file with nothing to drop stays as it is
     ]
-    duplicates = sum(f.ids.num_rows - len(rows) for f, rows in zip(ordered, kept, strict=True))
-    return PartitionPlan(planned, duplicates)
+    return PartitionPlan(planned, sum(dropped))
 
 
 def _kept_rows(files: Sequence[FileIds], small: Sequence[bool]) -> list[pa.Array]:
@@ -108,9 +108,9 @@ def _kept_rows(files: Sequence[FileIds], small: Sequence[bool]) -> list[pa.Array
         [
             pa.table(
                 {
-                    'event_id': f.ids['event_id'].cast(pa.string()),
+                    'event_id': f.ids['event_id'],
                     'small': pa.repeat(pa.scalar(small[i]), f.ids.num_rows),
-                    'received_at': f.ids['received_at'].cast(pa.int64()),
+                    'received_at': f.ids['received_at'],
                     'file': pa.repeat(pa.scalar(i, pa.int32()), f.ids.num_rows),
                     'row': pa.array(range(f.ids.num_rows), pa.int64()),
                 }
@@ -155,9 +155,9 @@ def merged_key(input_keys: Sequence[str]) -> str:
     return f'{folder}/compacted-{digest}.parquet'
 
 
-def read_ids(source: bytes | io.RawIOBase) -> pa.Table:
-    """The ID_COLUMNS of a lake file (from a ranged reader, only their column chunks are fetched)."""
-    return pq.read_table(io.BytesIO(source) if isinstance(source, bytes) else source, columns=list(ID_COLUMNS))
+def read_ids(source: BinaryIO) -> pa.Table:
+    """The ID_COLUMNS of a lake file (from a RangedReader, only their column chunks are fetched)."""
+    return pq.read_table(source, columns=list(ID_COLUMNS))
 
 
 def merge(bodies: Sequence[bytes], keep: Sequence[pa.Array]) -> bytes:

@@ -1,6 +1,7 @@
 """Lake compaction (DESIGN §5), run on a schedule: every partition with small files or duplicate event ids
 gets its small files merged, each event id kept once (the rules are in lake.compaction)."""
 
+import io
 from collections.abc import Callable
 from functools import partial
 
@@ -42,27 +43,61 @@ def compact_lake(request: CompactionRequest, settings: Settings, seconds_left: C
 
 def _lake_partitions(request: CompactionRequest, settings: Settings) -> dict[Partition, list[LakeFile]]:
     prefix = settings.LAKE_PREFIX
-    listed = f'{prefix}/project_id={request.project_id}/' if request.project_id else f'{prefix}/'
-    objects = s3.list_objects(settings.LAKE_BUCKET, listed)
+    objects = [
+        item for listed in _listing_prefixes(request, prefix) for item in s3.list_objects(settings.LAKE_BUCKET, listed)
+    ]
     return compaction.partitions(prefix, [LakeFile(item.key, item.size) for item in objects])
+
+
+def _listing_prefixes(request: CompactionRequest, prefix: str) -> list[str]:
+    """Only the folders the request can select (a run by hand for a project and days lists just those)."""
+    if request.project_id is None:
+        return [f'{prefix}/']
+    project = f'{prefix}/project_id={request.project_id}/'
+    return [f'{project}dt={day.isoformat()}/' for day in request.dates] if request.dates else [project]
 
 
 def compact_partition(files: list[LakeFile], settings: Settings) -> PartitionPlan:
     bucket, target = settings.LAKE_BUCKET, settings.LAKE_COMPACTION_TARGET_BYTES
-    plan = compaction.plan_partition([FileIds(file, _read_ids(bucket, file, target)) for file in files], target)
+    bodies = _SmallFileBodies(bucket, room=target)
+    plan = compaction.plan_partition([FileIds(file, _read_ids(bucket, bodies, file, target)) for file in files], target)
     for group in plan.groups:
         if not group.keeps_nothing:
-            bodies = [s3.get_object(bucket, file.key) for file in group.inputs]
-            s3.put_object(bucket, group.output_key, compaction.merge(bodies, group.keep))
+            merged = compaction.merge([bodies.take(file.key) for file in group.inputs], group.keep)
+            s3.put_object(bucket, group.output_key, merged)
         # Only once the merged file is stored: a run stopped before this leaves copies, never a gap.
         s3.delete_objects(bucket, [file.key for file in group.inputs if file.key != group.output_key])
     return plan
 
 
-def _read_ids(bucket: str, file: LakeFile, target: int) -> pa.Table:
-    if file.size < target:  # read whole: small, and merged (read again) anyway
-        return compaction.read_ids(s3.get_object(bucket, file.key))
-    return compaction.read_ids(compaction.RangedReader(partial(s3.get_range, bucket, file.key), file.size))
+class _SmallFileBodies:
+    """Small files' bytes, fetched once for their ids and kept for their merge while they fit in `room` bytes.
+
+    Beyond that they are fetched again when merged: a backlog of small files must not exhaust the memory."""
+
+    def __init__(self, bucket: str, room: int) -> None:
+        self._bucket = bucket
+        self._room = room
+        self._kept: dict[str, bytes] = {}
+
+    def fetch(self, key: str) -> bytes:
+        body = s3.get_object(self._bucket, key)
+        if len(body) <= self._room:
+            self._kept[key] = body
+            self._room -= len(body)
+        return body
+
+    def take(self, key: str) -> bytes:
+        """The file's bytes for its merge (each file is merged once, so they are not kept after)."""
+        body = self._kept.pop(key, None)
+        return body if body is not None else s3.get_object(self._bucket, key)
+
+
+def _read_ids(bucket: str, bodies: _SmallFileBodies, file: LakeFile, target: int) -> pa.Table:
+    if file.size < target:  # small: read whole, as its merge needs it all anyway
+        return compaction.read_ids(io.BytesIO(bodies.fetch(file.key)))
+    reader = compaction.RangedReader(partial(s3.get_range, bucket, file.key), file.size)
+    return compaction.read_ids(reader)
 
 
 def _add(result: CompactionResult, plan: PartitionPlan) -> None:

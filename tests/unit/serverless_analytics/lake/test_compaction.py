@@ -41,7 +41,9 @@ def lake_file(copies: list[tuple[int, int]]) -> bytes:
 
 
 def file_ids(name: str, body: bytes, size: int | None = None) -> FileIds:
-    return FileIds(LakeFile(f'{FOLDER}/{name}.parquet', len(body) if size is None else size), read_ids(body))
+    return FileIds(
+        LakeFile(f'{FOLDER}/{name}.parquet', len(body) if size is None else size), read_ids(io.BytesIO(body))
+    )
 
 
 def merged_rows(plan, bodies: dict[str, bytes]) -> list[list[dict]]:
@@ -88,7 +90,7 @@ def test_small_files_merge_into_one_and_each_event_keeps_its_first_received_copy
     assert plan.duplicates == 1
     assert len(plan.groups) == 1
     assert plan.groups[0].inputs == tuple(f.file for f in ids)
-    assert plan.groups[0].output_key == merged_key([f.file.key for f in ids])
+    assert plan.groups[0].output_key.startswith(f'{FOLDER}/compacted-')
     (rows,) = merged_rows(plan, {f'{FOLDER}/{name}.parquet': body for name, body in bodies.items()})
     assert sorted(r['event_id'] for r in rows) == [_uuid(n) for n in (1, 2, 3, 4)]
     kept_2 = next(r for r in rows if r['event_id'] == _uuid(2))
@@ -162,7 +164,7 @@ def test_random_partitions_match_a_plain_python_dedupe():
     for _ in range(20):
         copies = [[(rng.randrange(30), rng.randrange(100)) for _ in range(rng.randrange(1, 8))] for _ in range(6)]
         bodies = {f'{FOLDER}/part-{i}.parquet': lake_file(c) for i, c in enumerate(copies)}
-        ids = [FileIds(LakeFile(key, len(body)), read_ids(body)) for key, body in bodies.items()]
+        ids = [FileIds(LakeFile(key, len(body)), read_ids(io.BytesIO(body))) for key, body in bodies.items()]
 
         plan = plan_partition(ids, target_bytes=1 << 30)
 
@@ -188,7 +190,7 @@ def test_a_ranged_reader_reads_the_same_ids_fetching_only_what_it_needs(events):
 
     ranged = read_ids(RangedReader(read_range, len(body)))
 
-    assert ranged.equals(read_ids(body))
+    assert ranged.equals(read_ids(io.BytesIO(body)))
     if events > 1:
         assert sum(fetched) < len(body)
 
