@@ -17,12 +17,11 @@ def _records(event: dict[str, Any]) -> list[StreamRecord]:
     return [
         StreamRecord(
             record['eventID'].partition(':')[0],
-            kinesis['sequenceNumber'],
-            kinesis['partitionKey'],
-            b64decode(kinesis['data'], validate=True),
+            record['kinesis']['sequenceNumber'],
+            record['kinesis']['partitionKey'],
+            b64decode(record['kinesis']['data'], validate=True),
         )
         for record in event['Records']
-        for kinesis in (record['kinesis'],)
     ]
 
 

@@ -184,3 +184,35 @@ def test_a_dynamodb_outage_reports_the_records_for_redelivery_and_counts_nothing
         r['kinesis']['sequenceNumber'] for r in event['Records']
     )
     assert counters(aws) == {}
+
+
+def test_a_concurrent_delivery_of_the_same_record_is_not_counted_as_a_duplicate(aws, lambda_context):
+    # Given: another delivery of this very record (a second writer instance after a timeout) stores the event
+    # just after this one has looked it up, so this one plans an insert, and its insert then meets the event
+    from serverless_analytics.adapters.clients import client
+
+    record = load_event('write_events')['Records'][0]
+    sent = _sent({'Records': [record]})[0]
+    record_id = f'{record["eventID"].partition(":")[0]}#{record["kinesis"]["sequenceNumber"]}'
+    other_writer = aws.client('dynamodb')
+
+    def written_meanwhile(**_):
+        other_writer.put_item(
+            TableName=aws.name('EventsTable'),
+            Item={
+                'pk': {'S': f'{sent["project_id"]}#{sent["event_id"]}'},
+                'written_by': {'S': record_id},
+                'expires_at': {'N': '4102444800'},
+            },
+        )
+
+    client('dynamodb').meta.events.register('after-call.dynamodb.BatchGetItem', written_meanwhile)
+    try:
+        # When
+        response = lambda_handler({'Records': [record]}, lambda_context)
+    finally:
+        client('dynamodb').meta.events.unregister('after-call.dynamodb.BatchGetItem', written_meanwhile)
+
+    # Then: the event is this record's own, not a duplicate of it, and is counted by the writer that stored it
+    assert response == {'batchItemFailures': []}
+    assert 'duplicates' not in counters(aws).get('pipeline', {})

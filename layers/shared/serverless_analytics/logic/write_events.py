@@ -62,7 +62,7 @@ class PlannedEvent(NamedTuple):
 
     record: StreamRecord
     row: int
-    event_id: str
+    pk: str  # `<project>#<event_id>`, the event's key in the events table
     time: TimeKeys
     category: str
     action: str  # 'insert' (new event), 'replay' (already written by this record), 'duplicate'
@@ -156,7 +156,7 @@ def plan(
     (`written_by`: the record that wrote each event key already stored)."""
     seen: set[str] = set()
     planned = []
-    event_ids, times, categories = columns['event_id'], columns['time'], columns['category']
+    times, categories = columns['time'], columns['category']
     for (row, record), pk in zip(members, pks, strict=True):
         owner = written_by.get(pk)
         if owner is not None:
@@ -164,7 +164,7 @@ def plan(
         else:
             action = 'duplicate' if pk in seen else 'insert'
         seen.add(pk)
-        planned.append(PlannedEvent(record, row, event_ids[row], times[row], categories[row], action, owner))
+        planned.append(PlannedEvent(record, row, pk, times[row], categories[row], action, owner))
     return planned
 
 
@@ -249,9 +249,7 @@ def _insert_events(
     expires_at = _expiry(now, settings.EVENT_ID_TTL_DAYS)
     for chunk in _transaction_chunks(events):
         while chunk:
-            items = [
-                dynamodb.EventItem(_event_pk(project_id, e.event_id), e.record.record_id, expires_at) for e in chunk
-            ]
+            items = [dynamodb.EventItem(e.pk, e.record.record_id, expires_at) for e in chunk]
             existing = set(
                 dynamodb.insert_events(
                     settings.EVENTS_TABLE, settings.COUNTERS_TABLE, project_id, items, _deltas(chunk, now)
@@ -265,7 +263,7 @@ def _insert_events(
 
 
 def _count_duplicates(project_id: str, events: list[PlannedEvent], settings: Settings, now: datetime) -> None:
-    markers = [dynamodb.Marker(_marker_pk(e.record), _writer_check(project_id, e)) for e in events]
+    markers = [dynamodb.Marker(_marker_pk(e.record), _writer_check(e)) for e in events]
     dynamodb.record_markers(
         settings.EVENTS_TABLE,
         settings.COUNTERS_TABLE,
@@ -277,14 +275,14 @@ def _count_duplicates(project_id: str, events: list[PlannedEvent], settings: Set
     )
 
 
-def _writer_check(project_id: str, event: PlannedEvent) -> tuple[str, str] | None:
+def _writer_check(event: PlannedEvent) -> tuple[str, str] | None:
     """What the duplicate's marker must check: that this record did not write the event after all.
 
     Not needed when another record had written it at planning time: an event item is written once, so its
     writer cannot change. Needed otherwise: a concurrent delivery of this same record may have written it."""
     if event.owner is not None:
         return None
-    return _event_pk(project_id, event.event_id), event.record.record_id
+    return event.pk, event.record.record_id
 
 
 def _ascii(metadata: dict[str, str]) -> dict[str, str]:

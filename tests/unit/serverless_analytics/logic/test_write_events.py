@@ -23,7 +23,7 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 def _event(i: int, timestamp: datetime, category: str = 'user_action') -> PlannedEvent:
     record = StreamRecord('shardId-0', str(i), 'p1:s', b'{}')
     keys = TimeKeys(f'{timestamp:%Y-%m-%d}', f'day#{timestamp:%Y-%m-%d}', f'hour#{timestamp:%Y-%m-%dT%H}')
-    return PlannedEvent(record, i, f'e{i}', keys, category, 'insert')
+    return PlannedEvent(record, i, f'p1#e{i}', keys, category, 'insert')
 
 
 def _operations(chunk: list[PlannedEvent]) -> int:
@@ -36,7 +36,7 @@ def test_chunks_fit_a_transaction_when_every_event_has_its_own_hour():
 
     chunks = _transaction_chunks(events)
 
-    assert sorted(e.event_id for chunk in chunks for e in chunk) == sorted(e.event_id for e in events)
+    assert sorted(e.pk for chunk in chunks for e in chunk) == sorted(e.pk for e in events)
     assert all(_operations(chunk) <= MAX_TRANSACTION_ITEMS for chunk in chunks)
 
 
@@ -48,7 +48,7 @@ def test_events_are_chunked_by_hour_so_a_transaction_touches_few_counters():
     chunks = _transaction_chunks(events)
 
     # Then: every event once, each chunk within the limit, and no chunk spanning more than two hours
-    assert sorted(e.event_id for chunk in chunks for e in chunk) == sorted(e.event_id for e in events)
+    assert sorted(e.pk for chunk in chunks for e in chunk) == sorted(e.pk for e in events)
     assert all(_operations(chunk) <= MAX_TRANSACTION_ITEMS for chunk in chunks)
     assert [len({e.time.hour_key for e in chunk}) for chunk in chunks] == [1, 2, 2, 1]
 
