@@ -16,12 +16,11 @@ import sys
 import sysconfig
 import tempfile
 
-from bench.common import ROOT
+from bench.common import ROOT, RUNS
 from local.template import Template
 
 TEMPLATE = Template.load()
 HANDLERS = ['TrackEventFunction', 'TrackBatchFunction', 'GetStatsFunction', 'GetHealthFunction']
-RUNS = 7
 STANDARD_LIBRARY = sysconfig.get_paths()['stdlib']
 TIMED = """
 import time
@@ -68,7 +67,7 @@ def _compile(statement: str, env: dict[str, str], packaged: bool) -> None:
     always (Lambda's runtime ships it compiled), the packaged code's only when `packaged` (as `make build` does)."""
     sources = [
         path
-        for path in _run(SOURCES.format(statement=statement), env).split()
+        for path in _run(SOURCES.format(statement=statement), env).splitlines()
         if packaged or _is_standard_library(path)
     ]
     subprocess.run(

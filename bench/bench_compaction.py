@@ -7,16 +7,14 @@ peak of Arrow's memory pool against the partition's Parquet bytes is what sizes 
 LAKE_COMPACTION_TARGET_BYTES. One process, one core. No target is set for it.
 """
 
-import json
+import io
 import time
 from collections import defaultdict
 
 import pyarrow as pa
 
-from bench.bench_stream_writer import trigger_event
-from functions.write_events.app import _records
+from bench.bench_stream_writer import lake_files_of, trigger_event
 from serverless_analytics.lake import compaction
-from serverless_analytics.logic.write_events import lake_files, plan, prepare_batch
 
 BATCHES = 40
 
@@ -25,23 +23,20 @@ def writer_files() -> dict[str, list[bytes]]:
     """The writer's files of BATCHES batches, by partition folder."""
     partitions: dict[str, list[bytes]] = defaultdict(list)
     for seed in range(BATCHES):
-        prepared = prepare_batch(_records(json.loads(trigger_event(seed))))
-        for project_id, group in prepared.projects.items():
-            events = plan(group.members, group.pks, prepared.columns, {})
-            for key, body in lake_files('events', project_id, events, prepared.file_rows):
-                partitions[key.rsplit('/', 1)[0]].append(body)
+        for key, body in lake_files_of(trigger_event(seed)):
+            partitions[key.rsplit('/', 1)[0]].append(body)
     return partitions
 
 
 def compact(folder: str, bodies: list[bytes], target: int) -> tuple[int, int]:
     """Plan and merge one partition; returns (records, merged bytes)."""
+    by_key = {f'{folder}/part-{i:04d}.parquet': body for i, body in enumerate(bodies)}
     files = [
-        compaction.FileIds(compaction.LakeFile(f'{folder}/part-{i:04d}.parquet', len(body)), compaction.read_ids(body))
-        for i, body in enumerate(bodies)
+        compaction.FileIds(compaction.LakeFile(key, len(body)), compaction.read_ids(io.BytesIO(body)))
+        for key, body in by_key.items()
     ]
     merged_bytes = 0
     for group in compaction.plan_partition(files, target).groups:
-        by_key = dict(zip((f.file.key for f in files), bodies, strict=True))
         merged_bytes += len(compaction.merge([by_key[f.key] for f in group.inputs], group.keep))
     return sum(f.ids.num_rows for f in files), merged_bytes
 

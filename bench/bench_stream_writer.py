@@ -18,7 +18,7 @@ import random
 from datetime import UTC, datetime
 
 from bench.common import aws_stubbed, batches, best_rate, lambda_context
-from functions.write_events.app import _records, lambda_handler
+from functions.write_events.app import lambda_handler, stream_records
 from local.poller import kinesis_trigger_event
 from local.template import Template
 from serverless_analytics.config import Settings
@@ -57,15 +57,21 @@ def write(raw_event: str, context) -> None:
     assert response == {'batchItemFailures': []}, response
 
 
+def lake_files_of(raw_event: str) -> list[tuple[str, bytes]]:
+    """The handler's steps from the trigger JSON to the lake files (all records new): (object key, Parquet bytes)."""
+    prepared = prepare_batch(stream_records(json.loads(raw_event)))
+    return [
+        file
+        for project_id, group in prepared.projects.items()
+        for file in lake_files(
+            'events', project_id, plan(group.members, group.pks, prepared.columns, {}), prepared.file_rows
+        )
+    ]
+
+
 def to_parquet(raw_event: str) -> int:
-    """The handler's steps from the trigger JSON to the lake files' bytes (all records new); returns the bytes."""
-    prepared = prepare_batch(_records(json.loads(raw_event)))
-    written = 0
-    for project_id, group in prepared.projects.items():
-        events = plan(group.members, group.pks, prepared.columns, {})
-        for _, body in lake_files('events', project_id, events, prepared.file_rows):
-            written += len(body)
-    return written
+    """The bytes of the lake files of a trigger event."""
+    return sum(len(body) for _, body in lake_files_of(raw_event))
 
 
 def main() -> None:

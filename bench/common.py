@@ -70,9 +70,10 @@ def batches(count: int, size: int, seed: int = 7) -> list[list[dict]]:
 RUNS = max(5, int(os.environ.get('BENCH_RUNS', '7')))
 
 
-def medians(functions: list[Callable[[], object]], runs: int = RUNS) -> list[float]:
-    """Median seconds of each function over `runs` runs after one warm-up, the functions interleaved per run."""
-    for function in functions:
+def medians(functions: list[Callable[[], object]], runs: int = RUNS, warm_up: bool = True) -> list[float]:
+    """Median seconds of each function over `runs` runs after one warm-up (unless the caller ran them already),
+    the functions interleaved per run."""
+    for function in functions if warm_up else []:
         function()
     samples: list[list[float]] = [[] for _ in functions]
     for _ in range(runs):

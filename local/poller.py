@@ -86,10 +86,10 @@ def _iso(epoch: float) -> str:
 
 
 class KinesisPoller:
-    def __init__(
-        self, source: KinesisSource, function: LocalFunction, endpoint: str, poll_interval_seconds: float = 0.2
-    ) -> None:
-        self.source = source
+    def __init__(self, function: LocalFunction, endpoint: str, poll_interval_seconds: float = 0.2) -> None:
+        if function.spec.kinesis is None:
+            raise ValueError(f'{function.spec.logical_id} has no Kinesis trigger')
+        self.source: KinesisSource = function.spec.kinesis  # the mapping's settings, read where the events' ARN is
         self.function = function
         self.poll_interval_seconds = poll_interval_seconds
         self.mapping_uuid = str(uuid.uuid4())

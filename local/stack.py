@@ -79,9 +79,7 @@ class LocalStack:
         writer = self.template.stream_writer
         if writer is None or writer.kinesis is None:
             return
-        self.poller = KinesisPoller(
-            writer.kinesis, self.functions[writer.logical_id], self.aws_endpoint, self._poll_interval_seconds
-        )
+        self.poller = KinesisPoller(self.functions[writer.logical_id], self.aws_endpoint, self._poll_interval_seconds)
         self.poller.start()
 
     def stop(self) -> None:

@@ -179,7 +179,7 @@ def stub_poller(stack: LocalStack) -> Iterator[tuple[KinesisPoller, str]]:
     spec = replace(writer, logical_id='StubWriter', module='tests.e2e.stub_writer', kinesis=source)
     stub_writer.invocations.clear()
     stub_writer.report_once.clear()
-    poller = KinesisPoller(source, LocalFunction(spec), stack.aws_endpoint, poll_interval_seconds=0.05)
+    poller = KinesisPoller(LocalFunction(spec), stack.aws_endpoint, poll_interval_seconds=0.05)
     yield poller, stream
     poller.stop()
 

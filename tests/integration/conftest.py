@@ -56,7 +56,11 @@ def aws(moto_server: LocalMotoServer) -> Iterator[Aws]:
 
 def invoke(handler: Any, event: dict[str, Any], context: Any) -> tuple[int, Any]:
     """Call an HTTP handler; returns its status code and parsed JSON body."""
-    response = handler(event, context)
+    return parsed(handler(event, context))
+
+
+def parsed(response: dict[str, Any]) -> tuple[int, Any]:
+    """An HTTP handler's answer as its status code and parsed JSON body."""
     return int(response['statusCode']), json.loads(response['body'])
 
 
@@ -113,7 +117,7 @@ def assert_ft_credentials_checked(handler: Any, sample: str, context: Any) -> No
     from serverless_analytics.models.api_key import Scope
 
     no_key = handler(with_headers(sample, authorization=None), context)
-    assert (no_key['statusCode'], json.loads(no_key['body'])) == ft_error(401, 'Not authenticated')
+    assert parsed(no_key) == ft_error(401, 'Not authenticated')
     assert no_key['headers']['WWW-Authenticate'] == 'Bearer'
     wrong = with_headers(sample, authorization='Bearer wrong')
     assert invoke(handler, wrong, context) == ft_error(401, 'Invalid API key')
