@@ -1,6 +1,7 @@
 """The dry-run endpoint: the normalised query and its order, on both path families, without running anything."""
 
 from functions.dry_run_query.app import lambda_handler
+from serverless_analytics.logic import query_engine
 from tests.conftest import load_event
 from tests.integration.conftest import invoke, with_body
 
@@ -14,8 +15,9 @@ def _cube_path(event: dict) -> dict:
 
 
 def test_seed_dry_run_answers_the_normalised_query_and_runs_nothing(aws, lambda_context, override_settings):
-    # Given: the function's production configuration, whose role may not use Athena
+    # Given: the function's production configuration (its role may not use Athena), no engine built yet
     override_settings(QUERY_ENGINE='athena')
+    query_engine._athena.cache_clear()
 
     # When
     status, body = invoke(lambda_handler, load_event('dry_run_query'), lambda_context)
@@ -29,8 +31,8 @@ def test_seed_dry_run_answers_the_normalised_query_and_runs_nothing(aws, lambda_
         {'TrackedEvents.count': 'desc', 'TrackedEvents.docPath': 'desc', 'TrackedEvents.utcTime': 'asc'}
     ]
     assert body['transformedQueries'] == [None]
-    athena = aws.client('athena')
-    assert athena.list_query_executions(WorkGroup=aws.name('AthenaWorkGroup'))['QueryExecutionIds'] == []
+    # ...and it needed no engine (building one creates the Athena client, which a dry run has no use for)
+    assert query_engine._athena.cache_info().currsize == 0
 
 
 def test_both_families_answer_the_same_dry_run(aws, lambda_context):

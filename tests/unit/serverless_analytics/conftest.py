@@ -16,3 +16,21 @@ def stream_record_data(**event: Any) -> bytes:
     request = TrackEventRequest.model_validate({'event_name': 'view', **event})
     context = RequestContext(project_id='p1', received_at=RECEIVED_AT)
     return to_stream_record(enrich(request, context, Settings())).data
+
+
+def http_api_event(path: str, body: str = '{}', headers: dict[str, str] | None = None, method: str = 'POST') -> dict:
+    """An API Gateway HTTP API (payload 2.0) event, as the `$default` stage sends it."""
+    return {
+        'version': '2.0',
+        'routeKey': f'{method} {path}',
+        'rawPath': path,
+        'rawQueryString': '',
+        'headers': headers or {},
+        'requestContext': {
+            'http': {'method': method, 'path': path, 'protocol': 'HTTP/1.1', 'sourceIp': '192.0.2.1', 'userAgent': 't'},
+            'stage': '$default',
+            'routeKey': f'{method} {path}',
+        },
+        'body': body,
+        'isBase64Encoded': False,
+    }

@@ -8,6 +8,7 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 
 from serverless_analytics.config import Settings
 from serverless_analytics.http.common import json_object_body, json_response, refusal_for, resolve_as, validated
@@ -38,9 +39,15 @@ def _unavailable(error: Exception) -> Response:
     return Response(status, content_types.APPLICATION_JSON, body=error_body(status, UNAVAILABLE))
 
 
+def _routing_error(error: ServiceError) -> Response:
+    """Powertools' own answers (an unknown route is a 404), in the family's shape: not a backend failure."""
+    return Response(error.status_code, content_types.APPLICATION_JSON, body=error_body(error.status_code, error.msg))
+
+
 def export_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver()
     app.exception_handler(ExportRequestError)(_bad_request)
+    app.exception_handler(ServiceError)(_routing_error)
     # Everything else (Athena or DynamoDB failing, a query out of time, anything unexpected) gets the family's
     # "backend unavailable" answer, not a bare 500; Powertools picks the handler of the nearest class.
     app.exception_handler(Exception)(_unavailable)
@@ -68,7 +75,7 @@ def events_request(app: APIGatewayHttpResolver, settings: Settings) -> EventsReq
     if overrides:
         paging = body.get('paging')
         paging = dict(paging) if isinstance(paging, dict) else {}
-        body['paging'] = {**PagingRequest.largest_first(settings).model_dump(by_alias=True), **paging, **overrides}
+        body['paging'] = {**PagingRequest.largest_first(settings), **paging, **overrides}
     return validated(EventsRequest, body, ExportRequestError, context=settings)
 
 

@@ -13,6 +13,7 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 
 from serverless_analytics.config import Settings
 from serverless_analytics.cube import ContinueWait, CubeQueryError
@@ -81,6 +82,9 @@ def _error(app: APIGatewayHttpResolver, error: Exception) -> Response:
             return _json(HTTPStatus.BAD_REQUEST, {'message': error.body()['error']})
         case CubeQueryError():
             return _json(error.status, error.body())
+        case ServiceError():  # Powertools' own answers (an unknown route is a 404): not a backend failure
+            key = 'message' if family is Family.GITLAB else 'error'
+            return _json(error.status_code, {key: error.msg})
         case AthenaQueryError() | BadRequestError():
             key = 'message' if family is Family.GITLAB else 'error'
             return _json(HTTPStatus.BAD_REQUEST, {key: str(error)})

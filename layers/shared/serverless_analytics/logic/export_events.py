@@ -66,8 +66,10 @@ def _selection(project_id: str, window: Window, request: EventsRequest) -> Event
 
 
 def _paging(request: EventsRequest, settings: Settings) -> tuple[int, int]:
-    paging = request.paging or PagingRequest.largest_first(settings)
-    return paging.page, paging.per_page
+    if request.paging is None:
+        first = PagingRequest.largest_first(settings)
+        return first['page'], first['perPage']
+    return request.paging.page, request.paging.per_page
 
 
 def _records(result: QueryResult) -> list[dict[str, Any]]:
@@ -81,7 +83,10 @@ def _total_without_rows(
     """An empty first page means no match; a page past the end has no row to carry the total, so count."""
     if page == 1:
         return 0
-    result = engine.execute(count_sql(selection, target), timeout=deadline - time.monotonic())
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:  # not worth starting (and, on Athena, paying for) a count that cannot finish in time
+        raise TimeoutError('The page query used up the time for the count')
+    result = engine.execute(count_sql(selection, target), timeout=remaining)
     return int(result.rows[0][0]) if result.rows else 0
 
 

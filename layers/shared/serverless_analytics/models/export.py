@@ -7,7 +7,7 @@ Checks that need the current time (the one-year limit, the default end) are in `
 import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
@@ -92,11 +92,11 @@ class PagingRequest(_Request):
             raise ValueError(f'must be between 1 and {maximum}')
         return per_page
 
-    @classmethod
-    def largest_first(cls, settings: Settings) -> Self:
-        """The first page of the largest size: the page asked for without `paging` (FT's "everything" does not
-        fit a Lambda answer) or with only the page number."""
-        return cls.model_validate({'page': 1, 'perPage': settings.EXPORT_MAX_PER_PAGE}, context=settings)
+    @staticmethod
+    def largest_first(settings: Settings) -> dict[str, int]:
+        """The first page of the largest size, as the body would give it: the page asked for without `paging`
+        (FT's "everything" does not fit a Lambda answer) or with only the page number."""
+        return {'page': 1, 'perPage': settings.EXPORT_MAX_PER_PAGE}
 
 
 class SortOrder(StrEnum):

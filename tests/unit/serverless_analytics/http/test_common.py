@@ -1,6 +1,7 @@
 """Answers given before routing: every family refuses a missing, wrong or under-scoped key and a key check that
 failed, each in its own body shape, byte for byte; a failed check is logged, never with the credential."""
 
+import json
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from serverless_analytics.http.query_api import query_app, resolve_query_route
 from serverless_analytics.logic.api_keys import create_key, key_id_of
 from serverless_analytics.models.api_key import Scope
 from serverless_analytics.models.errors import ServiceUnavailableError
+from tests.unit.serverless_analytics.conftest import http_api_event
 
 INGEST_KEY, READ_KEY, FAILING_KEY = 'sa_ingest-only', 'sa_read-only', 'sa_secret-of-a-failing-lookup'
 BEARER = {'WWW-Authenticate': 'Bearer'}
@@ -35,21 +37,8 @@ def key_table(monkeypatch):
 
 
 def _event(path: str, key: str | None) -> dict[str, Any]:
-    return {
-        'version': '2.0',
-        'routeKey': f'POST {path}',
-        'rawPath': path,
-        'rawQueryString': '',
-        'headers': {'content-type': 'application/json'} | ({'authorization': f'Bearer {key}'} if key else {}),
-        'pathParameters': {'project_id': '1'},
-        'requestContext': {
-            'http': {'method': 'POST', 'path': path, 'protocol': 'HTTP/1.1', 'sourceIp': '192.0.2.1', 'userAgent': 't'},
-            'stage': '$default',
-            'routeKey': f'POST {path}',
-        },
-        'body': '{}',
-        'isBase64Encoded': False,
-    }
+    headers = {'content-type': 'application/json'} | ({'authorization': f'Bearer {key}'} if key else {})
+    return http_api_event(path, headers=headers) | {'pathParameters': {'project_id': '1'}}
 
 
 def _answer(status: int, body: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
@@ -140,3 +129,17 @@ def test_a_refused_key_is_not_logged_as_a_failure(answer, lambda_context, caplog
     answer('sa_unknown', lambda_context)
 
     assert 'Credential check failed' not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ('path', 'body'),
+    [
+        ('/api/v4/projects/1/product_analytics/nope', {'message': 'Not found'}),
+        ('/cubejs-api/v1/nope', {'error': 'Not found'}),
+    ],
+)
+def test_an_unknown_query_route_is_a_404_in_the_family_shape_not_a_backend_failure(path, body, caplog):
+    answer = query_app().resolve(http_api_event(path, method='GET'), None)
+
+    assert (answer['statusCode'], json.loads(answer['body'])) == (404, body)
+    assert 'failed' not in caplog.text

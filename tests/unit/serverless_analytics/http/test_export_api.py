@@ -7,6 +7,7 @@ import pytest
 from serverless_analytics.config import Settings
 from serverless_analytics.http.export_api import error_body, event_counts_request, events_request
 from serverless_analytics.models.export import ExportRequestError
+from tests.unit.serverless_analytics.conftest import http_api_event
 
 
 class _Event:
@@ -83,3 +84,12 @@ def test_counts_need_both_dates_and_a_period():
 
 def test_error_body_shape():
     assert error_body(400, 'x') == {'error': {'code': 400, 'message': 'x'}}
+
+
+def test_an_unknown_route_is_a_404_in_the_family_shape_not_a_backend_failure(caplog):
+    from serverless_analytics.http.export_api import export_app
+
+    answer = export_app().resolve(http_api_event('/analytics/api/v1/nope', method='GET'), None)
+
+    assert (answer['statusCode'], json.loads(answer['body'])) == (404, {'error': {'code': 404, 'message': 'Not found'}})
+    assert 'failed' not in caplog.text

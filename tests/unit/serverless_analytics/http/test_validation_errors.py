@@ -15,6 +15,7 @@ from functions.track_event.app import app as track_app
 from serverless_analytics.config import Settings
 from serverless_analytics.http.api import resolve_guarded
 from serverless_analytics.models.event import TrackBatchRequest, TrackEventRequest
+from tests.unit.serverless_analytics.conftest import http_api_event
 
 reference = FastAPI()
 
@@ -65,20 +66,7 @@ BATCH_CASES = {
 
 
 def _http_api_event(path: str, body: str, content_type: str | None = 'application/json', method: str = 'POST') -> dict:
-    return {
-        'version': '2.0',
-        'routeKey': f'{method} {path}',
-        'rawPath': path,
-        'rawQueryString': '',
-        'headers': {} if content_type is None else {'content-type': content_type},
-        'requestContext': {
-            'http': {'method': method, 'path': path, 'protocol': 'HTTP/1.1', 'sourceIp': '192.0.2.1', 'userAgent': 't'},
-            'stage': '$default',
-            'routeKey': f'{method} {path}',
-        },
-        'body': body,
-        'isBase64Encoded': False,
-    }
+    return http_api_event(path, body, {} if content_type is None else {'content-type': content_type}, method)
 
 
 def _ours(app, path: str, body: str, lambda_context, content_type: str = 'application/json') -> tuple[int, str]:

@@ -3,6 +3,8 @@ engine, fake clock)."""
 
 from datetime import UTC, datetime
 
+import pytest
+
 from serverless_analytics.config import Settings
 from serverless_analytics.cube.engines import QueryEngine, QueryResult
 from serverless_analytics.cube.engines.base import ResultColumn
@@ -48,6 +50,21 @@ def test_a_count_after_an_empty_page_gets_only_the_time_the_page_left(monkeypatc
     # Then: the page query had the whole budget, the count the 5 seconds left
     assert engine.timeouts == [25, 5]
     assert response.paging.total_count == 0
+
+
+def test_no_count_is_started_when_the_page_used_up_the_time(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(module.time, 'monotonic', lambda: clock[0])
+    engine = _EmptyLake(clock, seconds_per_query=25)
+    settings = Settings(EXPORT_QUERY_TIMEOUT_SECONDS=25)
+    request = EventsRequest.model_validate(
+        {'startDate': '2026-11-01', 'paging': {'page': 3, 'perPage': 10}}, context=settings
+    )
+
+    with pytest.raises(TimeoutError):
+        module.export_events('1', request, settings, datetime(2026, 11, 22, tzinfo=UTC), engine)
+
+    assert engine.timeouts == [25]  # the page query only
 
 
 def test_without_paging_the_first_page_has_the_largest_size_of_the_given_settings():

@@ -64,11 +64,18 @@ class DuckDBEngine(QueryEngine):
 
     def start(self, sql: str) -> str:
         execution_id = str(uuid.uuid4())
+
+        def job() -> QueryResult:
+            # Noted inside the job, not in a done-callback: Future runs those after done() is already True, so a
+            # caller could see the result, start again, and find this one not yet marked finished.
+            try:
+                return self._run(sql)
+            finally:
+                self._finished_at.setdefault(execution_id, time.monotonic())
+
         with self._lock:
             self._forget_old_results()
-            future = self._pool.submit(self._run, sql)
-            self._running[execution_id] = future
-        future.add_done_callback(lambda _: self._finished_at.setdefault(execution_id, time.monotonic()))
+            self._running[execution_id] = self._pool.submit(job)
         return execution_id
 
     def poll(self, execution_id: str) -> QueryResult | None:
