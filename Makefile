@@ -15,16 +15,16 @@ help:
 	@echo "make invoke FN=TrackEventFunction EVENT=events/track_event.json   run one function like 'sam local invoke'"
 	@echo "make deploy     make build, then sam deploy --guided"
 
-$(VENV)/.installed: requirements-dev.txt layers/shared/requirements.txt functions/write_events/requirements.txt
+$(VENV)/.installed: requirements-dev.txt constraints-dev.txt layers/shared/requirements.txt functions/write_events/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints-dev.txt
 	touch $@
 
-$(SAM_VENV)/.installed: requirements-sam.txt
+$(SAM_VENV)/.installed: requirements-sam.txt constraints-sam.txt
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt -c constraints-sam.txt
 	touch $@
 
 run: $(VENV)/.installed
