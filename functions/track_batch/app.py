@@ -14,7 +14,7 @@ from serverless_analytics.models.api_key import Scope
 from serverless_analytics.models.event import TrackBatchRequest
 from serverless_analytics.observability import logger, metrics
 
-app = ingestion_app()
+app = ingestion_app(body=TrackBatchRequest)
 
 
 @app.post('/api/v1/analytics/batch')

@@ -7,11 +7,13 @@ Error bodies follow the API family of the route: the ingestion family answers li
 import base64
 import email.message
 import json
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from serverless_analytics.config import Settings
 from serverless_analytics.http.common import (
@@ -53,10 +55,30 @@ def _register_fastapi_errors(app: APIGatewayHttpResolver) -> None:
         return _detail(HTTPStatus.SERVICE_UNAVAILABLE, RETRY_LATER)
 
 
-def ingestion_app() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+def ingestion_app(body: type[BaseModel] | None = None) -> APIGatewayHttpResolver:
+    """The resolver of one ingestion route; `body` is the model of the route's JSON body, if it takes one."""
+    deserializer = _validating_deserializer(body) if body else None
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=deserializer)
     _register_fastapi_errors(app)
     return app
+
+
+def _validating_deserializer(model: type[BaseModel]) -> Callable[[str], Any]:
+    """Parse a JSON body straight into `model`, in one pass of pydantic's JSON parser.
+
+    That is ~2x faster than Powertools' own `json.loads` then `validate_python` (bench/bench_ingest.py), and
+    Powertools keeps a model instance it is given as it is. A body that does not validate is parsed by
+    `json.loads` instead, so that Powertools validates it again and answers exactly as before: every refusal
+    comes from the one FastAPI-compatible path, including JSON that only pydantic's stricter parser refuses
+    (`NaN`, lone surrogates)."""
+
+    def deserialize(body: str) -> Any:
+        try:
+            return model.model_validate_json(body)
+        except ValidationError:
+            return json.loads(body)
+
+    return deserialize
 
 
 def _raw_body(event: dict[str, Any]) -> bytes:

@@ -55,6 +55,7 @@ TRACK_CASES = {
     'bad event id': json.dumps({'event_name': 'a', 'event_id': '123'}),
     'user ids disagree': json.dumps({'event_name': 'a', 'user_id': 'u1', 'user': {'id': 'u2'}}),
     'user groups not a list': json.dumps({'event_name': 'a', 'user': {'groups': 'g'}}),
+    'name too long after NaN': '{"properties": {"x": NaN}, "event_name": "' + 'n' * 101 + '"}',
 }
 
 BATCH_CASES = {
@@ -94,6 +95,15 @@ def test_batch_422_equals_fastapi(body, lambda_context):
     ours = _ours(batch_app, '/api/v1/analytics/batch', body, lambda_context)
     assert ours[0] == 422
     assert ours == _theirs('/api/v1/analytics/batch', body)
+
+
+def test_a_lone_surrogate_is_refused_with_pydantic_error(lambda_context):
+    # FastAPI's own answer is a 500 (Starlette cannot encode the surrogate it echoes); ours escapes it.
+    status, body = _ours(track_app, '/api/v1/analytics', '{"event_name": "\\ud800"}', lambda_context)
+
+    assert status == 422
+    [error] = json.loads(body)['detail']
+    assert (error['type'], error['loc'], error['input']) == ('string_unicode', ['body', 'event_name'], '\ud800')
 
 
 def test_seed_shaped_422_body(lambda_context):
