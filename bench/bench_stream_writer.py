@@ -26,9 +26,9 @@ from functions.write_events.app import lambda_handler, stream_records
 from local.poller import kinesis_trigger_event
 from local.template import Template
 from serverless_analytics.config import Settings
+from serverless_analytics.lake import records as lake
 from serverless_analytics.logic.enrich import RequestContext
 from serverless_analytics.logic.ingest import partition_key, prepare, to_stream_record
-from serverless_analytics.lake import records as lake
 from serverless_analytics.logic.write_events import lake_files, plan, prepare_batch
 from serverless_analytics.models.event import TrackEventRequest
 

@@ -12,8 +12,9 @@ from serverless_analytics.cube.errors import CubeQueryError
 ID_PATTERN = re.compile(r'^[a-zA-Z0-9_]+\.[a-zA-Z0-9_]+$')
 DIMENSION_PATTERN = re.compile(r'^[a-zA-Z0-9_]+\.[a-zA-Z0-9_]+(\.(second|minute|hour|day|week|month|year))?$')
 GRANULARITIES = ('quarter', 'day', 'month', 'year', 'week', 'hour', 'minute', 'second')
-_ID_SOURCE = '/^[a-zA-Z0-9_]+\\.[a-zA-Z0-9_]+$/'
-_DIMENSION_SOURCE = '/^[a-zA-Z0-9_]+\\.[a-zA-Z0-9_]+(\\.(second|minute|hour|day|week|month|year))?$/'
+# Joi quotes a pattern as JavaScript writes it; these regexes read the same in both languages.
+_ID_SOURCE = f'/{ID_PATTERN.pattern}/'
+_DIMENSION_SOURCE = f'/{DIMENSION_PATTERN.pattern}/'
 TOP_LEVEL_KEYS = (
     'measures',
     'dimensions',

@@ -187,6 +187,16 @@ def test_checklist_5_values_stringified_and_member_renamed():
         ),
         ({'measures': ['TrackedEvents.count'], 'foo': 1}, 'Invalid query format: "foo" is not allowed'),
         (
+            {'measures': ['count']},
+            'Invalid query format: "measures[0]" with value "count" fails to match the required pattern: '
+            '/^[a-zA-Z0-9_]+\\.[a-zA-Z0-9_]+$/',
+        ),
+        (
+            {'dimensions': ['TrackedEvents.utcTime.fortnight']},
+            'Invalid query format: "dimensions[0]" with value "TrackedEvents.utcTime.fortnight" fails to match the '
+            'required pattern: /^[a-zA-Z0-9_]+\\.[a-zA-Z0-9_]+(\\.(second|minute|hour|day|week|month|year))?$/',
+        ),
+        (
             {
                 'measures': ['TrackedEvents.count'],
                 'timeDimensions': [{'dimension': 'TrackedEvents.derivedTstamp', 'dateRange': 'blah'}],
