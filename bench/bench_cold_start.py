@@ -5,8 +5,8 @@ Each figure is the median over several fresh `python -c` processes of the time t
 so the first request that needs them pays for them. Target: <= 300 ms.
 
 Lambda cannot write bytecode to /var/task or /opt, so a cold start runs what the package ships: `make build`
-compiles checked-hash .pyc files into it. The bench imports the same way, from a bytecode cache of its own
-(PYTHONPYCACHEPREFIX) holding checked-hash .pyc files of the modules the handlers import, and once with bytecode
+compiles unchecked-hash .pyc files into it. The bench imports the same way, from a bytecode cache of its own
+(PYTHONPYCACHEPREFIX) holding unchecked-hash .pyc files of the modules the handlers import, and once with bytecode
 for the standard library only (the runtime's own), as `sam build` alone ships the functions.
 """
 
@@ -63,7 +63,7 @@ def _is_standard_library(path: str) -> bool:
 
 
 def _compile(statement: str, env: dict[str, str], packaged: bool) -> None:
-    """Checked-hash .pyc files, in the cache of `env`, of the modules `statement` imports: the standard library's
+    """Unchecked-hash .pyc files, in the cache of `env`, of the modules `statement` imports: the standard library's
     always (Lambda's runtime ships it compiled), the packaged code's only when `packaged` (as `make build` does)."""
     sources = [
         path
@@ -71,7 +71,7 @@ def _compile(statement: str, env: dict[str, str], packaged: bool) -> None:
         if packaged or _is_standard_library(path)
     ]
     subprocess.run(
-        [sys.executable, '-m', 'compileall', '-q', '-f', '--invalidation-mode', 'checked-hash', *sources],
+        [sys.executable, '-m', 'compileall', '-q', '-f', '--invalidation-mode', 'unchecked-hash', *sources],
         env=env,  # compileall writes whatever PYTHONDONTWRITEBYTECODE says; it only stops the imports' own writes
         check=True,
         stdout=subprocess.DEVNULL,
