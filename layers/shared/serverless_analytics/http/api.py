@@ -66,11 +66,11 @@ def ingestion_app(body: type[BaseModel] | None = None) -> APIGatewayHttpResolver
 def _validating_deserializer(model: type[BaseModel]) -> Callable[[str], Any]:
     """Parse a JSON body straight into `model`, in one pass of pydantic's JSON parser.
 
-    That is ~2x faster than Powertools' own `json.loads` then `validate_python` (bench/bench_ingest.py), and
+    That costs ~13 µs per event here against ~29 for Powertools' own `json.loads` then `validate_python`, and
     Powertools keeps a model instance it is given as it is. A body that does not validate is parsed by
     `json.loads` instead, so that Powertools validates it again and answers exactly as before: every refusal
-    comes from the one FastAPI-compatible path, including JSON that only pydantic's stricter parser refuses
-    (`NaN`, lone surrogates)."""
+    comes from the one FastAPI-compatible path, including JSON that only Python's parser reads (a lone
+    surrogate in a string)."""
 
     def deserialize(body: str) -> Any:
         try:
