@@ -1,5 +1,7 @@
 # Every target sets itself up: a fresh clone needs only `make run` or `make test`.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The functions run on Lambda's python3.13; the suite and the build use the same version. pyenv's shims answer
+# `command -v python3.13` even where another version is selected, so the interpreter is found by trying it.
+PYTHON ?= $(firstword $(foreach p,python3.13 $(wildcard /root/.pyenv/versions/3.13*/bin/python3.13),$(shell $(p) -c 'import sys' 2>/dev/null && command -v $(p))))
 VENV := .venv
 SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
@@ -53,7 +55,7 @@ format: $(VENV)/.installed
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint
 
-# No --use-container: the python3.11 builder runs on this machine and fetches arm64 wheels.
+# No --use-container: the python3.13 builder runs on this machine and fetches arm64 wheels.
 # sam build ships no bytecode, and Lambda cannot write any to /var/task or /opt, so every cold start compiled
 # Powertools, pydantic and our package from source: more than twice the import time (bench_cold_start prints both).
 # Unchecked-hash .pyc files are used without looking at their source: a deployment package never changes, and
@@ -61,7 +63,7 @@ validate: $(SAM_VENV)/.installed
 # need not keep the source times that timestamp .pyc files are checked against. Rebuild, never edit, the build.
 build: $(SAM_VENV)/.installed
 	$(SAM) build
-	$(SAM_VENV)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "bytecode must match the python3.11 runtime")'
+	$(SAM_VENV)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13) and "bytecode must match the python3.13 runtime")'
 	$(SAM_VENV)/bin/python -m compileall -q -f -j 0 --invalidation-mode unchecked-hash .aws-sam/build
 
 bench: $(VENV)/.installed
