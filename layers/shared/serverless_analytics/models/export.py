@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 
-from serverless_analytics.config import Settings
+from serverless_analytics.config import Settings, get_settings
 from serverless_analytics.models.errors import AnalyticsError
 
 DATE_FORMATS = {10: '%Y-%m-%d', 16: '%Y-%m-%dT%H:%M', 19: '%Y-%m-%dT%H:%M:%S'}
@@ -75,8 +75,8 @@ class EventFilters(NameFilter):
 
 
 class PagingRequest(_Request):
-    """A page of the export; the largest page is the deployment's `EXPORT_MAX_PER_PAGE`, read here only, from the
-    `Settings` given as the validation context (`model_validate(..., context=settings)`)."""
+    """A page of the export; the largest page is the deployment's `EXPORT_MAX_PER_PAGE`, from the `Settings` given
+    as the validation context, else the function's own (Powertools validates route bodies without a context)."""
 
     page: Annotated[StrictInt, Field(ge=1)]
     per_page: StrictInt
@@ -84,10 +84,8 @@ class PagingRequest(_Request):
     @field_validator('per_page')
     @classmethod
     def _within_cap(cls, per_page: int, info: ValidationInfo) -> int:
-        if not isinstance(info.context, Settings):
-            # A programming error, not a client's: without the settings the cap would go unchecked.
-            raise TypeError('validate paging with context=<Settings>')
-        maximum = info.context.EXPORT_MAX_PER_PAGE
+        settings = info.context if isinstance(info.context, Settings) else get_settings()
+        maximum = settings.EXPORT_MAX_PER_PAGE
         if not 1 <= per_page <= maximum:
             raise ValueError(f'must be between 1 and {maximum}')
         return per_page
