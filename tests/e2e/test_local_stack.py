@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 from local.faults import AwsFrontend, KinesisFaults
@@ -18,6 +19,7 @@ from local.scheduler import Scheduler, rate_seconds
 from local.stack import LocalStack
 from local.template import FunctionSpec, Route, ScheduleSource, Template
 from tests.e2e import stub_scheduled, stub_writer
+from tests.e2e.support import TRACK, bearer
 
 pytestmark = pytest.mark.e2e
 
@@ -66,7 +68,7 @@ def test_unknown_parameter_override_is_refused() -> None:
 
 
 def _bound(path: str, method: str = 'GET') -> BoundRoute:
-    spec = FunctionSpec('F', 'functions/f', 'functions.f.app', 'lambda_handler', 3, 128, {}, ())
+    spec = FunctionSpec('F', 'functions.f.app', 'lambda_handler', 3, 128, {}, ())
     return Router([(Route(method, path), LocalFunction(spec))]).routes[0]
 
 
@@ -149,8 +151,19 @@ def test_response_reading_follows_api_gateway() -> None:
     assert (inferred.status, json.loads(inferred.body)) == (200, {'hello': 'world'})
 
 
+def test_a_chunked_request_reaches_the_handler_whole(stack: LocalStack) -> None:
+    body = json.dumps({'event_name': 'sent_in_chunks', 'category': 'feature'}).encode()
+    chunks = iter([body[:7], body[7:]])  # requests sends an iterable body with Transfer-Encoding: chunked
+    headers = {**bearer(stack.api_key), 'Content-Type': 'application/json'}
+
+    response = requests.post(stack.url + TRACK, data=chunks, headers=headers, timeout=30)
+
+    assert response.status_code == 200, response.text
+    assert response.json()['success'] is True
+
+
 def test_static_route_wins_over_parameter() -> None:
-    spec = FunctionSpec('F', 'functions/f', 'functions.f.app', 'lambda_handler', 3, 128, {}, ())
+    spec = FunctionSpec('F', 'functions.f.app', 'lambda_handler', 3, 128, {}, ())
     router = Router(
         [(Route('GET', '/items/{id}'), LocalFunction(spec)), (Route('GET', '/items/special'), LocalFunction(spec))]
     )
