@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 PYTEST_ARGS ?=
 
-.PHONY: help run test unit integration e2e lint format validate build bench invoke deploy clean
+.PHONY: help run test unit integration e2e lint format typecheck validate build bench invoke openapi deploy clean
 
 help:
 	@echo "make run        start the local stack (moto + gateway + Kinesis poller) with demo data on http://127.0.0.1:3000"
@@ -68,6 +68,10 @@ build: $(SAM_VENV)/.installed
 
 bench: $(VENV)/.installed
 	for script in bench/bench_*.py; do PYTHONPATH=. $(PY) $$script || exit 1; done
+
+# The OpenAPI document served at /openapi.json, generated from the handlers (a test fails when it is stale).
+openapi: $(VENV)/.installed
+	$(PY) -m local openapi
 
 invoke: $(VENV)/.installed
 	$(PY) -m local invoke $(FN) --event $(EVENT)

@@ -1,4 +1,4 @@
-"""`python -m local run | invoke | keys`: the Docker-free local stack and its tools."""
+"""`python -m local run | invoke | keys | openapi`: the Docker-free local stack and its tools."""
 
 import argparse
 import contextlib
@@ -153,6 +153,16 @@ def _stack_output(stack_name: str, output: str) -> str:
     return next(o['OutputValue'] for o in stack.get('Outputs', []) if o['OutputKey'] == output)
 
 
+# ---- openapi ---------------------------------------------------------------------------------------
+
+
+def openapi(_: argparse.Namespace) -> int:
+    from local import openapi as document
+
+    print(f'Wrote {document.write()}')
+    return 0
+
+
 # ---- CLI -------------------------------------------------------------------------------------------
 
 
@@ -178,6 +188,10 @@ def parser() -> argparse.ArgumentParser:
     revoke.add_argument('key_id')
     key_commands.add_parser('list')
     keys_parser.set_defaults(func=keys)
+
+    commands.add_parser(
+        'openapi', help="write the layer's OpenAPI document anew from the handlers' routes and models"
+    ).set_defaults(func=openapi)
     return root
 
 

@@ -7,12 +7,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from serverless_analytics.config import get_settings
-from serverless_analytics.http.api import ingestion_app, resolve_guarded
+from serverless_analytics.http.ingestion_api import IngestionApi
 from serverless_analytics.logic.health import check_health
 from serverless_analytics.models.api import HealthResponse
 from serverless_analytics.observability import logger, metrics
 
-app = ingestion_app()
+api = IngestionApi(None)
+app = api.app()
 
 
 @app.get('/api/v1/analytics/health')
@@ -25,4 +26,4 @@ def health(deep: bool = False) -> Response[HealthResponse]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return resolve_guarded(app, event, context, get_settings(), scope=None)
+    return api.handle(app, event, context, get_settings())

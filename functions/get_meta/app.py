@@ -7,20 +7,25 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from serverless_analytics.config import get_settings
 from serverless_analytics.cube import meta as meta_document
-from serverless_analytics.http.query_api import query_app, resolve_query_route
+from serverless_analytics.http.query_api import QueryApi
 from serverless_analytics.observability import logger, metrics
 
-app = query_app()
+api = QueryApi()
+app = api.app()
 
 
 @app.get('/projects/<project_id>/product_analytics/request/meta')
 @app.post('/projects/<project_id>/product_analytics/request/meta')
+def gitlab_meta(project_id: str) -> dict:
+    return meta_document()
+
+
 @app.get('/cubejs-api/v1/meta')
-def meta(project_id: str | None = None) -> dict:
+def cube_meta() -> dict:
     return meta_document()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return resolve_query_route(app, event, context, get_settings())
+    return api.handle(app, event, context, get_settings())

@@ -6,14 +6,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from serverless_analytics.config import get_settings
-from serverless_analytics.http.api import ingestion_app, resolve_guarded
 from serverless_analytics.http.common import current_principal
+from serverless_analytics.http.ingestion_api import IngestionApi
 from serverless_analytics.logic.stats import project_stats
 from serverless_analytics.models.api import StatsResponse
 from serverless_analytics.models.api_key import Scope
 from serverless_analytics.observability import logger, metrics
 
-app = ingestion_app()
+api = IngestionApi(Scope.READ)
+app = api.app()
 
 
 @app.get('/api/v1/analytics/stats')
@@ -24,4 +25,4 @@ def stats() -> StatsResponse:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return resolve_guarded(app, event, context, get_settings(), Scope.INGEST)
+    return api.handle(app, event, context, get_settings())

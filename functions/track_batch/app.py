@@ -6,7 +6,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from serverless_analytics.config import get_settings
-from serverless_analytics.http.api import ingestion_app, resolve_guarded
+from serverless_analytics.http.ingestion_api import IngestionApi
 from serverless_analytics.http.tracking import request_context
 from serverless_analytics.logic.ingest import track_batch
 from serverless_analytics.models.api import TrackBatchResponse
@@ -14,7 +14,8 @@ from serverless_analytics.models.api_key import Scope
 from serverless_analytics.models.event import TrackBatchRequest
 from serverless_analytics.observability import logger, metrics
 
-app = ingestion_app(body=TrackBatchRequest)
+api = IngestionApi(Scope.INGEST, body=TrackBatchRequest)
+app = api.app()
 
 
 @app.post('/api/v1/analytics/batch')
@@ -28,4 +29,4 @@ def track(batch: TrackBatchRequest) -> TrackBatchResponse:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return resolve_guarded(app, event, context, get_settings(), Scope.INGEST)
+    return api.handle(app, event, context, get_settings())

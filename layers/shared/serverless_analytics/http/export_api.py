@@ -1,94 +1,109 @@
-"""The events export's HTTP side (Fluid Topics shape): request parsing, credentials first, one error shape.
+"""The export family's HTTP shape (Fluid Topics): credentials first, requests validated by their models, and one
+error body for every refusal.
 
-Every error answers `{"error": {"code": <status>, "message": "<what is wrong>"}}`; FT does not document its
-own error body, so this one names the status and the problem and nothing else.
+Every error answers `{"error": {"code": <status>, "message": "<what is wrong>"}}`; FT does not document its own
+error body, so this one names the status and the problem and nothing else.
 """
 
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from serverless_analytics.config import Settings
-from serverless_analytics.http.common import json_object_body, json_response, refusal_for, resolve_as, validated
+from serverless_analytics.http.common import ApiFamily, json_answer, raw_body, validation_problems, with_json_text_body
 from serverless_analytics.logic.api_keys import authenticate
-from serverless_analytics.models.api_key import Scope
-from serverless_analytics.models.errors import AnalyticsError
-from serverless_analytics.models.export import EventCountsRequest, EventsRequest, ExportRequestError, PagingRequest
+from serverless_analytics.models.api_key import Principal, Scope
+from serverless_analytics.models.errors import (
+    ForbiddenError,
+    InvalidCredentialError,
+    NotAuthenticatedError,
+    ServiceUnavailableError,
+    UnparsableBodyError,
+)
+from serverless_analytics.models.export import EventsRequest, ExportRequestError, PagingRequest
 from serverless_analytics.observability import logger
 
 UNAVAILABLE = 'The query backend is unavailable or too slow for this request; retry later or narrow the range'
+BEARER_CHALLENGE = {'WWW-Authenticate': 'Bearer'}
+# Errors of the backend (a dependency that failed or took too long), as opposed to the request or to our code.
+BACKEND_ERRORS: tuple[type[BaseException], ...] = (ServiceUnavailableError, TimeoutError, ConnectionError)
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:
     return {'error': {'code': int(status), 'message': message}}
 
 
-def _plain(status: int, message: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    return json_response(status, error_body(status, message), headers)
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    return json_answer(status, error_body(status, message), headers)
 
 
-def _bad_request(error: ExportRequestError) -> Response:
-    return Response(HTTPStatus.BAD_REQUEST, content_types.APPLICATION_JSON, body=error_body(400, str(error)))
+class ExportApi(ApiFamily):
+    """Every export route needs the `read` scope; the project is the credential's."""
+
+    name = 'Export'
+    error_statuses = {
+        400: 'The request is not one the export takes; the message names the problem',
+        401: 'No API key, or an unknown one',
+        403: 'The key lacks the `read` scope',
+        503: 'The query backend failed or took too long; retry later or narrow the range',
+    }
+    error_schema = {
+        'type': 'object',
+        'properties': {
+            'error': {
+                'type': 'object',
+                'properties': {'code': {'type': 'integer'}, 'message': {'type': 'string'}},
+                'required': ['code', 'message'],
+            }
+        },
+        'required': ['error'],
+    }
+
+    def guard(self, event: dict[str, Any], settings: Settings) -> tuple[Principal | None, dict[str, Any]]:
+        principal = authenticate(settings, event.get('headers') or {}, Scope.READ)
+        # FT's services read the body as JSON whatever its content type says.
+        routed = with_json_text_body(event, raw_body(event))
+        return principal, {**routed, 'headers': {**(event.get('headers') or {}), 'content-type': 'application/json'}}
+
+    def error_response(self, error: Exception, event: dict[str, Any]) -> Response:
+        match error:
+            case ExportRequestError():
+                return _error(HTTPStatus.BAD_REQUEST, str(error))
+            case RequestValidationError():
+                return _error(HTTPStatus.BAD_REQUEST, validation_problems(list(error.errors())))
+            case UnparsableBodyError():
+                return _error(HTTPStatus.BAD_REQUEST, f'Request body is not valid JSON: {error}')
+            case NotAuthenticatedError() | InvalidCredentialError():
+                return _error(HTTPStatus.UNAUTHORIZED, str(error), BEARER_CHALLENGE)
+            case ForbiddenError():
+                return _error(HTTPStatus.FORBIDDEN, str(error))
+            case ServiceError():  # Powertools' own answers (an unknown route is a 404): not a backend failure
+                return _error(error.status_code, error.msg)
+            case _ if isinstance(error, BACKEND_ERRORS):
+                logger.exception('Export query failed')
+                return _error(HTTPStatus.SERVICE_UNAVAILABLE, UNAVAILABLE)
+            case _:
+                logger.exception('Unexpected error')
+                return _error(HTTPStatus.INTERNAL_SERVER_ERROR, 'Internal error')
 
 
-def _unavailable(error: Exception) -> Response:
-    logger.exception('Export query failed')
-    status = HTTPStatus.SERVICE_UNAVAILABLE
-    return Response(status, content_types.APPLICATION_JSON, body=error_body(status, UNAVAILABLE))
+def with_paging(request: EventsRequest, page: int | None, per_page: int | None, settings: Settings) -> EventsRequest:
+    """The request with the `page` and `per_page` query parameters winning over `paging` (FT's convention), and
+    without `paging` the first page of the largest size (FT's "everything" does not fit a Lambda answer)."""
+    if page is None and per_page is None:
+        return request
+    given = request.paging.model_dump(by_alias=True) if request.paging else PagingRequest.largest_first(settings)
+    overrides = {key: value for key, value in (('page', page), ('perPage', per_page)) if value is not None}
+    try:
+        paging = PagingRequest.model_validate({**given, **overrides}, context=settings)
+    except ValidationError as problems:
+        raise ExportRequestError(validation_problems([_in_paging(e) for e in problems.errors()])) from None
+    return request.model_copy(update={'paging': paging})
 
 
-def _routing_error(error: ServiceError) -> Response:
-    """Powertools' own answers (an unknown route is a 404), in the family's shape: not a backend failure."""
-    return Response(error.status_code, content_types.APPLICATION_JSON, body=error_body(error.status_code, error.msg))
-
-
-def export_app() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver()
-    app.exception_handler(ExportRequestError)(_bad_request)
-    app.exception_handler(ServiceError)(_routing_error)
-    # Everything else (Athena or DynamoDB failing, a query out of time, anything unexpected) gets the family's
-    # "backend unavailable" answer, not a bare 500; Powertools picks the handler of the nearest class.
-    app.exception_handler(Exception)(_unavailable)
-    return app
-
-
-def resolve_export_route(
-    app: APIGatewayHttpResolver, event: dict[str, Any], context: Any, settings: Settings
-) -> dict[str, Any]:
-    """The credential first (before the body is read), then the route; the project is the credential's."""
-    return resolve_as(
-        app, event, context, lambda: authenticate(settings, event.get('headers') or {}, Scope.READ), _refusal
-    )
-
-
-def _refusal(error: AnalyticsError) -> dict[str, Any]:
-    return _plain(*refusal_for(error))
-
-
-def events_request(app: APIGatewayHttpResolver, settings: Settings) -> EventsRequest:
-    """The body, with the `page` and `per_page` query parameters winning over `paging` (FT's convention); the
-    page size is checked against `settings`."""
-    body = json_object_body(app, ExportRequestError)
-    overrides = _paging_overrides(app.current_event.query_string_parameters or {})
-    if overrides:
-        paging = body.get('paging')
-        paging = dict(paging) if isinstance(paging, dict) else {}
-        body['paging'] = {**PagingRequest.largest_first(settings), **paging, **overrides}
-    return validated(EventsRequest, body, ExportRequestError, context=settings)
-
-
-def event_counts_request(app: APIGatewayHttpResolver) -> EventCountsRequest:
-    return validated(EventCountsRequest, json_object_body(app, ExportRequestError), ExportRequestError)
-
-
-def _paging_overrides(params: dict[str, str]) -> dict[str, int]:
-    overrides = {}
-    for param, field in (('page', 'page'), ('per_page', 'perPage')):
-        if param in params:
-            try:
-                overrides[field] = int(params[param])
-            except ValueError:
-                raise ExportRequestError(f'Query parameter {param} must be an integer') from None
-    return overrides
+def _in_paging(entry: Any) -> dict[str, Any]:
+    return {**entry, 'loc': ('paging', *entry['loc'])}

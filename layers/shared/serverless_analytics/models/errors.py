@@ -1,4 +1,7 @@
-"""Domain errors; `serverless_analytics.http.api` maps each to one HTTP answer."""
+"""Domain errors: what went wrong, never how to answer it (each API family's HTTP module maps them to its status
+and body)."""
+
+from typing import Any
 
 
 class AnalyticsError(Exception):
@@ -23,3 +26,16 @@ class PayloadTooLargeError(AnalyticsError):
 
 class ServiceUnavailableError(AnalyticsError):
     """A dependency (stream, table, bucket) failed; the caller may retry."""
+
+
+class UnparsableBodyError(AnalyticsError):
+    """The body cannot be read as JSON at all: bytes that are not text in a JSON encoding, nesting deeper than the
+    parser goes, or a number too long to convert (a syntax error is a validation error instead)."""
+
+
+class BodyNotAnObjectError(AnalyticsError):
+    """The body is JSON or text, but not the object the route takes; `body` is what was sent."""
+
+    def __init__(self, body: Any):
+        super().__init__('Request body must be a JSON object')
+        self.body = body

@@ -3,6 +3,7 @@
 The reference is FastAPI itself, serving the same request models.
 """
 
+import base64
 import json
 
 import pytest
@@ -13,7 +14,7 @@ from functions.get_health.app import app as health_app
 from functions.track_batch.app import app as batch_app
 from functions.track_event.app import app as track_app
 from serverless_analytics.config import Settings
-from serverless_analytics.http.api import resolve_guarded
+from serverless_analytics.http.ingestion_api import IngestionApi
 from serverless_analytics.models.event import TrackBatchRequest, TrackEventRequest
 from tests.unit.serverless_analytics.conftest import http_api_event
 
@@ -73,7 +74,7 @@ def _http_api_event(path: str, body: str, content_type: str | None = 'applicatio
 def _ours(app, path: str, body: str, lambda_context, content_type: str = 'application/json') -> tuple[int, str]:
     # Validation runs before the route body, so an invalid request needs no AWS; no scope skips the key check.
     event = _http_api_event(path, body, content_type)
-    response = resolve_guarded(app, event, lambda_context, Settings(), scope=None)
+    response = IngestionApi(None).handle(app, event, lambda_context, Settings())
     return int(response['statusCode']), response['body']
 
 
@@ -156,7 +157,7 @@ def test_422_for_each_content_type_equals_fastapi(content_type, body, lambda_con
 def test_body_without_content_type_is_read_as_json(lambda_context):
     # FastAPI's strict_content_type (on by default in newer releases) would refuse it; see http.api._is_json.
     event = _http_api_event('/api/v1/analytics', json.dumps({'event_name': 'n' * 101}), content_type=None)
-    response = resolve_guarded(track_app, event, lambda_context, Settings(), scope=None)
+    response = IngestionApi(None).handle(track_app, event, lambda_context, Settings())
     assert response['statusCode'] == 422
     assert json.loads(response['body'])['detail'][0]['type'] == 'string_too_long'
 
@@ -166,6 +167,37 @@ def test_body_without_content_type_is_read_as_json(lambda_context):
 )
 def test_a_body_sent_to_a_route_without_one_is_ignored_as_fastapi_does(body, content_type, lambda_context):
     event = _http_api_event('/api/v1/analytics/health', body, content_type, method='GET')
-    ours = resolve_guarded(health_app, event, lambda_context, Settings(), scope=None)
+    ours = IngestionApi(None).handle(health_app, event, lambda_context, Settings())
     theirs = client.request('GET', '/api/v1/analytics/health', content=body, headers={'content-type': content_type})
     assert (ours['statusCode'], theirs.status_code) == (200, 200)
+
+
+UNPARSABLE_BODIES = {
+    'not UTF-8': b'{"event_name": "caf\xe9"}',
+    'a UTF-8 body with a stray byte': b'{"event_name": "a"}\xff',
+    'nested 10,000 levels': b'{"event_name": "a", "properties": ' + b'[' * 10_000 + b']' * 10_000 + b'}',
+    'an integer of 5,000 digits where a string goes': b'{"event_name": ' + b'7' * 5_000 + b'}',
+}
+
+
+def _ours_in_bytes(body: bytes, lambda_context) -> tuple[int, str]:
+    event = _http_api_event('/api/v1/analytics', base64.b64encode(body).decode()) | {'isBase64Encoded': True}
+    response = IngestionApi(None).handle(track_app, event, lambda_context, Settings())
+    return int(response['statusCode']), response['body']
+
+
+@pytest.mark.parametrize('body', UNPARSABLE_BODIES.values(), ids=UNPARSABLE_BODIES.keys())
+def test_a_body_that_cannot_be_parsed_is_fastapis_400(body, lambda_context):
+    ours = _ours_in_bytes(body, lambda_context)
+    theirs = client.post('/api/v1/analytics', content=body, headers={'content-type': 'application/json'})
+    assert ours == (400, '{"detail":"There was an error parsing the body"}')
+    assert ours == (theirs.status_code, theirs.text)
+
+
+@pytest.mark.parametrize('encoding', ['utf-16', 'utf-16-le', 'utf-32'])
+def test_a_body_in_another_json_encoding_is_read_as_fastapi_reads_it(encoding, lambda_context):
+    body = json.dumps({'event_name': 'n' * 101}).encode(encoding)
+    ours = _ours_in_bytes(body, lambda_context)
+    theirs = client.post('/api/v1/analytics', content=body, headers={'content-type': 'application/json'})
+    assert ours[0] == 422
+    assert ours == (theirs.status_code, theirs.text)

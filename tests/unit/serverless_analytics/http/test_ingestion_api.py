@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from serverless_analytics.http.api import _validating_deserializer
+from serverless_analytics.http.ingestion_api import _validating_deserializer
 from serverless_analytics.models.event import TrackBatchRequest, TrackEventRequest
 
 parse_event = _validating_deserializer(TrackEventRequest)
