@@ -36,7 +36,7 @@ from bench.lake_generator import CONFIGURED_LAKE_DIR as LAKE_DIR
 from bench.lake_generator import MAIN_PROJECT, Lake, ensure_lake
 from serverless_analytics.cube import load, plan_load
 from serverless_analytics.cube.api import format_load
-from serverless_analytics.cube.engines import DuckDBEngine
+from serverless_analytics.engines import DuckDBEngine
 
 DASHBOARD_DAYS = 30
 TARGET_SECONDS = 1.0

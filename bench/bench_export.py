@@ -23,7 +23,7 @@ from bench.lake_generator import CONFIGURED_EVENTS as EVENTS
 from bench.lake_generator import CONFIGURED_LAKE_DIR as LAKE_DIR
 from bench.lake_generator import MAIN_PROJECT, ensure_lake
 from serverless_analytics.config import Settings
-from serverless_analytics.cube.engines import DuckDBEngine
+from serverless_analytics.engines import DuckDBEngine
 from serverless_analytics.logic.export_counts import count_events
 from serverless_analytics.logic.export_events import export_events
 from serverless_analytics.models.export import EventCountsRequest, EventsRequest

@@ -2,7 +2,7 @@
 
 import pytest
 
-from serverless_analytics.cube.engines import DuckDBEngine
+from serverless_analytics.engines import DuckDBEngine
 from tests.differential.lake import generate_events, write_lake
 
 SEED = 20240515

@@ -7,7 +7,7 @@ import requests
 
 from functions.load_query.app import lambda_handler
 from serverless_analytics.cube import load
-from serverless_analytics.cube.engines import AthenaEngine
+from serverless_analytics.engines import AthenaEngine
 from tests.conftest import load_event
 from tests.integration.conftest import invoke
 

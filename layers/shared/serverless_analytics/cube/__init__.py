@@ -1,9 +1,9 @@
 """Cube-compatible query compiler: Cube data model (YAML) + Cube query JSON → SQL (sqlglot) → Cube wire format.
 
-Public API: `load`, `dry_run`, `meta`, `plan_load`/`run_plan` (resumable loads), `compile_request`, the errors,
-and the engines (`DuckDBEngine` here; `AthenaEngine` in `serverless_analytics.cube.engines.athena_engine`).
-Names are imported on first use, as in `cube.engines`: a route that needs one submodule (the export routes
-need `cube.target`) does not load the model, query and formatter modules with it.
+Public API: `load`, `dry_run`, `meta`, `plan_load`/`run_plan` (resumable loads), `compile_request` and the
+errors; the engines that run the SQL are `serverless_analytics.engines`. Names are imported on first use, as
+in `engines`: a route that needs one submodule (the export routes need `cube.target`) does not load the model,
+query and formatter modules with it.
 """
 
 from importlib import import_module

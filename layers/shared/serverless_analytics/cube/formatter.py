@@ -5,9 +5,9 @@ from datetime import UTC, date, datetime
 from serverless_analytics.cube.compiler import CompiledQuery
 from serverless_analytics.cube.datamodel import DataModel, Member
 from serverless_analytics.cube.dates import format_local
-from serverless_analytics.cube.engines.base import QueryResult
 from serverless_analytics.cube.query import BLENDING, COMPARE, REGULAR, Query
 from serverless_analytics.cube.values import wire_number
+from serverless_analytics.engines.base import QueryResult
 
 
 def wire_value(value, member: Member):

@@ -12,7 +12,7 @@ import sqlglot
 from sqlglot import exp
 
 if TYPE_CHECKING:
-    from serverless_analytics.cube.engines import QueryEngine
+    from serverless_analytics.engines import QueryEngine
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,22 @@
-"""Query engines behind one interface: `DuckDBEngine` (local, tests) and `AthenaEngine` (production).
+"""Query engines behind one interface: `AthenaEngine` (production) and the in-process `DuckDBEngine` (tests,
+benches, and under the local stack's lake engine).
 
-Engines are imported lazily, so a Lambda using Athena never needs duckdb and only `athena_engine` imports boto3.
+Engines are imported lazily, so a Lambda using Athena never imports duckdb, and one using DuckDB never
+imports the Athena adapter.
 """
 
 from importlib import import_module
 
-from serverless_analytics.cube.engines.base import QueryEngine, QueryResult, ResultColumn
+from serverless_analytics.engines.base import QueryEngine, QueryResult, ResultColumn, wait_for
 
 _LAZY = {
     'DuckDBEngine': 'duckdb_engine',
-    'S3LakeDuckDBEngine': 'duckdb_engine',
     'lake_source_for': 'duckdb_engine',
     'AthenaEngine': 'athena_engine',
     'AthenaQueryError': 'athena_engine',
 }
 
-__all__ = ['QueryEngine', 'QueryResult', 'ResultColumn', *_LAZY]
+__all__ = ['QueryEngine', 'QueryResult', 'ResultColumn', 'wait_for', *_LAZY]
 
 
 def __getattr__(name: str):

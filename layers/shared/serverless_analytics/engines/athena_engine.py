@@ -1,4 +1,4 @@
-"""Amazon Athena (Trino dialect) engine, on the shared AWS client factory (adapters.clients, the boto3 user).
+"""Amazon Athena (Trino dialect) engine: the polling and the typed reading of results, over the Athena adapter.
 
 StartQueryExecution with the configured workgroup and result reuse; GetQueryExecution until a final state;
 GetQueryResults pages converted to Python values by the column types Athena reports.
@@ -6,10 +6,10 @@ GetQueryResults pages converted to Python values by the column types Athena repo
 
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import takewhile
 
-from serverless_analytics.adapters.clients import answering_unavailable
-from serverless_analytics.adapters.clients import client as aws_client
-from serverless_analytics.cube.engines.base import QueryEngine, QueryResult, ResultColumn
+from serverless_analytics.adapters import athena
+from serverless_analytics.engines.base import QueryEngine, QueryResult, ResultColumn
 
 _RUNNING = ('QUEUED', 'RUNNING')
 _INTEGER_TYPES = ('tinyint', 'smallint', 'integer', 'int', 'bigint')
@@ -33,7 +33,6 @@ class AthenaEngine(QueryEngine):
         catalog: str = 'AwsDataCatalog',
         output_location: str | None = None,
         reuse_minutes: int = 60,
-        client=None,
         poll_first_delay: float = 0.2,
         poll_max_delay: float = 2.0,
     ):
@@ -43,61 +42,36 @@ class AthenaEngine(QueryEngine):
         self.output_location = output_location
         self.reuse_minutes = reuse_minutes
         self.lake_source = f'"{database.replace(chr(34), "")}"."{table.replace(chr(34), "")}"'
-        self._client = client
         self.poll_first_delay = poll_first_delay
         self.poll_max_delay = poll_max_delay
 
-    @property
-    def client(self):
-        """Made on first use: a load whose query is rejected before it runs never needs one."""
-        if self._client is None:
-            self._client = aws_client('athena')
-        return self._client
-
     def start(self, sql: str) -> str:
-        request = {
-            'QueryString': sql,
-            'WorkGroup': self.workgroup,
-            'QueryExecutionContext': {'Database': self.database, 'Catalog': self.catalog},
-        }
-        if self.output_location:
-            request['ResultConfiguration'] = {'OutputLocation': self.output_location}
-        if self.reuse_minutes:
-            request['ResultReuseConfiguration'] = {
-                'ResultReuseByAgeConfiguration': {'Enabled': True, 'MaxAgeInMinutes': self.reuse_minutes}
-            }
-        with answering_unavailable('Athena StartQueryExecution'):
-            return self.client.start_query_execution(**request)['QueryExecutionId']
+        return athena.start_query(
+            sql,
+            workgroup=self.workgroup,
+            database=self.database,
+            catalog=self.catalog,
+            output_location=self.output_location,
+            reuse_minutes=self.reuse_minutes,
+        )
 
     def poll(self, execution_id: str) -> QueryResult | None:
-        with answering_unavailable('Athena GetQueryExecution'):
-            status = self.client.get_query_execution(QueryExecutionId=execution_id)['QueryExecution']['Status']
-        state = status['State']
-        if state in _RUNNING:
+        status = athena.execution_status(execution_id)
+        if status.state in _RUNNING:
             return None
-        if state != 'SUCCEEDED':
-            raise AthenaQueryError(status.get('StateChangeReason') or f'Query {execution_id} {state}')
+        if status.state != 'SUCCEEDED':
+            raise AthenaQueryError(status.reason or f'Query {execution_id} {status.state}')
         return self.fetch(execution_id)
 
     def fetch(self, execution_id: str) -> QueryResult:
-        """All pages of GetQueryResults; the first row of the first page is the header."""
-        columns: list[ResultColumn] = []
-        rows: list[tuple] = []
-        kwargs = {'QueryExecutionId': execution_id, 'MaxResults': 1000}
-        first_page = True
-        while True:
-            with answering_unavailable('Athena GetQueryResults'):
-                page = self.client.get_query_results(**kwargs)
-            result_set = page['ResultSet']
-            if first_page:
-                info = result_set.get('ResultSetMetadata', {}).get('ColumnInfo', [])
-                columns = [ResultColumn(c['Name'], c['Type'].lower()) for c in info]
-            data = result_set.get('Rows', [])[1 if first_page else 0 :]
-            rows += [_convert_row(row, columns) for row in data]
-            first_page = False
-            if not page.get('NextToken'):
-                return QueryResult(columns, rows)
-            kwargs['NextToken'] = page['NextToken']
+        """The typed rows of a finished execution; the first row of the first page is the header."""
+        result_sets = athena.result_sets(execution_id)
+        if not result_sets:
+            return QueryResult()
+        info = result_sets[0].get('ResultSetMetadata', {}).get('ColumnInfo', [])
+        columns = [ResultColumn(c['Name'], c['Type'].lower()) for c in info]
+        rows = [row for result_set in result_sets for row in result_set.get('Rows', [])][1:]
+        return QueryResult(columns, [_convert_row(row, columns) for row in rows])
 
 
 def _convert_row(row: dict, columns: list[ResultColumn]) -> tuple:
@@ -128,13 +102,15 @@ def convert_value(text: str | None, athena_type: str):
 
 
 def _timestamp(text: str) -> datetime:
-    """`2024-05-01 10:00:00.000` (optionally with ` UTC` or an offset) to a naive or aware datetime."""
+    """`2024-05-01 10:00:00.000` (optionally with ` UTC` or an offset) to a naive or aware datetime.
+
+    Python reads at most microseconds, and Trino writes up to picoseconds: the fraction is cut to six digits."""
     value = text.strip()
     if value.endswith(' UTC'):
         value = value[:-4] + '+00:00'
     head, _, fraction = value.partition('.')
     if fraction:
-        digits = ''.join(ch for ch in fraction if ch.isdigit())
-        rest = fraction[len(digits) :]
-        value = f'{head}.{digits[:6].ljust(6, "0")}{rest}'
+        digits = ''.join(takewhile(str.isdigit, fraction))
+        offset = fraction[len(digits) :].strip()
+        value = f'{head}.{digits[:6].ljust(6, "0")}{offset}'
     return datetime.fromisoformat(value)

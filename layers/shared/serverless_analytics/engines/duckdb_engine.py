@@ -6,22 +6,14 @@ import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
-import pyarrow as pa
-import pyarrow.dataset as pa_ds
-import pyarrow.fs as pa_fs
 
-from serverless_analytics.cube.engines.base import QueryEngine, QueryResult, ResultColumn
 from serverless_analytics.cube.errors import UnknownExecutionError
-from serverless_analytics.lake.schema import FILE_SCHEMA, PARTITION_COLUMNS
+from serverless_analytics.engines.base import QueryEngine, QueryResult, ResultColumn
 
 _NO_FILES = 'No files found that match the pattern'
 # Results are kept as long as a kept query state may still name their execution: the deployment's engine is
 # given QUERY_STATE_TTL_SECONDS (logic.query_engine); engines made by hand (tests, benches) keep its default.
 DEFAULT_RESULT_RETENTION_SECONDS = 900
-
-
-_PARTITIONS = pa.schema([pa.field(name, pa.string()) for name in PARTITION_COLUMNS])
-_LAKE_SCHEMA = pa.schema([*FILE_SCHEMA, *_PARTITIONS])
 
 
 def lake_source_for(root: str) -> str:
@@ -123,45 +115,3 @@ class DuckDBEngine(QueryEngine):
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.connection.close()
-
-
-class S3LakeDuckDBEngine(DuckDBEngine):
-    """The local stack's engine: DuckDB over the lake bucket, read through pyarrow's S3 filesystem.
-
-    DuckDB's own S3 support is its httpfs extension, which DuckDB downloads at run time; the build machines
-    cannot, and pyarrow (already in the stack for the writer) reads S3 itself. The dataset is listed again
-    for every query, so files the stream writer adds are seen at once; DuckDB pushes the `project_id` and `dt`
-    predicates into the dataset scan, which prunes Hive partitions as Athena's projection does.
-    """
-
-    VIEW = 'lake_events'
-
-    def __init__(
-        self,
-        bucket: str,
-        prefix: str,
-        endpoint_url: str | None,
-        region: str,
-        result_retention_seconds: float,
-    ):
-        super().__init__(lake_source=self.VIEW, result_retention_seconds=result_retention_seconds)
-        self._root = f'{bucket}/{prefix.strip("/")}'
-        self._partitioning = pa_ds.partitioning(_PARTITIONS, flavor='hive')
-        scheme, _, host = (endpoint_url or '').partition('://')
-        self._filesystem = pa_fs.S3FileSystem(
-            region=region, endpoint_override=host or None, scheme=scheme or 'https', allow_bucket_creation=False
-        )
-
-    def _dataset(self) -> pa_ds.Dataset:
-        return pa_ds.dataset(
-            self._root,
-            filesystem=self._filesystem,
-            format='parquet',
-            partitioning=self._partitioning,
-            schema=_LAKE_SCHEMA,
-        )
-
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
-        cursor = self.connection.cursor()
-        cursor.register(self.VIEW, self._dataset())
-        return cursor

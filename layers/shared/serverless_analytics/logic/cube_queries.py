@@ -12,8 +12,8 @@ from serverless_analytics.adapters import dynamodb
 from serverless_analytics.config import Settings
 from serverless_analytics.cube import ContinueWait, plan_load, run_plan
 from serverless_analytics.cube.api import LoadPlan
-from serverless_analytics.cube.engines import QueryEngine
 from serverless_analytics.cube.errors import UnknownExecutionError
+from serverless_analytics.engines import QueryEngine
 from serverless_analytics.logic import tokens
 from serverless_analytics.logic.gitlab import fill_date_gaps
 from serverless_analytics.logic.query_engine import query_engine

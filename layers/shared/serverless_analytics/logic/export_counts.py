@@ -9,8 +9,8 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from serverless_analytics.config import Settings
-from serverless_analytics.cube.engines import QueryEngine
 from serverless_analytics.cube.target import Target
+from serverless_analytics.engines import QueryEngine
 from serverless_analytics.logic.export_periods import echo, period_bounds, period_starts, period_text, resolve_window
 from serverless_analytics.logic.export_sql import EventSelection, daily_counts_sql
 from serverless_analytics.logic.query_engine import query_engine

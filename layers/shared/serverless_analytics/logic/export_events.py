@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from serverless_analytics.config import Settings
-from serverless_analytics.cube.engines import QueryEngine, QueryResult
 from serverless_analytics.cube.target import Target
+from serverless_analytics.engines import QueryEngine, QueryResult
 from serverless_analytics.logic.export_periods import Window, echo, resolve_window
 from serverless_analytics.logic.export_sql import TOTAL_COUNT, EventSelection, count_sql, events_page_sql
 from serverless_analytics.logic.query_engine import query_engine

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from serverless_analytics.cube.engines import DuckDBEngine
+from serverless_analytics.engines import DuckDBEngine
 from tests.differential.lake import write_lake
 
 NOW = datetime(2024, 5, 15, 13, 3, tzinfo=UTC)  # a Wednesday

@@ -1,19 +1,11 @@
-"""Normalisation details, granularities, partition bounds, blending/ungrouped, and the Athena engine (stub client)."""
+"""Normalisation details, granularities, partition bounds, blending/ungrouped, resumed loads, Trino SQL."""
 
 from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
-from botocore.exceptions import ClientError
 
-from serverless_analytics.config import Settings
 from serverless_analytics.cube import CubeQueryError, Target, compile_request, dry_run, load, plan_load, run_plan
-from serverless_analytics.cube.engines.athena_engine import AthenaEngine, AthenaQueryError
-from serverless_analytics.cube.engines.base import wait_for
-from serverless_analytics.cube.engines.duckdb_engine import DuckDBEngine, UnknownExecutionError
 from serverless_analytics.cube.errors import ContinueWait
-from serverless_analytics.logic.query_engine import query_engine
-from serverless_analytics.models.errors import ServiceUnavailableError
 from tests.unit.serverless_analytics.cube.conftest import NOW
 
 
@@ -187,88 +179,6 @@ def test_continue_wait_resumes_the_same_execution(engine):
     assert slow.started == 1
 
 
-def test_a_finished_execution_answers_every_poll(engine):
-    # A plan resumed after "Continue wait" polls again the statements that finished while another ran on.
-    execution_id = engine.start('SELECT 42 AS answer')
-    [result] = wait_for(engine, [execution_id], timeout=5)
-
-    assert result.rows == [(42,)]
-    assert engine.poll(execution_id).rows == [(42,)]
-
-
-class _FakeAthena:
-    """Records calls and answers like Athena: two polls RUNNING, then SUCCEEDED, results in two pages."""
-
-    def __init__(self, state='SUCCEEDED'):
-        self.calls, self.polls, self.state = [], 0, state
-
-    def start_query_execution(self, **kwargs):
-        self.calls.append(kwargs)
-        return {'QueryExecutionId': 'q-1'}
-
-    def get_query_execution(self, QueryExecutionId):  # noqa: N803 - boto3 argument name
-        self.polls += 1
-        state = 'RUNNING' if self.polls < 3 else self.state
-        return {'QueryExecution': {'Status': {'State': state, 'StateChangeReason': 'SYNTAX_ERROR: boom'}}}
-
-    def get_query_results(self, QueryExecutionId, MaxResults, NextToken=None):  # noqa: N803
-        columns = [
-            {'Name': 'd', 'Type': 'timestamp'},
-            {'Name': 'n', 'Type': 'bigint'},
-            {'Name': 'x', 'Type': 'decimal'},
-            {'Name': 's', 'Type': 'varchar'},
-        ]
-        header = {'Data': [{'VarCharValue': c['Name']} for c in columns]}
-        if NextToken is None:
-            row = {
-                'Data': [
-                    {'VarCharValue': '2024-05-13 00:00:00.000'},
-                    {'VarCharValue': '3'},
-                    {'VarCharValue': '1.50'},
-                    {},
-                ]
-            }
-            return {
-                'ResultSet': {'Rows': [header, row], 'ResultSetMetadata': {'ColumnInfo': columns}},
-                'NextToken': 't2',
-            }
-        row = {'Data': [{}, {'VarCharValue': '4'}, {'VarCharValue': '2'}, {'VarCharValue': 'a'}]}
-        return {'ResultSet': {'Rows': [row], 'ResultSetMetadata': {'ColumnInfo': columns}}}
-
-
-def test_athena_engine_start_poll_and_pages():
-    client = _FakeAthena()
-    engine = AthenaEngine('primary', 'analytics', client=client, poll_first_delay=0, reuse_minutes=30)
-    result = engine.execute('SELECT 1')
-    assert client.calls == [
-        {
-            'QueryString': 'SELECT 1',
-            'WorkGroup': 'primary',
-            'QueryExecutionContext': {'Database': 'analytics', 'Catalog': 'AwsDataCatalog'},
-            'ResultReuseConfiguration': {'ResultReuseByAgeConfiguration': {'Enabled': True, 'MaxAgeInMinutes': 30}},
-        }
-    ]
-    assert result.rows == [(datetime(2024, 5, 13), 3, Decimal('1.50'), None), (None, 4, Decimal('2'), 'a')]
-    assert engine.lake_source == '"analytics"."events"'
-
-
-def test_athena_failures_of_the_service_answer_unavailable():
-    class _Throttled:
-        def start_query_execution(self, **kwargs):
-            raise ClientError({'Error': {'Code': 'TooManyRequestsException', 'Message': 'Rate exceeded'}}, 'Start')
-
-    engine = AthenaEngine('primary', 'analytics', client=_Throttled())
-    with pytest.raises(ServiceUnavailableError, match='TooManyRequestsException'):
-        engine.start('SELECT 1')
-
-
-def test_athena_engine_failure_and_running_state():
-    engine = AthenaEngine('primary', 'analytics', client=_FakeAthena('FAILED'), poll_first_delay=0)
-    assert engine.poll('q-1') is None
-    with pytest.raises(AthenaQueryError, match='SYNTAX_ERROR: boom'):
-        engine.execute('SELECT 1')
-
-
 def test_athena_sql_is_trino():
     _, _, compiled = compile_request(
         {
@@ -285,20 +195,3 @@ def test_athena_sql_is_trino():
     sql = compiled[0].sql
     assert "DATE_TRUNC('day', CAST(AT_TIMEZONE(\"tracked_events\".timestamp, 'Europe/Paris') AS TIMESTAMP))" in sql
     assert "FROM \"analytics\".\"events\" WHERE project_id = '5' AND dt >= '2024-05-14' AND dt <= '2024-05-15'" in sql
-
-
-def test_a_finished_result_is_forgotten_after_the_retention_the_engine_was_given():
-    engine = DuckDBEngine(lake_source='lake', result_retention_seconds=0)
-    first = engine.start('SELECT 1')
-    wait_for(engine, [first], timeout=5)
-
-    engine.start('SELECT 2')  # forgetting happens when an execution starts
-
-    with pytest.raises(UnknownExecutionError):
-        engine.poll(first)
-    engine.close()
-
-
-def test_the_local_engine_keeps_results_as_long_as_query_states_live():
-    engine = query_engine(Settings(QUERY_ENGINE='duckdb', QUERY_STATE_TTL_SECONDS=123))
-    assert engine.result_retention_seconds == 123

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import pytest
 
 from serverless_analytics.config import Settings
-from serverless_analytics.cube.engines import QueryEngine, QueryResult, ResultColumn
 from serverless_analytics.cube.errors import ContinueWait, UnknownExecutionError
+from serverless_analytics.engines import QueryEngine, QueryResult, ResultColumn
 from serverless_analytics.logic import cube_queries
 
 NOW = datetime(2024, 5, 15, 13, 3, tzinfo=UTC)

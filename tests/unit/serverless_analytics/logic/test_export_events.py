@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 
 from serverless_analytics.config import Settings
-from serverless_analytics.cube.engines import QueryEngine, QueryResult
-from serverless_analytics.cube.engines.base import ResultColumn
+from serverless_analytics.engines import QueryEngine, QueryResult
+from serverless_analytics.engines.base import ResultColumn
 from serverless_analytics.logic import export_events as module
 from serverless_analytics.models.export import EventsRequest
 

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import pytest
 import sqlglot
 
-from serverless_analytics.cube.engines import DuckDBEngine
 from serverless_analytics.cube.target import Target
+from serverless_analytics.engines import DuckDBEngine
 from serverless_analytics.logic.export_periods import Window
 from serverless_analytics.logic.export_sql import EventSelection, count_sql, daily_counts_sql, events_page_sql
 

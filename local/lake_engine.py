@@ -1,0 +1,58 @@
+"""The local stack's query engine: DuckDB over the lake bucket of the local AWS endpoint (moto's S3).
+
+DuckDB's own S3 support is its httpfs extension, which DuckDB downloads at run time; the build machines
+cannot, and pyarrow (already in the stack for the writer) reads S3 itself. The dataset is listed again for
+every query, so files the stream writer adds are seen at once; DuckDB pushes the `project_id` and `dt`
+predicates into the dataset scan, which prunes Hive partitions as Athena's projection does.
+"""
+
+import duckdb
+import pyarrow as pa
+import pyarrow.dataset as pa_ds
+import pyarrow.fs as pa_fs
+
+from serverless_analytics.engines.duckdb_engine import DuckDBEngine
+from serverless_analytics.lake.schema import FILE_SCHEMA, PARTITION_COLUMNS
+
+# Partition columns are text, as Athena's projection declares them, so `dt` compares as text.
+_PARTITIONS = pa.schema([pa.field(name, pa.string()) for name in PARTITION_COLUMNS])
+_LAKE_SCHEMA = pa.schema([*FILE_SCHEMA, *_PARTITIONS])
+
+
+class LocalLakeDuckDBEngine(DuckDBEngine):
+    """DuckDB over `s3://<bucket>/<prefix>/` of the local endpoint, read through pyarrow's S3 filesystem."""
+
+    VIEW = 'lake_events'
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str,
+        endpoint_url: str | None,
+        region: str,
+        result_retention_seconds: float,
+    ):
+        super().__init__(lake_source=self.VIEW, result_retention_seconds=result_retention_seconds)
+        self._root = f'{bucket}/{prefix.strip("/")}'
+        self._partitioning = pa_ds.partitioning(_PARTITIONS, flavor='hive')
+        scheme, _, host = (endpoint_url or '').partition('://')
+        self._filesystem = pa_fs.S3FileSystem(
+            region=region, endpoint_override=host or None, scheme=scheme or 'https', allow_bucket_creation=False
+        )
+
+    def _dataset(self) -> pa_ds.Dataset:
+        try:
+            return pa_ds.dataset(
+                self._root,
+                filesystem=self._filesystem,
+                format='parquet',
+                partitioning=self._partitioning,
+                schema=_LAKE_SCHEMA,
+            )
+        except FileNotFoundError:  # nothing written yet: S3 has no folders, so the lake is not there at all
+            return pa_ds.dataset(_LAKE_SCHEMA.empty_table())
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        cursor = self.connection.cursor()
+        cursor.register(self.VIEW, self._dataset())
+        return cursor

@@ -1,0 +1,68 @@
+"""The in-process DuckDB engine: a lake directory read with its Hive partitions, executions started and polled
+as Athena's are, and results forgotten after the retention the engine was given."""
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from serverless_analytics.cube.errors import UnknownExecutionError
+from serverless_analytics.engines import DuckDBEngine, wait_for
+
+
+@pytest.fixture
+def engine():
+    engine = DuckDBEngine(lake_source='lake')
+    yield engine
+    engine.close()
+
+
+def test_a_lake_directory_is_read_with_its_partitions_as_text(tmp_path):
+    folder = tmp_path / 'events' / 'project_id=007' / 'dt=2026-11-22'
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({'name': ['view', 'click']}), folder / 'part-1.parquet')
+    engine = DuckDBEngine(str(tmp_path))
+
+    result = engine.execute(f'SELECT project_id, dt, name FROM {engine.lake_source} ORDER BY name')
+
+    assert result.rows == [('007', '2026-11-22', 'click'), ('007', '2026-11-22', 'view')]
+    engine.close()
+
+
+def test_a_lake_without_files_is_a_lake_without_rows(tmp_path):
+    engine = DuckDBEngine(str(tmp_path))
+
+    assert engine.execute(f'SELECT count(*) FROM {engine.lake_source}').rows == []
+    engine.close()
+
+
+def test_exactly_one_of_a_lake_root_and_a_lake_source_is_given():
+    with pytest.raises(ValueError, match='exactly one'):
+        DuckDBEngine()
+    with pytest.raises(ValueError, match='exactly one'):
+        DuckDBEngine('/lake', lake_source='lake')
+
+
+def test_a_finished_execution_answers_every_poll(engine):
+    # A plan resumed after "Continue wait" polls again the statements that finished while another ran on.
+    execution_id = engine.start('SELECT 42 AS answer')
+    [result] = wait_for(engine, [execution_id], timeout=5)
+
+    assert result.rows == [(42,)]
+    assert engine.poll(execution_id).rows == [(42,)]
+
+
+def test_an_execution_the_engine_never_started_is_unknown(engine):
+    with pytest.raises(UnknownExecutionError):
+        engine.poll('not-an-execution')
+
+
+def test_a_finished_result_is_forgotten_after_the_retention_the_engine_was_given():
+    engine = DuckDBEngine(lake_source='lake', result_retention_seconds=0)
+    first = engine.start('SELECT 1')
+    wait_for(engine, [first], timeout=5)
+
+    engine.start('SELECT 2')  # forgetting happens when an execution starts
+
+    with pytest.raises(UnknownExecutionError):
+        engine.poll(first)
+    engine.close()
