@@ -1,6 +1,8 @@
 import hashlib
 import json
 
+import pytest
+
 from functions.track_batch.app import lambda_handler
 from tests.conftest import load_event
 from tests.integration.conftest import counters, invoke, stream_records, with_body
@@ -78,3 +80,33 @@ def test_a_session_id_too_long_for_a_partition_key_still_lands_with_its_batch(aw
     keys = {json.loads(r['Data'])['session_id']: r['PartitionKey'] for r in stream_records(aws)}
     assert keys[long_session] == f'1:{hashlib.sha256(long_session.encode()).hexdigest()}'
     assert all(key == f'1:{session}' for session, key in keys.items() if session != long_session)
+
+
+def test_an_unparsable_page_url_does_not_fail_the_batch(aws, lambda_context):
+    events = [{'event_name': 'a', 'page_url': 'http://[invalid/'}, {'event_name': 'b', 'page_url': 'https://x.test/p'}]
+
+    status, body = invoke(lambda_handler, with_body('track_batch', {'events': events}), lambda_context)
+
+    assert (status, body['events_queued'], body['events_failed']) == (200, 2, 0)
+    queued = [json.loads(r['Data']) for r in stream_records(aws)]  # on two shards: no order between them
+    assert {q['name']: (q['page_url'], q.get('page_host'), q.get('page_path')) for q in queued} == {
+        'a': ('http://[invalid/', None, None),
+        'b': ('https://x.test/p', 'x.test', '/p'),
+    }
+
+
+def test_nan_in_one_events_properties_refuses_the_batch_with_its_index(aws, lambda_context):
+    body = '{"events": [{"event_name": "a"}, {"event_name": "b", "properties": {"x": {"y": Infinity}}}]}'
+
+    response = lambda_handler(with_body('track_batch', body), lambda_context)
+
+    assert response['statusCode'] == 422
+    [error] = json.loads(response['body'], parse_constant=lambda constant: pytest.fail(f'{constant} in the answer'))[
+        'detail'
+    ]
+    assert (error['loc'], error['type'], error['input']) == (
+        ['body', 'events', 1, 'properties'],
+        'finite_number',
+        {'x': {'y': 'Infinity'}},
+    )
+    assert stream_records(aws) == []

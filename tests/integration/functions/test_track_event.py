@@ -1,5 +1,6 @@
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -163,3 +164,97 @@ def test_form_encoded_body_is_refused_like_fastapi_and_queues_nothing(aws, lambd
     assert body['detail'][0]['type'] == 'model_attributes_type'
     assert body['detail'][0]['input'] == load_event('track_event_minimal')['body']
     assert stream_records(aws) == []
+
+
+def _strict(text: str) -> Any:
+    """JSON as `JSON.parse` reads it: NaN and Infinity are not JSON."""
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f'{constant} is not JSON')
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_a_timestamp_whose_offset_leaves_datetime_range_is_422(aws, lambda_context):
+    # Year 1 at +14:00 is year 0 in UTC, which datetime cannot hold (this was an OverflowError, a 5xx)
+    event = with_body('track_event', {'event_name': 'a', 'timestamp': '0001-01-01T00:00:00+14:00'})
+
+    status, body = invoke(lambda_handler, event, lambda_context)
+
+    assert (status, body) == (
+        422,
+        {
+            'detail': [
+                {
+                    'type': 'greater_than_equal',
+                    'loc': ['body', 'timestamp'],
+                    'msg': 'Input should be greater than or equal to 1970-01-01T00:00:00Z',
+                    'input': '0001-01-01T00:00:00+14:00',
+                    'ctx': {'ge': '1970-01-01T00:00:00Z'},
+                }
+            ]
+        },
+    )
+    assert stream_records(aws) == []
+
+
+def test_a_sent_at_correction_that_would_overflow_is_422(aws, lambda_context):
+    body = {'event_name': 'a', 'timestamp': '0001-01-01T00:00:00Z', 'sent_at': '9999-01-01T00:00:00Z'}
+
+    status, answer = invoke(lambda_handler, with_body('track_event', body), lambda_context)
+
+    assert status == 422
+    assert [(d['loc'], d['type'], d['input']) for d in answer['detail']] == [
+        (['body', 'sent_at'], 'less_than', '9999-01-01T00:00:00Z'),
+        (['body', 'timestamp'], 'greater_than_equal', '0001-01-01T00:00:00Z'),
+    ]
+    assert stream_records(aws) == []
+
+
+@pytest.mark.parametrize('stamp', [123, '1999-12-31T23:59:59Z'])
+def test_an_event_time_before_2000_is_422(aws, lambda_context, stamp):
+    status, answer = invoke(
+        lambda_handler, with_body('track_event', {'event_name': 'a', 'timestamp': stamp}), lambda_context
+    )
+
+    assert status == 422
+    [error] = answer['detail']
+    assert (error['loc'], error['type'], error['ctx']['ge']) == (
+        ['body', 'timestamp'],
+        'greater_than_equal',
+        '2000-01-01T00:00:00Z',
+    )
+    assert stream_records(aws) == []
+
+
+def test_nan_in_properties_is_422_and_the_answer_is_valid_json(aws, lambda_context):
+    event = with_body('track_event', '{"event_name": "a", "properties": {"score": [1, NaN], "limit": -Infinity}}')
+
+    response = lambda_handler(event, lambda_context)
+
+    assert response['statusCode'] == 422
+    assert _strict(response['body']) == {
+        'detail': [
+            {
+                'type': 'finite_number',
+                'loc': ['body', 'properties'],
+                'msg': 'properties should hold finite numbers only (JSON has no NaN or Infinity): '
+                'properties.score[1] is NaN',
+                'input': {'score': [1, 'NaN'], 'limit': '-Infinity'},
+                'ctx': {'path': 'properties.score[1]', 'value': 'NaN'},
+            }
+        ]
+    }
+    assert stream_records(aws) == []
+
+
+def test_a_page_url_that_does_not_parse_is_queued_without_host_or_path(aws, lambda_context):
+    event = with_body('track_event', {'event_name': 'a', 'page_url': 'http://[invalid/'})
+
+    status, body = invoke(lambda_handler, event, lambda_context)
+
+    assert (status, body['success']) == (200, True)
+    [record] = stream_records(aws)
+    queued = json.loads(record['Data'])
+    assert queued['page_url'] == 'http://[invalid/'
+    assert 'page_host' not in queued and 'page_path' not in queued  # null fields are left out of the record

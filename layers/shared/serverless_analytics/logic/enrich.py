@@ -41,6 +41,9 @@ class ParsedUserAgent:
     is_bot: bool
 
 
+NO_AGENT = ParsedUserAgent(None, None, None, None, None, False)
+
+
 def _version(*parts: str | None) -> str | None:
     present = [part for part in parts if part]
     return '.'.join(present) or None
@@ -48,11 +51,15 @@ def _version(*parts: str | None) -> str | None:
 
 @lru_cache(maxsize=4096)  # trackers send few distinct agents, and parsing one costs ~100x a cache hit
 def parse_agent(user_agent: str) -> ParsedUserAgent:
+    """The agent's browser, OS and device; an agent the parser fails on is kept unparsed (`NO_AGENT`)."""
     # Imported on first use: loading the parser's rules is ~100 ms that a cold start of a request without
     # a user agent (or a rejected one) should not pay.
     from ua_parser import parse as parse_user_agent
 
-    result = parse_user_agent(user_agent)
+    try:
+        result = parse_user_agent(user_agent)
+    except Exception:  # noqa: BLE001 - a third party's parser on any client's text: no agent may fail an event
+        return NO_AGENT
     agent, os, device = result.user_agent, result.os, result.device
     return ParsedUserAgent(
         browser_family=agent.family if agent else None,
@@ -64,9 +71,6 @@ def parse_agent(user_agent: str) -> ParsedUserAgent:
     )
 
 
-NO_AGENT = ParsedUserAgent(None, None, None, None, None, False)
-
-
 @lru_cache(maxsize=4096)
 def anonymize_ip(address: str, policy: IpAnonymization) -> str | None:
     """Keep the network, drop the host part: IPv4 to /24, IPv6 to /48 (or drop or keep the address)."""
@@ -74,12 +78,12 @@ def anonymize_ip(address: str, policy: IpAnonymization) -> str | None:
         return None
     try:
         parsed = ipaddress.ip_address(address)
-    except ValueError:
+        if policy is IpAnonymization.NONE:
+            return str(parsed)
+        prefix = 24 if parsed.version == 4 else 48
+        return str(ipaddress.ip_network(f'{parsed}/{prefix}', strict=False).network_address)
+    except ValueError:  # not an address: nothing is stored rather than the event refused
         return None
-    if policy is IpAnonymization.NONE:
-        return str(parsed)
-    prefix = 24 if parsed.version == 4 else 48
-    return str(ipaddress.ip_network(f'{parsed}/{prefix}', strict=False).network_address)
 
 
 def event_time(request: TrackEventRequest, received_at: datetime, tolerance: timedelta) -> tuple[datetime, bool]:
@@ -100,9 +104,14 @@ def event_time(request: TrackEventRequest, received_at: datetime, tolerance: tim
 
 @lru_cache(maxsize=4096)
 def _page_parts(page_url: str | None) -> tuple[str | None, str | None]:
+    """The URL's host and path; a URL that does not split (`http://[invalid/`, a host that NFKC-normalises to a
+    delimiter) has neither, and the event keeps it as sent."""
     if not page_url:
         return None, None
-    parts = urlsplit(page_url)
+    try:
+        parts = urlsplit(page_url)
+    except ValueError:
+        return None, None
     return parts.hostname, parts.path or '/'
 
 

@@ -115,3 +115,45 @@ def test_canonical_event_serialises_to_one_json_line():
     payload = to_json(event).decode()
     assert '\n' not in payload
     assert '"properties":"{\\"text\\":\\"line1\\\\nline2\\"}"' in payload
+
+
+@pytest.mark.parametrize(
+    ('url', 'host', 'path'),
+    [
+        ('http://[invalid/', None, None),  # an unclosed IPv6 bracket: urlsplit raises
+        ('http://\uff03@example.com/', None, None),  # a netloc that NFKC-normalises to a delimiter: urlsplit raises
+        ('http://example.com:99999/x', 'example.com', '/x'),  # a port out of range is never read
+        ('not a url at all', None, 'not a url at all'),
+    ],
+)
+def test_a_page_url_that_does_not_parse_is_kept_without_host_or_path(url, host, path):
+    event = _enrich({'page_url': url})
+    assert (event['page_url'], event['page_host'], event['page_path']) == (url, host, path)
+
+
+@pytest.mark.parametrize('address', ['fe80::1%eth0/48', '1.2.3.4/24', '999.1.1.1', '', 'fe80::1%'])
+def test_a_source_ip_that_does_not_parse_is_not_stored(address):
+    assert _enrich({}, source_ip=address)['user_ip'] is None
+
+
+def test_a_scoped_ipv6_address_is_truncated():
+    assert _enrich({}, source_ip='fe80::1234:5678%eth0')['user_ip'] == 'fe80::'
+
+
+def test_a_user_agent_the_parser_fails_on_leaves_the_agent_fields_empty(monkeypatch):
+    # Given: the parser raises on this agent (any third-party failure on a client's text)
+    import ua_parser
+
+    def failing_parse(user_agent: str):
+        raise RuntimeError('parser failure')
+
+    monkeypatch.setattr(ua_parser, 'parse', failing_parse)
+    agent = 'Mozilla/5.0 (a never parsed agent for this test)'
+
+    # When
+    event = _enrich({'user_agent': agent})
+
+    # Then: the event is kept with its agent, unparsed
+    assert event['user_agent'] == agent
+    fields = ('browser_family', 'browser_version', 'os_family', 'os_version', 'device_family', 'is_bot')
+    assert [event[name] for name in fields] == [None, None, None, None, None, False]
