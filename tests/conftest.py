@@ -4,6 +4,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,3 +70,16 @@ def override_settings(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
         refresh_handler_caches()
 
     return override
+
+
+@pytest.fixture
+def pinned_now(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], datetime]:
+    """Pin the time every module reads (`serverless_analytics.clock.now`): `pinned_now(datetime(...))`."""
+
+    def pin(moment: datetime) -> datetime:
+        from serverless_analytics import clock
+
+        monkeypatch.setattr(clock, 'now', lambda: moment)
+        return moment
+
+    return pin

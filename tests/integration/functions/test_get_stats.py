@@ -9,9 +9,10 @@ from tests.conftest import load_event
 from tests.integration.conftest import invoke, kinesis_trigger, stream_records, with_body
 
 
-def test_stats_follow_the_pipeline_from_accepted_to_flushed(aws, lambda_context):
-    # Given: events of today and of an earlier day, accepted but not yet written
-    now = datetime.now(UTC)
+def test_stats_follow_the_pipeline_from_accepted_to_flushed(aws, lambda_context, pinned_now):
+    # Given: events of today and of an earlier day, accepted but not yet written (the clock pinned, so "today" and
+    # "this hour" cannot turn over between the events and the stats)
+    now = pinned_now(datetime(2026, 11, 22, 12, 59, 59, 999000, tzinfo=UTC))
     events = [
         {'event_name': 'a', 'category': 'auth', 'timestamp': now.isoformat()},
         {'event_name': 'b', 'category': 'auth'},
@@ -46,7 +47,7 @@ def test_stats_are_per_project(aws, lambda_context):
     from serverless_analytics.logic.api_keys import create_key
     from serverless_analytics.models.api_key import Scope
 
-    key, _ = create_key(get_settings(), '2', [Scope.INGEST], 'other project')
+    key, _ = create_key(get_settings(), '2', [Scope.READ], 'other project')
     event = load_event('get_stats')
     event['headers']['authorization'] = f'Bearer {key}'
 
@@ -54,3 +55,19 @@ def test_stats_are_per_project(aws, lambda_context):
     assert status == 200
     assert (stats['total_events'], stats['events_by_category']) == (0, {})
     assert json.loads(stats_handler(load_event('get_stats'), lambda_context)['body'])['total_events'] == 3
+
+
+def test_stats_are_a_read_an_ingest_only_key_is_refused(aws, lambda_context):
+    from serverless_analytics.config import get_settings
+    from serverless_analytics.logic.api_keys import create_key
+    from serverless_analytics.models.api_key import Scope
+
+    answers = {}
+    for scope in (Scope.READ, Scope.INGEST):
+        key, _ = create_key(get_settings(), '1', [scope], scope)
+        event = load_event('get_stats')
+        event['headers']['authorization'] = f'Bearer {key}'
+        answers[scope] = invoke(stats_handler, event, lambda_context)
+
+    assert answers[Scope.READ][0] == 200
+    assert answers[Scope.INGEST] == (403, {'detail': "API key lacks the 'read' scope"})

@@ -8,8 +8,8 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
 
+from serverless_analytics import clock
 from serverless_analytics.adapters import dynamodb
 from serverless_analytics.config import Settings
 from serverless_analytics.models.api_key import ApiKeyRecord, Principal, Scope
@@ -40,7 +40,7 @@ def create_key(
         project_id=project_id,
         scopes=sorted(set(scopes)),
         name=name,
-        created_at=datetime.now(UTC),
+        created_at=clock.now(),
     )
     dynamodb.put_item(settings.API_KEYS_TABLE, record.model_dump(mode='json', exclude_none=True))
     return key, record
@@ -48,9 +48,7 @@ def create_key(
 
 def revoke_key(settings: Settings, key_id: str) -> bool:
     """Mark a key revoked; False when no such key exists."""
-    return dynamodb.update_item(
-        settings.API_KEYS_TABLE, {'key_id': key_id}, {'revoked_at': datetime.now(UTC).isoformat()}
-    )
+    return dynamodb.update_item(settings.API_KEYS_TABLE, {'key_id': key_id}, {'revoked_at': clock.now().isoformat()})
 
 
 def list_keys(settings: Settings) -> list[ApiKeyRecord]:

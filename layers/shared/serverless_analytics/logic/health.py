@@ -2,9 +2,9 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from http import HTTPStatus
 
+from serverless_analytics import clock
 from serverless_analytics.adapters import dynamodb, kinesis, s3
 from serverless_analytics.config import Settings
 from serverless_analytics.models.api import ComponentHealth, HealthResponse
@@ -39,7 +39,7 @@ def _bucket_ok(bucket: str) -> str:
 
 
 def check_health(settings: Settings, deep: bool) -> HealthReport:
-    now = datetime.now(UTC)
+    now = clock.now()
     if not deep:
         return HealthReport(HTTPStatus.OK, HealthResponse(status='healthy', timestamp=now))
     components = [

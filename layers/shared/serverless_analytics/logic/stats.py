@@ -1,7 +1,8 @@
 """Per-project figures for `GET /api/v1/analytics/stats`, read from the stream writer's counters."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
+from serverless_analytics import clock
 from serverless_analytics.adapters import dynamodb
 from serverless_analytics.config import Settings
 from serverless_analytics.logic import counters
@@ -10,7 +11,7 @@ from serverless_analytics.models.api import BufferStatus, StatsResponse
 
 def project_stats(project_id: str, settings: Settings, now: datetime | None = None) -> StatsResponse:
     """Totals count events by their (corrected) event time; today and this hour are UTC."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     today, this_hour = counters.day_key(now), counters.hour_key(now)
     items = dynamodb.get_counters(
         settings.COUNTERS_TABLE, project_id, [counters.TOTAL, today, this_hour, counters.PIPELINE]

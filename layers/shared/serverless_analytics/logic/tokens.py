@@ -4,10 +4,11 @@ HS256 with the stack's signing secret; claims as GitLab signs them for Cube (`ia
 `appId: gitlab_project_<id>`) plus the project and scopes, so the read endpoints accept them like a key.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import jwt
 
+from serverless_analytics import clock
 from serverless_analytics.adapters import secrets
 from serverless_analytics.config import Settings
 from serverless_analytics.models.api_key import Principal, Scope
@@ -18,7 +19,7 @@ APP_ID_PREFIX = 'gitlab_project_'
 
 
 def issue_token(settings: Settings, principal: Principal, now: datetime | None = None) -> str:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     claims = {
         'iat': now,
         'exp': now + timedelta(seconds=settings.TOKEN_TTL_SECONDS),
