@@ -6,16 +6,16 @@ import pybase64
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from serverless_analytics.config import get_settings
-from serverless_analytics.logic.write_events import StreamRecord, write_batch
+from serverless_analytics.logic.write_events import DeliveredRecord, write_batch
 from serverless_analytics.observability import logger, metrics
 
 
-def stream_records(event: dict[str, Any]) -> list[StreamRecord]:
+def stream_records(event: dict[str, Any]) -> list[DeliveredRecord]:
     # Plain dict access rather than Powertools' KinesisStreamEvent: its per-record wrappers cost more than
     # decoding the record, on the writer's hottest loop. pybase64 (SIMD) decodes ~4x faster than binascii.
     b64decode = pybase64.b64decode
     return [
-        StreamRecord(
+        DeliveredRecord(
             record['eventID'].partition(':')[0],
             record['kinesis']['sequenceNumber'],
             record['kinesis']['partitionKey'],

@@ -174,6 +174,32 @@ def test_a_poison_record_is_quarantined_with_its_raw_bytes_and_the_rest_lands(aw
     assert counters(aws)['total']['events'] == 1
 
 
+def test_a_record_with_a_field_the_schema_does_not_know_is_quarantined_not_written_without_it(aws, lambda_context):
+    # Given: the sample batch, one record of which comes from a producer that knows a field this writer does not
+    event = load_event('write_events')
+    newer = event['Records'][1]
+    body = {**_sent({'Records': [newer]})[0], 'plan': 'pro'}
+    newer['kinesis']['data'] = base64.b64encode(json.dumps(body).encode()).decode()
+
+    # When: it arrives, and is redelivered
+    assert lambda_handler(event, lambda_context) == {'batchItemFailures': []}
+    assert lambda_handler(event, lambda_context) == {'batchItemFailures': []}
+
+    # Then: the record is kept whole in quarantine, with the field named, and counted once
+    s3, bucket = aws.client('s3'), aws.name('LakeBucket')
+    [quarantined] = aws_reads.object_keys(s3, bucket, 'quarantine/')
+    assert quarantined.endswith(f'/shardId-000000000000/{newer["kinesis"]["sequenceNumber"]}.json')
+    stored = s3.get_object(Bucket=bucket, Key=quarantined)
+    assert json.loads(stored['Body'].read()) == body
+    assert stored['Metadata']['reason'] == 'record has fields the event schema does not know: plan'
+    assert counters(aws)['pipeline']['quarantined'] == 1
+    # ...and the other records land and are counted as usual
+    _, rows = _lake_rows(aws)
+    others = [e for e in _sent(event) if e['event_id'] != body['event_id']]
+    assert sorted(r['event_id'] for r in rows) == sorted(e['event_id'] for e in others)
+    assert counters(aws)['total']['events'] == len(others) == 2
+
+
 def test_a_dynamodb_outage_reports_the_records_for_redelivery_and_counts_nothing(aws, lambda_context):
     event = load_event('write_events')
     aws.client('dynamodb').delete_table(TableName=aws.name('EventsTable'))

@@ -7,11 +7,12 @@ record with pydantic, which is what lets one writer keep up with a shard.
 
 import hashlib
 import io
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
-from typing import Any, TypeVar
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -25,10 +26,13 @@ from serverless_analytics.lake.schema import FILE_SCHEMA, REQUIRED_COLUMNS, ROW_
 _PARSE_SCHEMA = pa.schema(
     [pa.field(f.name, pa.timestamp('us', tz='UTC')) if pa.types.is_timestamp(f.type) else f for f in ROW_SCHEMA]
 )
-_PARSE = pa_json.ParseOptions(explicit_schema=_PARSE_SCHEMA, unexpected_field_behavior='ignore')
+# A field the schema does not know fails the record, which is then quarantined and counted (write_events), never
+# dropped: it comes from a producer newer than this writer (or a broken one), and ignoring it would lose that
+# field's values for good without anyone noticing. Refusing the record instead (reporting it failed) would stall
+# its shard behind it until the writer is updated; quarantine keeps its raw bytes to replay once it is.
+_PARSE = pa_json.ParseOptions(explicit_schema=_PARSE_SCHEMA, unexpected_field_behavior='error')
 _READ = pa_json.ReadOptions(use_threads=False, block_size=16 << 20)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-T = TypeVar('T')
 
 
 def _same(value: Any) -> Any:
@@ -67,12 +71,25 @@ def _decode_one(payload: bytes) -> pa.Table | str:
     try:
         rows = _read(payload)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-        return f'record does not match the event schema: {error}'
+        return _unknown_fields(payload) or f'record does not match the event schema: {error}'
     if rows.num_rows != 1:  # one line, but `{...} {...}`: its second row would be taken for the next record's
         return _NOT_ONE_OBJECT
     if _missing_required(rows):
         return f'record lacks one of the required fields {", ".join(REQUIRED_COLUMNS)}'
     return rows
+
+
+def _unknown_fields(payload: bytes) -> str | None:
+    """Why a record Arrow refused was refused, when it is for fields the schema does not know (Arrow's message
+    does not name them)."""
+    try:
+        record = json.loads(payload)
+    except (ValueError, RecursionError):  # a record nested deeper than Python's stack
+        return None
+    unknown = [name for name in record if name not in _PARSE_SCHEMA.names] if isinstance(record, dict) else []
+    if not unknown:
+        return None
+    return f'record has fields the event schema does not know: {", ".join(unknown)}'
 
 
 def decode(payloads: Sequence[bytes]) -> DecodedBatch:
@@ -114,7 +131,7 @@ def _decode_each(payloads: Sequence[bytes]) -> DecodedBatch:
     return DecodedBatch(rows=rows, good=good, bad=bad)
 
 
-def per_row(column: pa.ChunkedArray, convert: Callable[[Any], T] = _same) -> list[T]:
+def per_row[T](column: pa.ChunkedArray, convert: Callable[[Any], T] = _same) -> list[T]:
     """A column of few distinct values as one Python value per row, `convert`ed.
 
     Only the distinct values are converted, and rows share them."""
@@ -144,7 +161,7 @@ def _int32s(array: pa.Array) -> memoryview:
     return memoryview(array.buffers()[1]).cast('i')[array.offset : array.offset + len(array)]
 
 
-def per_row_hour(rows: pa.Table, convert: Callable[[datetime], T]) -> list[T]:
+def per_row_hour[T](rows: pa.Table, convert: Callable[[datetime], T]) -> list[T]:
     """Each row's event time (UTC) truncated to the hour, `convert`ed.
 
     Arrow truncates the times, and only the batch's distinct hours become datetimes: pyarrow turns a

@@ -6,7 +6,8 @@ every step is idempotent:
   written to the lake again: its DynamoDB item is only written after the lake file holding it was;
 - a record whose event id was written by another record (a client retry) is counted as a duplicate, once,
   and never reaches the lake;
-- a malformed record is quarantined with its raw bytes and counted, once.
+- a malformed record, or one with a field the event schema does not know (lake.records says why), is
+  quarantined with its raw bytes and counted, once.
 The lake file is written before DynamoDB, so a crash or a DynamoDB failure in between can leave an extra
 lake row (the records are redelivered and written again, under the same object key when the redelivered
 batch holds the same records for that project and day, else in a new file, which lake compaction dedupes),
@@ -31,8 +32,9 @@ HOUR_COUNTER_DAYS = 3
 DAY_COUNTER_DAYS = 400
 
 
-class StreamRecord(NamedTuple):
-    """One Kinesis record (a NamedTuple: the writer makes one per record, and it is ~5x cheaper than a dataclass)."""
+class DeliveredRecord(NamedTuple):
+    """One Kinesis record as the trigger delivers it (a NamedTuple: the writer makes one per record, and it is ~5x
+    cheaper than a dataclass). Not the producer's record to put, `adapters.kinesis.StreamRecord`."""
 
     shard_id: str
     sequence: str
@@ -60,7 +62,7 @@ class TimeKeys(NamedTuple):
 class PlannedEvent(NamedTuple):
     """One good record of a project, with what the writer must do with it (a NamedTuple, made per record)."""
 
-    record: StreamRecord
+    record: DeliveredRecord
     row: int
     pk: str  # `<project>#<event_id>`, the event's key in the events table
     time: TimeKeys
@@ -73,7 +75,7 @@ def _expiry(now: datetime, days: int) -> int:
     return int((now + timedelta(days=days)).timestamp())
 
 
-def _marker_pk(record: StreamRecord) -> str:
+def _marker_pk(record: DeliveredRecord) -> str:
     return f'seq#{record.record_id}'
 
 
@@ -81,14 +83,14 @@ def _event_pk(project_id: str, event_id: str) -> str:
     return f'{project_id}#{event_id}'
 
 
-def _project_of(record: StreamRecord) -> str:
+def _project_of(record: DeliveredRecord) -> str:
     return record.partition_key.split(':', 1)[0]
 
 
 class ProjectGroup(NamedTuple):
     """A project's good records of a batch: (row, record) pairs and the event keys they carry."""
 
-    members: list[tuple[int, StreamRecord]]
+    members: list[tuple[int, DeliveredRecord]]
     pks: list[str]
 
 
@@ -101,7 +103,7 @@ class PreparedBatch(NamedTuple):
     projects: dict[str, ProjectGroup]
 
 
-def prepare_batch(batch: Sequence[StreamRecord]) -> PreparedBatch:
+def prepare_batch(batch: Sequence[DeliveredRecord]) -> PreparedBatch:
     decoded = lake.decode([record.data for record in batch])
     columns = batch_columns(decoded.rows)
     projects = {
@@ -111,7 +113,7 @@ def prepare_batch(batch: Sequence[StreamRecord]) -> PreparedBatch:
     return PreparedBatch(decoded, columns, lake.to_file_schema(decoded.rows), projects)
 
 
-def write_batch(batch: Sequence[StreamRecord], settings: Settings, now: datetime | None = None) -> list[str]:
+def write_batch(batch: Sequence[DeliveredRecord], settings: Settings, now: datetime | None = None) -> list[str]:
     """Write one Kinesis batch; returns the sequence numbers to report as failed (to be redelivered)."""
     now = now or datetime.now(UTC)
     prepared = prepare_batch(batch)
@@ -140,17 +142,17 @@ def batch_columns(rows: pa.Table) -> dict[str, list]:
 
 
 def by_project(
-    batch: Sequence[StreamRecord], decoded: lake.DecodedBatch, columns: dict[str, list]
-) -> dict[str, list[tuple[int, StreamRecord]]]:
+    batch: Sequence[DeliveredRecord], decoded: lake.DecodedBatch, columns: dict[str, list]
+) -> dict[str, list[tuple[int, DeliveredRecord]]]:
     """(row, record) pairs of the good records, by project."""
-    by_project: dict[str, list[tuple[int, StreamRecord]]] = defaultdict(list)
+    by_project: dict[str, list[tuple[int, DeliveredRecord]]] = defaultdict(list)
     for row, index in enumerate(decoded.good):
         by_project[columns['project_id'][row]].append((row, batch[index]))
     return by_project
 
 
 def plan(
-    members: list[tuple[int, StreamRecord]], pks: list[str], columns: dict[str, list], written_by: dict[str, str]
+    members: list[tuple[int, DeliveredRecord]], pks: list[str], columns: dict[str, list], written_by: dict[str, str]
 ) -> list[PlannedEvent]:
     """Decide per record: a new event, a redelivery of the record that wrote it, or a duplicate of another
     (`written_by`: the record that wrote each event key already stored)."""
@@ -290,7 +292,7 @@ def _ascii(metadata: dict[str, str]) -> dict[str, str]:
     return {name: value.encode('ascii', 'replace').decode() for name, value in metadata.items()}
 
 
-def _quarantine(record: StreamRecord, reason: str, settings: Settings, now: datetime) -> list[str]:
+def _quarantine(record: DeliveredRecord, reason: str, settings: Settings, now: datetime) -> list[str]:
     """Keep a malformed record's raw bytes in the bucket and count it; returns [sequence] if that failed."""
     key = f'{settings.QUARANTINE_PREFIX}/dt={now:%Y-%m-%d}/{record.shard_id}/{record.sequence}.json'
     try:

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -47,6 +48,36 @@ def test_malformed_records_are_singled_out_and_the_rest_kept():
     assert sorted(decoded.bad) == [1, 2, 3, 4, 5, 6, 7]
     assert 'required' in decoded.bad[2]
     assert decoded.rows['name'].to_pylist() == ['view', 'view']
+
+
+def test_a_record_with_fields_the_schema_does_not_know_is_malformed_and_they_are_named():
+    # Given: a producer newer than this writer adds fields between two records it knows
+    newer = _with_fields(stream_record_data(event_name='newer'), plan='pro', seats=3)
+
+    decoded = decode([stream_record_data(event_name='first'), newer, stream_record_data(event_name='last')])
+
+    # Then: that record is not kept without its fields; the others are kept
+    assert (decoded.good, decoded.bad) == ([0, 2], {1: 'record has fields the event schema does not know: plan, seats'})
+    assert decoded.rows['name'].to_pylist() == ['first', 'last']
+    assert 'plan' not in decoded.rows.column_names
+
+
+def test_a_batch_whose_every_record_has_an_unknown_field_keeps_none():
+    records = [_with_fields(stream_record_data(event_name=f'e{i}'), plan='pro') for i in range(3)]
+
+    decoded = decode(records)
+
+    assert (decoded.good, sorted(decoded.bad)) == ([], [0, 1, 2])
+
+
+def test_a_record_without_fields_added_after_its_producer_was_made_still_decodes():
+    # Given: an older producer's record, which lacks fields that are not required (null in the lake)
+    older = _without_fields(stream_record_data(event_name='older'), 'client_id', 'is_bot', 'template_id')
+
+    decoded = decode([older, stream_record_data()])
+
+    assert (decoded.good, decoded.bad) == ([0, 1], {})
+    assert decoded.rows['is_bot'].to_pylist() == [None, False]
 
 
 def test_a_blank_record_cannot_make_up_for_a_record_of_two_objects():
@@ -96,9 +127,18 @@ def test_records_need_not_be_compact_to_decode():
     assert decoded.rows['name'].to_pylist() == ['spaced', 'crlf', 'view']
 
 
+def _with_fields(data: bytes, **fields: Any) -> bytes:
+    """A stream record's data with fields set or added, as a producer other than this ingest API might send it."""
+    return json.dumps({**json.loads(data), **fields}).encode()
+
+
+def _without_fields(data: bytes, *names: str) -> bytes:
+    return json.dumps({k: v for k, v in json.loads(data).items() if k not in names}).encode()
+
+
 def test_event_hours_are_the_utc_hours_of_the_event_time():
     stamps = ['2026-03-01T23:30:00-02:00', '2026-03-01T00:10:00+01:00', '1969-12-31T23:59:59.999Z']
-    decoded = decode([stream_record_data(timestamp=stamp) for stamp in stamps])
+    decoded = decode([_with_fields(stream_record_data(), timestamp=stamp) for stamp in stamps])
 
     hours = per_row_hour(decoded.rows, lambda hour: hour)
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from serverless_analytics.adapters.dynamodb import MAX_TRANSACTION_ITEMS
 from serverless_analytics.lake.records import decode
 from serverless_analytics.logic.write_events import (
+    DeliveredRecord,
     PlannedEvent,
-    StreamRecord,
     TimeKeys,
     _deltas,
     _transaction_chunks,
@@ -21,7 +21,7 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 def _event(i: int, timestamp: datetime, category: str = 'user_action') -> PlannedEvent:
-    record = StreamRecord('shardId-0', str(i), 'p1:s', b'{}')
+    record = DeliveredRecord('shardId-0', str(i), 'p1:s', b'{}')
     keys = TimeKeys(f'{timestamp:%Y-%m-%d}', f'day#{timestamp:%Y-%m-%d}', f'hour#{timestamp:%Y-%m-%dT%H}')
     return PlannedEvent(record, i, f'p1#e{i}', keys, category, 'insert')
 
@@ -76,9 +76,11 @@ def test_deltas_count_totals_categories_days_and_hours():
 
 
 def test_batch_columns_key_each_row_by_its_utc_day_and_hour():
-    # Given: events either side of midnight UTC, sent with offsets, and one before 1970
+    # Given: events either side of midnight UTC, sent with offsets, and one before 1970 (which the ingest API
+    # refuses, but the stream may carry from another producer)
     stamps = ['2026-03-01T23:30:00-02:00', '2026-03-01T00:10:00+01:00', '2026-03-01T23:59:59.999-02:00']
-    decoded = decode([stream_record_data(timestamp=stamp) for stamp in [*stamps, '1969-12-31T23:59:59Z']])
+    before_1970 = json.dumps({**json.loads(stream_record_data()), 'timestamp': '1969-12-31T23:59:59Z'}).encode()
+    decoded = decode([*(stream_record_data(timestamp=stamp) for stamp in stamps), before_1970])
 
     # When
     columns = batch_columns(decoded.rows)
@@ -100,10 +102,10 @@ def test_a_prepared_batch_groups_good_records_by_project_with_their_event_keys()
     first, second = stream_record_data(event_id='5b0c3c8e-1d2a-4f6b-9c1e-000000000001'), stream_record_data()
     other = json.dumps({**json.loads(stream_record_data()), 'project_id': 'p2'}).encode()
     batch = [
-        StreamRecord('shardId-0', '1', 'p1:s', first),
-        StreamRecord('shardId-0', '2', 'p1:s', b'not json'),
-        StreamRecord('shardId-0', '3', 'p2:s', other),
-        StreamRecord('shardId-0', '4', 'p1:s', second),
+        DeliveredRecord('shardId-0', '1', 'p1:s', first),
+        DeliveredRecord('shardId-0', '2', 'p1:s', b'not json'),
+        DeliveredRecord('shardId-0', '3', 'p2:s', other),
+        DeliveredRecord('shardId-0', '4', 'p1:s', second),
     ]
 
     prepared = prepare_batch(batch)
