@@ -7,7 +7,7 @@ imports the Athena adapter.
 
 from importlib import import_module
 
-from serverless_analytics.engines.base import QueryEngine, QueryResult, ResultColumn, wait_for
+from serverless_analytics.engines.base import QueryEngine, QueryExecutionError, QueryResult, ResultColumn, wait_for
 
 _LAZY = {
     'DuckDBEngine': 'duckdb_engine',
@@ -16,7 +16,7 @@ _LAZY = {
     'AthenaQueryError': 'athena_engine',
 }
 
-__all__ = ['QueryEngine', 'QueryResult', 'ResultColumn', 'wait_for', *_LAZY]
+__all__ = ['QueryEngine', 'QueryExecutionError', 'QueryResult', 'ResultColumn', 'wait_for', *_LAZY]
 
 
 def __getattr__(name: str):

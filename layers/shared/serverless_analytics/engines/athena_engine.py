@@ -9,14 +9,14 @@ from decimal import Decimal
 from itertools import takewhile
 
 from serverless_analytics.adapters import athena
-from serverless_analytics.engines.base import QueryEngine, QueryResult, ResultColumn
+from serverless_analytics.engines.base import QueryEngine, QueryExecutionError, QueryResult, ResultColumn
 
 _RUNNING = ('QUEUED', 'RUNNING')
 _INTEGER_TYPES = ('tinyint', 'smallint', 'integer', 'int', 'bigint')
 _FLOAT_TYPES = ('double', 'float', 'real')
 
 
-class AthenaQueryError(Exception):
+class AthenaQueryError(QueryExecutionError):
     """The execution FAILED or was CANCELLED; the message is Athena's StateChangeReason."""
 
 

@@ -5,6 +5,12 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 
+class QueryExecutionError(Exception):
+    """The engine failed to run a query (its own reason in the message). The compiler hands engines only queries it
+    validated, so this is the backend failing (an unreadable file, a cancelled execution), never a client's
+    mistake: each API family answers it as its "backend unavailable"."""
+
+
 @dataclass(frozen=True)
 class ResultColumn:
     name: str

@@ -8,7 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import duckdb
 
 from serverless_analytics.cube.errors import UnknownExecutionError
-from serverless_analytics.engines.base import QueryEngine, QueryResult, ResultColumn
+from serverless_analytics.engines.base import QueryEngine, QueryExecutionError, QueryResult, ResultColumn
 
 _NO_FILES = 'No files found that match the pattern'
 # Results are kept as long as a kept query state may still name their execution: the deployment's engine is
@@ -101,7 +101,9 @@ class DuckDBEngine(QueryEngine):
         except duckdb.IOException as error:
             if _NO_FILES in str(error):  # an empty lake is a lake without rows, not an error
                 return QueryResult()
-            raise
+            raise QueryExecutionError(str(error)) from error
+        except duckdb.Error as error:
+            raise QueryExecutionError(str(error)) from error
         finally:
             cursor.close()
         columns = [ResultColumn(f.name, str(f.type)) for f in table.schema]

@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from pydantic import ValidationError
 
 from serverless_analytics.config import Settings
+from serverless_analytics.engines.base import QueryExecutionError
 from serverless_analytics.http.common import ApiFamily, json_answer, raw_body, validation_problems, with_json_text_body
 from serverless_analytics.logic.api_keys import authenticate
 from serverless_analytics.models.api_key import Principal, Scope
@@ -30,7 +31,12 @@ from serverless_analytics.observability import logger
 UNAVAILABLE = 'The query backend is unavailable or too slow for this request; retry later or narrow the range'
 BEARER_CHALLENGE = {'WWW-Authenticate': 'Bearer'}
 # Errors of the backend (a dependency that failed or took too long), as opposed to the request or to our code.
-BACKEND_ERRORS: tuple[type[BaseException], ...] = (ServiceUnavailableError, TimeoutError, ConnectionError)
+BACKEND_ERRORS: tuple[type[BaseException], ...] = (
+    ServiceUnavailableError,
+    QueryExecutionError,
+    TimeoutError,
+    ConnectionError,
+)
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:

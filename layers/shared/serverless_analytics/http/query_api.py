@@ -20,6 +20,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from serverless_analytics.config import Settings
 from serverless_analytics.cube import ContinueWait, CubeQueryError
 from serverless_analytics.cube.errors import CubeLimitError
+from serverless_analytics.engines.base import QueryExecutionError
 from serverless_analytics.http.common import (
     ApiFamily,
     json_answer,
@@ -80,7 +81,12 @@ _INTERNAL: dict[Family, tuple[int, dict[str, str]]] = {
 }
 
 # Errors of the backend (a dependency that failed or took too long), as opposed to the request or to our code.
-BACKEND_ERRORS: tuple[type[BaseException], ...] = (ServiceUnavailableError, TimeoutError, ConnectionError)
+BACKEND_ERRORS: tuple[type[BaseException], ...] = (
+    ServiceUnavailableError,
+    QueryExecutionError,
+    TimeoutError,
+    ConnectionError,
+)
 
 
 def _bad_request(family: Family, message: str) -> Response:
@@ -138,22 +144,12 @@ class QueryApi(ApiFamily):
                 return json_answer(error.status_code, {key: error.msg})
             case _ if type(error) in {error_type for _, error_type in _AUTH_ERRORS}:
                 return json_answer(*_AUTH_ERRORS.get((family, type(error)), _AUTH_ERRORS[(family, ForbiddenError)]))
-            case _ if _is_refused_by_engine(error):
-                return _bad_request(family, str(error))
             case _ if isinstance(error, BACKEND_ERRORS):
                 logger.exception('Query backend failed')
                 return json_answer(*_UNAVAILABLE[family])
             case _:
                 logger.exception('Unexpected error')
                 return json_answer(*_INTERNAL[family])
-
-
-def _is_refused_by_engine(error: Exception) -> bool:
-    """Athena failed or cancelled the query (e.g. over the workgroup's bytes-scanned cutoff): its reason is the
-    answer, as a 400, since a retry of the same query fails the same way."""
-    from serverless_analytics.engines import AthenaQueryError
-
-    return isinstance(error, AthenaQueryError)
 
 
 def _json_body_event(event: dict[str, Any]) -> dict[str, Any]:

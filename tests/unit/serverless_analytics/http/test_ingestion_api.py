@@ -37,7 +37,6 @@ VALID_BODIES = {
     'unix timestamp': '{"event_name": "a", "timestamp": 1796618402}',
     'lax bool and uppercase uuid': '{"event_name": "a", "offline": "true", "event_id": "3B9D7E0C5A514C1E9F7A2D4B6C8E0A13"}',
     'duplicate keys': '{"event_name": "first", "event_name": "last"}',
-    'NaN and Infinity properties': '{"event_name": "a", "properties": {"x": NaN, "y": -Infinity}}',
 }
 
 
@@ -47,7 +46,7 @@ def test_a_valid_body_becomes_the_model_powertools_would_have_made(body):
 
     assert isinstance(parsed, TrackEventRequest)  # the fast path was taken
     reference = TrackEventRequest.model_validate(json.loads(body))
-    assert parsed.model_dump_json() == reference.model_dump_json()  # as text: NaN is not equal to itself
+    assert parsed.model_dump_json() == reference.model_dump_json()
     assert parsed.properties_json == reference.properties_json
 
 
@@ -65,12 +64,18 @@ REFUSED_BODIES = {
     'not an object': ('[1, 2]', [1, 2]),
     # JSON that only Python's parser reads: FastAPI (json.loads) takes it, so Powertools must see it too
     'lone surrogate': ('{"event_name": "\\ud800"}', {'event_name': '\ud800'}),
+    # Read by both parsers, refused by the model (a non-finite number is not JSON that can be answered back)
+    'NaN in properties': (
+        '{"event_name": "a", "properties": {"x": NaN}}',
+        {'event_name': 'a', 'properties': {'x': None}},
+    ),
 }
 
 
 @pytest.mark.parametrize(('body', 'plain'), REFUSED_BODIES.values(), ids=REFUSED_BODIES.keys())
 def test_a_body_pydantic_refuses_is_handed_to_powertools_as_plain_json(body, plain):
-    assert parse_event(body) == plain  # a plain value, not a model: Powertools validates it and answers
+    # A plain value, not a model: Powertools validates it and answers (NaN compared as None: NaN != NaN)
+    assert json.loads(json.dumps(parse_event(body)).replace('NaN', 'null')) == plain
 
 
 def test_invalid_json_raises_the_error_powertools_answers_as_json_invalid():
