@@ -1,5 +1,6 @@
 """Seeded, realistic demo traffic for the ingestion API: users in groups, sessions of page views and actions,
-a few apps and versions, templates, latency samples, every category, spread over recent days.
+a few apps and versions, templates, latency samples, every category, spread over recent days; and the user the
+README's examples filter on (`u42` in group `beta`), with page views in the last 30 days whatever the count.
 """
 
 import random
@@ -16,6 +17,10 @@ CATEGORIES = ('page_view', 'user_action', 'trading', 'auth', 'error', 'performan
 CATEGORY_WEIGHTS = (40, 25, 6, 6, 4, 9, 7, 3)
 PRIORITIES = ('low', 'medium', 'high', 'critical')
 RECENT_SESSION_SHARE = 0.05
+# The README's export example asks for the last 30 days; the README user's sessions start at these shares of it.
+README_WINDOW_DAYS = 30
+README_SESSION_STARTS = (0.02, 0.15, 0.4, 0.75)
+README_SESSION_SIZE = 4
 
 USER_AGENTS = (
     'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
@@ -71,6 +76,20 @@ class DemoUser:
     app_name: str
 
 
+README_USER = DemoUser(
+    id='u42',
+    username='ann',
+    realm=['sso'],
+    groups=['beta'],
+    roles=['admin'],
+    user_agent=USER_AGENTS[0],
+    ui_locale='en-GB',
+    content_locale='en-US',
+    tenant_id='acme',
+    app_name='web-portal',
+)
+
+
 def _users(rng: random.Random, count: int) -> list[DemoUser]:
     users = []
     for index in range(count):
@@ -108,13 +127,15 @@ def _properties(rng: random.Random, category: str, name: str) -> dict[str, Any]:
     return {}
 
 
-def _session(rng: random.Random, user: DemoUser, start: datetime, size: int, version: str) -> Iterator[dict[str, Any]]:
+def _session(
+    rng: random.Random, user: DemoUser, start: datetime, size: int, version: str, *, lands_on_page: bool = False
+) -> Iterator[dict[str, Any]]:
     session_id = f'sess-{uuid.UUID(int=rng.getrandbits(128)).hex[:16]}'
     moment = start
     referrer = rng.choice(REFERRERS)
     template_id = rng.choice(TEMPLATES)
-    for _ in range(size):
-        category = rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0]
+    for index in range(size):
+        category = 'page_view' if lands_on_page and index == 0 else rng.choices(CATEGORIES, CATEGORY_WEIGHTS)[0]
         path, title = rng.choice(PAGES)
         name = 'page_view' if category == 'page_view' else rng.choice(ACTIONS[category])
         event = {
@@ -158,12 +179,25 @@ def _session_start(rng: random.Random, now: datetime, days: int) -> datetime:
     return now - timedelta(days=rng.random() * days)
 
 
+def _readme_user_events(seed: int, now: datetime, days: int) -> list[dict[str, Any]]:
+    """Sessions of the README user that each open with a page view, all inside the README's window and `days`."""
+    rng = random.Random(f'readme-{seed}')  # its own stream: the other users' traffic stays what it was
+    window = timedelta(days=min(days, README_WINDOW_DAYS))
+    events: list[dict[str, Any]] = []
+    for share in README_SESSION_STARTS:
+        version = rng.choice(APPS[README_USER.app_name])
+        session = _session(rng, README_USER, now - window * share, README_SESSION_SIZE, version, lands_on_page=True)
+        events += [event for event in session if event['timestamp'] <= _iso(now)]
+    return events
+
+
 def generate(count: int, days: int = 60, seed: int = 42, users: int = 120, now: datetime | None = None) -> list[dict]:
-    """`count` events (request bodies for the ingestion API), deterministic for a seed and `now`."""
+    """`count` events (request bodies for the ingestion API), deterministic for a seed and `now`; the README user's
+    come first, so even a few events hold what the README's examples filter on."""
     rng = random.Random(seed)
     now = now or datetime.now(UTC)
     population = _users(rng, users)
-    events: list[dict[str, Any]] = []
+    events = _readme_user_events(seed, now, days)[:count]
     while len(events) < count:
         user = rng.choice(population)
         version = rng.choice(APPS[user.app_name])
