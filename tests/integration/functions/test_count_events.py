@@ -25,7 +25,11 @@ def generated_events() -> list[dict]:
     moments = [START - timedelta(days=1) + timedelta(hours=17 * i) for i in range(110)]
     moments += [START, END, END - timedelta(milliseconds=1), START - timedelta(milliseconds=1)]
     return [
-        {'event_name': NAMES[i % 3], 'timestamp': moment.isoformat(timespec='milliseconds')}
+        {
+            'event_name': NAMES[i % 3],
+            'timestamp': moment.isoformat(timespec='milliseconds'),
+            'user': {'id': f'u{i % 4}', 'groups': ['beta'] if i % 5 == 0 else [], 'roles': ['admin'] * (i % 2)},
+        }
         for i, moment in enumerate(moments)
     ]
 
@@ -132,6 +136,30 @@ def test_daily_counts_include_the_days_without_events_and_respect_the_boundaries
     assert day_of_start == sum(_count(events, n, START, START + timedelta(days=1)) for n in NAMES)
 
 
+def test_counts_take_the_user_filter_of_the_events_route(aws, lambda_context, events):
+    user = {'id': ['u1', 'u2'], 'group': ['beta'], 'role': ['admin']}
+    body = {
+        'startDate': START.strftime('%Y-%m-%d'),
+        'endDate': END.strftime('%Y-%m-%d'),
+        'groupByPeriod': 'month',
+        'filters': {'user': user},
+    }
+
+    status, answer = counts(body, lambda_context)
+
+    # Then: only the events of those users, in one of the groups and one of the roles, are counted
+    matching = [
+        e
+        for e in events
+        if e['user']['id'] in user['id'] and 'beta' in e['user']['groups'] and 'admin' in e['user']['roles']
+    ]
+    assert status == 200
+    bounds = _months(START, END)
+    names = sorted({e['event_name'] for e in matching if START <= datetime.fromisoformat(e['timestamp']) < END})
+    assert answer['results'] == [{'name': name, 'periods': expected_periods(matching, name, bounds)} for name in names]
+    assert 0 < sum(p['eventCount'] for r in answer['results'] for p in r['periods']) < len(events)
+
+
 VALID = {'startDate': START.strftime('%Y-%m-%d'), 'endDate': END.strftime('%Y-%m-%d'), 'groupByPeriod': 'day'}
 
 
@@ -153,6 +181,29 @@ VALID = {'startDate': START.strftime('%Y-%m-%d'), 'endDate': END.strftime('%Y-%m
             ),
         ),
         ({**VALID, 'filters': {'name': [1]}}, ft_error(400, 'filters.name.0: Input should be a valid string')),
+        # an unknown filter is refused, at every level, rather than ignored into a count of everything
+        ({**VALID, 'filters': {'names': ['a']}}, ft_error(400, 'filters.names: Extra inputs are not permitted')),
+        (
+            {**VALID, 'filters': {'user': {'groups': ['beta']}}},
+            ft_error(400, 'filters.user.groups: Extra inputs are not permitted'),
+        ),
+        (
+            {**VALID, 'startDate': '0000-01-01'},
+            ft_error(400, "startDate: '0000-01-01' is not a valid date or time"),
+        ),
+        (
+            {**VALID, 'endDate': '99999-01-01'},
+            ft_error(
+                400, "endDate: expected YYYY-MM-DD, YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS (GMT), got '99999-01-01'"
+            ),
+        ),
+        (
+            {**VALID, 'endDate': '9999-12-31T23:59:59', 'groupByPeriod': 'month'},
+            ft_error(
+                400, 'The range holds more than 1000 periods of a month; use a shorter range or a longer groupByPeriod'
+            ),
+        ),
+        ({**VALID, 'startDate': '9999-12-31'}, ft_error(400, 'startDate must not be later than now')),
     ],
 )
 def test_bad_requests_are_400_naming_the_problem(aws, lambda_context, body, expected):

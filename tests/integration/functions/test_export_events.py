@@ -218,6 +218,17 @@ def test_results_have_every_field_of_the_seed(aws, lambda_context, events):
     }
 
 
+def test_an_integer_beyond_double_precision_comes_back_with_every_digit(aws, lambda_context):
+    big = 2**70 + 1  # a JavaScript client would round it; the JSON text keeps it exact
+    sent = {'event_name': 'big.number', 'timestamp': (START + timedelta(hours=1)).isoformat(), 'properties': {'n': big}}
+    ingest(aws, [sent], lambda_context)
+
+    response = lambda_handler(request({'filters': {'name': ['big.number']}}), lambda_context)
+
+    assert response['statusCode'] == 200
+    assert f'"parameters":{{"n":{big}}}' in response['body']
+
+
 def test_anonymous_events_have_empty_session_and_user(aws, lambda_context, events):
     anonymous = {e['event_id'] for e in events if 'user' not in e}
     status, answer = invoke(lambda_handler, request({}), lambda_context)
@@ -330,6 +341,19 @@ YEAR_AGO = (datetime.now(UTC) - timedelta(days=366)).strftime('%Y-%m-%d')
             {'startDate': START.strftime('%Y-%m-%d'), 'filters': {'name': 'khub.search'}},
             ft_error(400, 'filters.name: Input should be a valid list'),
         ),
+        (
+            {'startDate': START.strftime('%Y-%m-%d'), 'paging': {'page': 10**18, 'perPage': 1000}},
+            ft_error(400, 'paging.page: Input should be less than or equal to 10000000'),
+        ),
+        (
+            {'startDate': START.strftime('%Y-%m-%d'), 'filters': {'user': {'id': 'u1', 'roles': ['ADMIN']}}},
+            ft_error(400, 'filters.user.roles: Extra inputs are not permitted'),
+        ),
+        (
+            {'startDate': START.strftime('%Y-%m-%d'), 'filters': {'tenant': ['x']}},
+            ft_error(400, 'filters.tenant: Extra inputs are not permitted'),
+        ),
+        ({'startDate': '0000-01-01'}, ft_error(400, "startDate: '0000-01-01' is not a valid date or time")),
         ('[1, 2]', ft_error(400, 'Request body must be a JSON object')),
         (
             '{"startDate": ',
@@ -355,6 +379,12 @@ def test_bad_query_parameter_is_400(aws, lambda_context):
     )
     assert invoke(lambda_handler, request({}, {'per_page': '-1'}), lambda_context) == ft_error(
         400, 'paging.perPage: must be between 1 and 1000'
+    )
+
+
+def test_a_page_query_parameter_past_ten_million_is_400_not_an_offset_overflow(aws, lambda_context):
+    assert invoke(lambda_handler, request({}, {'page': str(10**18)}), lambda_context) == ft_error(
+        400, 'paging.page: Input should be less than or equal to 10000000'
     )
 
 

@@ -34,7 +34,7 @@ def count_events(
     window = resolve_window(request.start_date, request.end_date, now or datetime.now(UTC))
     starts = period_starts(window, request.group_by_period)
     engine = engine or query_engine(settings)
-    sql = daily_counts_sql(EventSelection(project_id, window, request.filters.name), Target.of(engine))
+    sql = daily_counts_sql(EventSelection.of(project_id, window, request.filters), Target.of(engine))
     result = engine.execute(sql, timeout=settings.EXPORT_QUERY_TIMEOUT_SECONDS)
     counts = _per_period(result.rows, starts)
     names = request.filters.name or sorted(counts)

@@ -13,7 +13,7 @@ from typing import Any
 from serverless_analytics.config import Settings
 from serverless_analytics.cube.target import Target
 from serverless_analytics.engines import QueryEngine, QueryResult
-from serverless_analytics.logic.export_periods import Window, echo, resolve_window
+from serverless_analytics.logic.export_periods import echo, resolve_window
 from serverless_analytics.logic.export_sql import TOTAL_COUNT, EventSelection, count_sql, events_page_sql
 from serverless_analytics.logic.query_engine import query_engine
 from serverless_analytics.models.export import (
@@ -44,7 +44,7 @@ def export_events(
     page, per_page = _paging(request, settings)
     engine = engine or query_engine(settings)
     target = Target.of(engine)
-    selection = _selection(project_id, window, request)
+    selection = EventSelection.of(project_id, window, request.filters)
     newest_first = request.sort_order is SortOrder.LATEST_FIRST
     sql = events_page_sql(selection, target, newest_first, per_page, (page - 1) * per_page)
     # One time budget for the request's queries (the page, maybe a count): two full ones could outlast the function.
@@ -58,11 +58,6 @@ def export_events(
         paging=PagingResponse(page=page, per_page=per_page, total_count=total, last_page=page * per_page >= total),
         results=[exported_event(row) for row in rows],
     )
-
-
-def _selection(project_id: str, window: Window, request: EventsRequest) -> EventSelection:
-    user = request.filters.user
-    return EventSelection(project_id, window, request.filters.name, user.id, user.realm, user.group, user.role)
 
 
 def _paging(request: EventsRequest, settings: Settings) -> tuple[int, int]:
@@ -112,11 +107,17 @@ def _string_list(value: Any) -> list[str]:
 
 
 def _parameters(text: str | None) -> dict[str, Any]:
+    """The stored properties; a NaN or Infinity that ingestion let through before it refused them is answered as
+    null, as `JSON.stringify` writes it, so the page stays valid JSON."""
     try:
-        value = json.loads(text) if text else {}
+        value = json.loads(text, parse_constant=_no_number) if text else {}
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def _no_number(constant: str) -> None:
+    return None
 
 
 def exported_event(row: dict[str, Any]) -> ExportedEvent:

@@ -43,6 +43,8 @@ def resolve_window(start: datetime, end: datetime | None, now: datetime) -> Wind
     end = end or now.replace(microsecond=0)
     if start < earliest_start(now):
         raise ExportRequestError(f'startDate must be within the past year (on or after {earliest_start(now):%Y-%m-%d})')
+    if start > now:  # not in the past year either; and near year 9999 a period's next boundary would not exist
+        raise ExportRequestError('startDate must not be later than now')
     if end <= start:
         raise ExportRequestError('endDate must be later than startDate')
     return Window(start, end)

@@ -11,6 +11,7 @@ from sqlglot import exp
 from serverless_analytics.cube.dialects import timestamp_literal
 from serverless_analytics.cube.target import Target
 from serverless_analytics.logic.export_periods import Window
+from serverless_analytics.models.export import EventFilters
 
 EVENT_COLUMNS = (
     'event_id',
@@ -46,6 +47,12 @@ class EventSelection:
     realms: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, project_id: str, window: Window, filters: EventFilters) -> 'EventSelection':
+        """What a request's filters select, the same for every route of the export."""
+        user = filters.user
+        return cls(project_id, window, filters.name, user.id, user.realm, user.group, user.role)
 
 
 def _column(name: str) -> exp.Column:

@@ -16,9 +16,12 @@ from serverless_analytics.config import Settings, get_settings
 from serverless_analytics.models.errors import AnalyticsError
 
 DATE_FORMATS = {10: '%Y-%m-%d', 16: '%Y-%m-%dT%H:%M', 19: '%Y-%m-%dT%H:%M:%S'}
-_DATE_SHAPE = re.compile(r'\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?')
+_DATE_SHAPE = re.compile(r'\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?', re.ASCII)  # not Arabic-Indic digits
 ECHO_FORMAT = '%Y-%m-%dT%H:%M:%S'
 MAX_FILTER_VALUES = 1000
+# The page's offset, (page - 1) * perPage with perPage at most EXPORT_MAX_PER_PAGE (10,000 at most), stays below
+# 2**53: exact in a JSON number and far inside the engines' 64-bit OFFSET (10**18 overflowed it: a 503).
+MAX_PAGE = 10_000_000
 
 
 class ExportRequestError(AnalyticsError):
@@ -28,11 +31,17 @@ class ExportRequestError(AnalyticsError):
 def parse_gmt(value: Any) -> datetime:
     """`YYYY-MM-DD`, `YYYY-MM-DDTHH:MM` or `YYYY-MM-DDTHH:MM:SS`, GMT, to an aware UTC datetime."""
     if not isinstance(value, str) or not _DATE_SHAPE.fullmatch(value):
-        raise ValueError(f'expected YYYY-MM-DD, YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS (GMT), got {value!r}')
+        raise ValueError(f'expected YYYY-MM-DD, YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS (GMT), got {_shown(value)}')
     try:
         return datetime.strptime(value, DATE_FORMATS[len(value)]).replace(tzinfo=UTC)
     except ValueError as error:
         raise ValueError(f'{value!r} is not a valid date or time') from error
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """The value as the message quotes it, cut short: a 400 names the problem, it does not echo a whole body."""
+    text = repr(value)
+    return text if len(text) <= limit else f'{text[:limit]}...'
 
 
 def _as_list(value: Any) -> Any:
@@ -54,15 +63,23 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra='ignore', alias_generator=to_camel, populate_by_name=True)
 
 
-class UserFilter(_Request):
+class _Filter(_Request):
+    # An unknown filter is refused, not ignored: ignoring it would answer more events than the caller asked for.
+    model_config = ConfigDict(extra='forbid')
+
+
+class UserFilter(_Filter):
     id: Annotated[FilterValues, BeforeValidator(_as_list)] = []
     realm: FilterValues = []
     group: FilterValues = []
     role: FilterValues = []
 
 
-class NameFilter(_Request):
+class EventFilters(_Filter):
+    """The filters of both routes: any of the names, and users matching every given part."""
+
     name: FilterValues = []
+    user: UserFilter = UserFilter()
 
     @field_validator('name')
     @classmethod
@@ -70,15 +87,11 @@ class NameFilter(_Request):
         return _no_duplicates(names)
 
 
-class EventFilters(NameFilter):
-    user: UserFilter = UserFilter()
-
-
 class PagingRequest(_Request):
     """A page of the export; the largest page is the deployment's `EXPORT_MAX_PER_PAGE`, from the `Settings` given
     as the validation context, else the function's own (Powertools validates route bodies without a context)."""
 
-    page: Annotated[StrictInt, Field(ge=1)]
+    page: Annotated[StrictInt, Field(ge=1, le=MAX_PAGE)]
     per_page: StrictInt
 
     @field_validator('per_page')
@@ -131,7 +144,7 @@ class EventCountsRequest(_Request):
     start_date: GmtDate
     end_date: GmtDate
     group_by_period: Annotated[Period, BeforeValidator(_period)]
-    filters: NameFilter = NameFilter()
+    filters: EventFilters = EventFilters()
 
 
 class _Response(BaseModel):

@@ -1,6 +1,7 @@
 """The export's default page size, and its query time budget that the page and a follow-up count share (recording
 engine, fake clock)."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -9,6 +10,7 @@ from serverless_analytics.config import Settings
 from serverless_analytics.engines import QueryEngine, QueryResult
 from serverless_analytics.engines.base import ResultColumn
 from serverless_analytics.logic import export_events as module
+from serverless_analytics.logic.export_sql import EVENT_COLUMNS
 from serverless_analytics.models.export import EventsRequest
 
 
@@ -76,3 +78,35 @@ def test_without_paging_the_first_page_has_the_largest_size_of_the_given_setting
     )
 
     assert response.paging.model_dump(by_alias=True) == {'page': 1, 'perPage': 7, 'totalCount': 0, 'lastPage': True}
+
+
+class _OneRowLake(_EmptyLake):
+    """Answers the page query with one stored event whose properties text is `properties`."""
+
+    def __init__(self, properties: str):
+        super().__init__([0.0], seconds_per_query=0)
+        self.properties = properties
+
+    def execute(self, sql, timeout=None):
+        row = dict.fromkeys(EVENT_COLUMNS) | {
+            'event_id': 'e1',
+            'name': 'click',
+            'timestamp': datetime(2026, 11, 10, tzinfo=UTC),
+            'offline': False,
+            'properties': self.properties,
+            'total_count': 1,
+        }
+        return QueryResult([ResultColumn(name, 'varchar') for name in row], [tuple(row.values())])
+
+
+def test_non_finite_numbers_stored_before_ingestion_refused_them_are_exported_as_null():
+    # Given: a lake row written before NaN and Infinity were refused at ingestion
+    engine = _OneRowLake('{"score":NaN,"range":[-Infinity,Infinity],"big":123456789012345678901234567890}')
+    request = EventsRequest.model_validate({'startDate': '2026-11-01'})
+
+    response = module.export_events('1', request, Settings(), datetime(2026, 11, 22, tzinfo=UTC), engine)
+
+    # Then: the page is valid JSON (`JSON.parse` takes it), and a big integer keeps every digit
+    [event] = response.model_dump(by_alias=True)['results']
+    assert event['parameters'] == {'score': None, 'range': [None, None], 'big': 123456789012345678901234567890}
+    json.dumps(response.model_dump(by_alias=True), allow_nan=False)

@@ -30,6 +30,19 @@ def test_a_start_is_accepted_back_to_the_same_day_last_year():
         resolve_window(at(2025, 11, 21, 23, 59), None, NOW)
 
 
+@pytest.mark.parametrize('start', [at(2026, 11, 22, 7, 30, 16), at(9999, 12, 31)])
+def test_a_start_later_than_now_is_refused(start):
+    with pytest.raises(ExportRequestError, match='startDate must not be later than now'):
+        resolve_window(start, at(9999, 12, 31, 23, 59, 59), NOW)
+
+
+@pytest.mark.parametrize('period', list(Period))
+def test_an_end_in_year_9999_is_refused_for_its_periods_not_an_overflow(period):
+    window = resolve_window(at(2026, 1, 1), at(9999, 12, 31, 23, 59, 59), NOW)
+    with pytest.raises(ExportRequestError, match='more than 1000 periods'):
+        period_starts(window, period)
+
+
 def test_a_leap_day_looks_back_to_the_28th():
     assert earliest_start(at(2028, 2, 29, 12)) == at(2027, 2, 28)
 

@@ -9,6 +9,7 @@ from serverless_analytics.cube.target import Target
 from serverless_analytics.engines import DuckDBEngine
 from serverless_analytics.logic.export_periods import Window
 from serverless_analytics.logic.export_sql import EventSelection, count_sql, daily_counts_sql, events_page_sql
+from serverless_analytics.models.export import EventFilters
 
 WINDOW = Window(datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC))
 ATHENA = Target('athena', '"product_analytics"."events"')
@@ -78,3 +79,22 @@ def test_athena_page_is_ordered_by_time_then_id_with_its_total():
 def test_daily_counts_group_by_name_and_partition(engine):
     rows = engine.execute(daily_counts_sql(EventSelection('1', WINDOW), Target('duckdb', 'lake'))).rows
     assert rows == [('khub.search', '2026-10-05', 2)]
+
+
+def test_a_requests_filters_select_names_and_every_user_part():
+    filters = EventFilters.model_validate(
+        {'name': ['a', 'b', 'a'], 'user': {'id': 'u1', 'realm': ['r'], 'group': ['g'], 'role': ['x', 'y']}}
+    )
+
+    selection = EventSelection.of('1', WINDOW, filters)
+
+    assert selection == EventSelection('1', WINDOW, ['a', 'b'], ['u1'], ['r'], ['g'], ['x', 'y'])
+
+
+def test_daily_counts_take_the_user_filters(engine):
+    by_group = EventSelection.of('1', WINDOW, EventFilters.model_validate({'user': {'group': ['TechWriter']}}))
+    by_id = EventSelection.of('1', WINDOW, EventFilters.model_validate({'user': {'id': 'u2'}}))
+    target = Target('duckdb', 'lake')
+
+    assert engine.execute(daily_counts_sql(by_group, target)).rows == [('khub.search', '2026-10-05', 1)]
+    assert engine.execute(daily_counts_sql(by_id, target)).rows == [('khub.search', '2026-10-05', 1)]
