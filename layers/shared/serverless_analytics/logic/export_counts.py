@@ -6,8 +6,9 @@ cheap); days are then added up into the requested periods here.
 
 from bisect import bisect_right
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 
+from serverless_analytics import clock
 from serverless_analytics.config import Settings
 from serverless_analytics.cube.target import Target
 from serverless_analytics.engines import QueryEngine
@@ -31,7 +32,7 @@ def count_events(
     engine: QueryEngine | None = None,
 ) -> EventCountsResponse:
     """The counts; names are the filter's, in its order, or else every name seen in the range, sorted."""
-    window = resolve_window(request.start_date, request.end_date, now or datetime.now(UTC))
+    window = resolve_window(request.start_date, request.end_date, now or clock.now())
     starts = period_starts(window, request.group_by_period)
     engine = engine or query_engine(settings)
     sql = daily_counts_sql(EventSelection.of(project_id, window, request.filters), Target.of(engine))

@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from serverless_analytics import clock
 from serverless_analytics.config import Settings
 from serverless_analytics.cube.target import Target
 from serverless_analytics.engines import QueryEngine, QueryResult
@@ -40,7 +41,7 @@ def export_events(
 ) -> EventsResponse:
     """The page (from this deployment's engine unless one is given); raises `ExportRequestError` for a request
     the export cannot answer."""
-    window = resolve_window(request.start_date, request.end_date, now or datetime.now(UTC))
+    window = resolve_window(request.start_date, request.end_date, now or clock.now())
     page, per_page = _paging(request, settings)
     engine = engine or query_engine(settings)
     target = Target.of(engine)

@@ -3,10 +3,10 @@
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from pydantic import TypeAdapter
 
+from serverless_analytics import clock
 from serverless_analytics.adapters import dynamodb, kinesis
 from serverless_analytics.config import Settings
 from serverless_analytics.logic import counters
@@ -81,10 +81,6 @@ def _count_accepted(project_id: str, queued: int, settings: Settings) -> None:
         logger.exception('Could not count accepted events', extra={'project_id': project_id, 'queued': queued})
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def track_event(request: TrackEventRequest, context: RequestContext, settings: Settings) -> TrackEventResponse:
     outcome = ingest([request], context, settings)
     if outcome.failed:
@@ -93,7 +89,7 @@ def track_event(request: TrackEventRequest, context: RequestContext, settings: S
     message = 'Event tracked successfully'
     if event['timestamp_clamped']:
         message += '; its timestamp was in the future and was set to the receive time'
-    return TrackEventResponse(success=True, event_id=event['event_id'], message=message, timestamp=_now())
+    return TrackEventResponse(success=True, event_id=event['event_id'], message=message, timestamp=clock.now())
 
 
 def track_batch(request: TrackBatchRequest, context: RequestContext, settings: Settings) -> TrackBatchResponse:
@@ -108,5 +104,5 @@ def track_batch(request: TrackBatchRequest, context: RequestContext, settings: S
         events_queued=outcome.queued,
         events_failed=failed,
         message=message,
-        timestamp=_now(),
+        timestamp=clock.now(),
     )
