@@ -7,6 +7,7 @@ variables (a variable two functions set differently is refused rather than silen
 import os
 import sys
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import Any
 
 from local.template import REGION, REPO_ROOT, FunctionSpec
@@ -107,3 +108,18 @@ def apply_stack_environment(
 ) -> EnvironmentPatch:
     add_code_paths(layer_dirs)
     return EnvironmentPatch(stack_environment(endpoint, list(functions))).apply()
+
+
+def stack_settings(**overrides: Any) -> Any:
+    """The handlers' settings as the local stack gives them (the template's resources under their local names),
+    with `overrides`: for tests and benches that call the layer's functions directly."""
+    from serverless_analytics.config import Settings
+
+    return Settings.model_validate({**_template_environment(), **overrides})
+
+
+@cache
+def _template_environment() -> dict[str, str]:
+    from local.template import Template
+
+    return _with_local_overrides(functions_environment(Template.load().functions.values()))

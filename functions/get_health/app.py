@@ -19,8 +19,7 @@ app = api.app()
 @app.get('/api/v1/analytics/health')
 def health(deep: bool = False) -> Response[HealthResponse]:
     report = check_health(get_settings(), deep=deep)
-    body = report.body.model_dump(mode='json')
-    return Response(report.status_code, content_types.APPLICATION_JSON, body=body)
+    return Response(report.status_code, content_types.APPLICATION_JSON, body=report.body)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

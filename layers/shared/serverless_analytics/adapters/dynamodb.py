@@ -201,6 +201,7 @@ def _transact(operations: list[dict[str, Any]]) -> list[int]:
                 if attempt == TRANSACTION_ATTEMPTS:
                     raise
         pause_before_retry(attempt, BACKOFF_SECONDS)
+    raise AssertionError('unreachable: count() does not end')
 
 
 def insert_events(

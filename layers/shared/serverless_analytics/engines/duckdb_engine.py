@@ -45,7 +45,7 @@ class DuckDBEngine(QueryEngine):
     ):
         if (lake_root is None) == (lake_source is None):
             raise ValueError('Give exactly one of lake_root and lake_source')
-        self.lake_source = lake_source or lake_source_for(lake_root)
+        self.lake_source = lake_source if lake_source is not None else lake_source_for(str(lake_root))
         self.connection = connection or duckdb.connect()
         self.connection.execute("SET TimeZone = 'UTC'")
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix='duckdb-query')

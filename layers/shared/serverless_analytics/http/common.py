@@ -51,7 +51,7 @@ def json_answer(status: int, body: Any, headers: dict[str, str] | None = None) -
 
 
 def _proxy_response(response: Response) -> dict[str, Any]:
-    headers = {key: value for key, value in response.headers.items() if key.lower() != 'content-type'}
+    headers = {key: str(value) for key, value in response.headers.items() if key.lower() != 'content-type'}
     return json_response(response.status_code, response.body, headers)
 
 

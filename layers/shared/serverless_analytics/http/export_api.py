@@ -88,7 +88,7 @@ class ExportApi(ApiFamily):
             case ForbiddenError():
                 return _error(HTTPStatus.FORBIDDEN, str(error))
             case ServiceError():  # Powertools' own answers (an unknown route is a 404): not a backend failure
-                return _error(error.status_code, error.msg)
+                return _error(error.status_code, str(error.msg))
             case _ if isinstance(error, BACKEND_ERRORS):
                 logger.exception('Export query failed')
                 return _error(HTTPStatus.SERVICE_UNAVAILABLE, UNAVAILABLE)

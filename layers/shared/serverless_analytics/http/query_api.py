@@ -164,4 +164,4 @@ def _json_body_event(event: dict[str, Any]) -> dict[str, Any]:
 def query_request(query: str | None, query_type: str | None) -> CubeRequest:
     """Cube's GET form `?query=<JSON>&queryType=multi`; `query` stays text, so that Cube's own parsing of it gives
     Cube's errors for a missing or non-JSON value."""
-    return CubeRequest(query=query, queryType=query_type)
+    return CubeRequest(query=query, query_type=query_type)

@@ -155,7 +155,7 @@ def merged_key(input_keys: Sequence[str]) -> str:
     return f'{folder}/compacted-{digest}.parquet'
 
 
-def read_ids(source: BinaryIO) -> pa.Table:
+def read_ids(source: BinaryIO | io.RawIOBase) -> pa.Table:
     """The ID_COLUMNS of a lake file (from a RangedReader, only their column chunks are fetched)."""
     return pq.read_table(source, columns=list(ID_COLUMNS))
 

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from http import HTTPStatus
 
 from serverless_analytics import clock
@@ -45,7 +46,7 @@ def check_health(settings: Settings, deep: bool) -> HealthReport:
     components = [
         _probe('stream', lambda: kinesis.describe_stream(settings.EVENTS_STREAM_NAME)),
         *(
-            _probe(f'table:{table}', lambda table=table: dynamodb.table_status(table))
+            _probe(f'table:{table}', partial(dynamodb.table_status, table))
             for table in (settings.API_KEYS_TABLE, settings.EVENTS_TABLE, settings.COUNTERS_TABLE)
         ),
         _probe('bucket', lambda: _bucket_ok(settings.LAKE_BUCKET)),
