@@ -31,14 +31,17 @@ def test_invalid_key_is_401(stack: LocalStack, headers: dict[str, str]) -> None:
     assert response.json() == {'detail': 'Invalid API key'}
 
 
-def test_key_without_ingest_scope_is_403(stack: LocalStack) -> None:
+def test_each_route_needs_its_scope(stack: LocalStack) -> None:
     _, read_only = new_project(['read'])
+    _, ingest_only = new_project(['ingest'])
 
-    track = requests.post(stack.url + TRACK, json=EVENT, headers=bearer(read_only))
-    stats = requests.get(stack.url + STATS, headers=bearer(read_only))
+    track = requests.post(stack.url + TRACK, json=EVENT, headers=bearer(read_only), timeout=30)
+    stats = requests.get(stack.url + STATS, headers=bearer(ingest_only), timeout=30)
 
     assert (track.status_code, stats.status_code) == (403, 403)
     assert track.json() == {'detail': "API key lacks the 'ingest' scope"}
+    assert stats.json() == {'detail': "API key lacks the 'read' scope"}
+    assert requests.get(stack.url + STATS, headers=bearer(read_only), timeout=30).status_code == 200
 
 
 def test_revoked_key_is_401(stack: LocalStack) -> None:
