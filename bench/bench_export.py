@@ -22,7 +22,7 @@ from bench.common import RUNS, medians
 from bench.lake_generator import CONFIGURED_EVENTS as EVENTS
 from bench.lake_generator import CONFIGURED_LAKE_DIR as LAKE_DIR
 from bench.lake_generator import MAIN_PROJECT, ensure_lake
-from serverless_analytics.config import Settings
+from local.environment import stack_settings
 from serverless_analytics.engines import DuckDBEngine
 from serverless_analytics.logic.export_counts import count_events
 from serverless_analytics.logic.export_events import export_events
@@ -37,7 +37,7 @@ def main() -> None:
     if generated is not None:
         print(f'generated the lake of {EVENTS:,} events in {generated:.0f} s')
     engine = DuckDBEngine(str(lake.root))
-    settings = Settings()
+    settings = stack_settings()
     now = lake.now
     month = {'startDate': f'{now - timedelta(days=30):%Y-%m-%dT%H:%M:%S}', 'endDate': f'{now:%Y-%m-%dT%H:%M:%S}'}
 

@@ -24,9 +24,9 @@ from datetime import UTC, datetime
 
 from bench.common import aws_stubbed, batches, best_rate, lambda_context
 from functions.write_events.app import lambda_handler, stream_records
+from local.environment import stack_settings
 from local.poller import kinesis_trigger_event
 from local.template import Template
-from serverless_analytics.config import Settings
 from serverless_analytics.lake import records as lake
 from serverless_analytics.logic.enrich import RequestContext
 from serverless_analytics.logic.ingest import partition_key, prepare, to_stream_record
@@ -44,7 +44,7 @@ def trigger_event(seed: int) -> str:
     requests = [TrackEventRequest.model_validate(body) for batch in batches(BATCH // 100, 100, seed) for body in batch]
     arrived = datetime(2026, 11, 22, 12, tzinfo=UTC)
     context = RequestContext(project_id=str(rng.randrange(1, 4)), received_at=arrived)
-    events = prepare(requests, context, Settings())
+    events = prepare(requests, context, stack_settings())
     records = [
         {
             'PartitionKey': partition_key(event),

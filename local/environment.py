@@ -118,6 +118,14 @@ def stack_settings(**overrides: Any) -> Any:
     return Settings.model_validate({**_template_environment(), **overrides})
 
 
+def required_settings_environment() -> dict[str, str]:
+    """The variables of the settings that have no default (the stack's resources), as the local stack sets them."""
+    from serverless_analytics.config import Settings
+
+    required = {name for name, field in Settings.model_fields.items() if field.is_required()}
+    return {name: value for name, value in _template_environment().items() if name in required}
+
+
 @cache
 def _template_environment() -> dict[str, str]:
     from local.template import Template

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from local.environment import required_settings_environment
+
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS_DIR = ROOT / 'events'
 
@@ -25,6 +27,10 @@ os.environ.update(
     POWERTOOLS_TRACE_DISABLED='1',
     POWERTOOLS_LOG_LEVEL='WARNING',
 )
+# The settings without a default (the stack's resources) under the local stack's names, so a handler called
+# directly finds them; tests that reach AWS point the same names at a moto server.
+for _name, _value in required_settings_environment().items():
+    os.environ.setdefault(_name, _value)
 
 
 @dataclass

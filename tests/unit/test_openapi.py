@@ -18,7 +18,9 @@ def test_the_committed_document_is_what_the_handlers_generate():
 
 def test_the_document_has_every_route_of_the_template_and_no_other():
     document = json.loads(DOCUMENT_PATH.read_text())
-    documented = {(method.upper(), path) for path, item in document['paths'].items() for method in item if method in METHODS}
+    documented = {
+        (method.upper(), path) for path, item in document['paths'].items() for method in item if method in METHODS
+    }
 
     routed = {(route.method, route.path) for route, _ in Template.load().http_routes}
 

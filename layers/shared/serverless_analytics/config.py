@@ -8,6 +8,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 
+ResourceName = Annotated[str, Field(min_length=1)]
+
+
 class IpAnonymization(StrEnum):
     TRUNCATE = 'truncate'  # IPv4 /24, IPv6 /48
     DROP = 'drop'
@@ -24,11 +27,13 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra='ignore', frozen=True)
 
-    EVENTS_STREAM_NAME: str = 'analytics-events'
-    API_KEYS_TABLE: str = 'analytics-api-keys'
-    EVENTS_TABLE: str = 'analytics-events'
-    COUNTERS_TABLE: str = 'analytics-counters'
-    LAKE_BUCKET: str = 'analytics-lake'
+    # The stack's resources: no defaults, so that a function missing one fails at its first invocation with an
+    # error naming it, instead of reaching for a resource of an invented name.
+    EVENTS_STREAM_NAME: ResourceName
+    API_KEYS_TABLE: ResourceName
+    EVENTS_TABLE: ResourceName
+    COUNTERS_TABLE: ResourceName
+    LAKE_BUCKET: ResourceName
     LAKE_PREFIX: str = 'events'
     QUARANTINE_PREFIX: str = 'quarantine'
 
@@ -51,15 +56,15 @@ class Settings(BaseModel):
 
     # The query API (Cube-compatible load / dry-run / meta).
     QUERY_ENGINE: QueryEngineKind = QueryEngineKind.ATHENA
-    QUERY_STATE_TABLE: str = 'analytics-query-state'
-    ATHENA_WORKGROUP: str = 'primary'
-    GLUE_DATABASE: str = 'product_analytics'
+    QUERY_STATE_TABLE: ResourceName
+    ATHENA_WORKGROUP: ResourceName
+    GLUE_DATABASE: ResourceName
     QUERY_WAIT_SECONDS: Annotated[float, Field(gt=0, le=25)] = 5.0  # then Cube's "Continue wait"
     QUERY_STATE_TTL_SECONDS: Annotated[int, Field(ge=60)] = 900
     # Read by the local DuckDB engine, whose S3 reader (pyarrow) does not look at botocore's variables.
     AWS_ENDPOINT_URL: str | None = None
     AWS_REGION: str = 'us-east-1'
-    TOKEN_SECRET_ARN: str = ''
+    TOKEN_SECRET_ARN: ResourceName
     TOKEN_TTL_SECONDS: Annotated[int, Field(ge=30, le=86_400)] = 180
     TOKEN_ISSUER: str = 'serverless-product-analytics'
 
@@ -75,4 +80,5 @@ class Settings(BaseModel):
 
 @lru_cache
 def get_settings() -> Settings:
+    """The settings from the environment; a missing or invalid one raises pydantic's error, which names it."""
     return Settings.model_validate(os.environ)

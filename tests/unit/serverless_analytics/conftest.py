@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from serverless_analytics.config import Settings
+from local.environment import stack_settings
 from serverless_analytics.logic.enrich import RequestContext, enrich
 from serverless_analytics.logic.ingest import to_stream_record
 from serverless_analytics.models.event import TrackEventRequest
@@ -15,7 +15,7 @@ def stream_record_data(**event: Any) -> bytes:
     """The data of the stream record for one tracked event of project p1, received at RECEIVED_AT."""
     request = TrackEventRequest.model_validate({'event_name': 'view', **event})
     context = RequestContext(project_id='p1', received_at=RECEIVED_AT)
-    return to_stream_record(enrich(request, context, Settings())).data
+    return to_stream_record(enrich(request, context, stack_settings())).data
 
 
 def http_api_event(path: str, body: str = '{}', headers: dict[str, str] | None = None, method: str = 'POST') -> dict:

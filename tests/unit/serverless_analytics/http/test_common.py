@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from local.environment import stack_settings
 from serverless_analytics.adapters import dynamodb
 from serverless_analytics.config import Settings
 from serverless_analytics.http.common import ApiFamily
@@ -33,8 +34,8 @@ def key_table(monkeypatch):
         return items.get(key['key_id'])
 
     monkeypatch.setattr(dynamodb, 'get_item', get_item)
-    create_key(Settings(), '1', [Scope.INGEST], key=INGEST_KEY)
-    create_key(Settings(), '1', [Scope.READ], key=READ_KEY)
+    create_key(stack_settings(), '1', [Scope.INGEST], key=INGEST_KEY)
+    create_key(stack_settings(), '1', [Scope.READ], key=READ_KEY)
 
 
 def _event(path: str, key: str | None) -> dict[str, Any]:
@@ -56,11 +57,11 @@ def _answer(status: int, body: str, headers: dict[str, str] | None = None) -> di
 
 
 def _ingestion(key: str | None, lambda_context: Any) -> dict[str, Any]:
-    return _handle(IngestionApi(Scope.INGEST), _event('/api/v1/analytics', key), lambda_context, Settings())
+    return _handle(IngestionApi(Scope.INGEST), _event('/api/v1/analytics', key), lambda_context, stack_settings())
 
 
 def _export(key: str | None, lambda_context: Any) -> dict[str, Any]:
-    return _handle(ExportApi(), _event('/analytics/api/v1/events', key), lambda_context, Settings())
+    return _handle(ExportApi(), _event('/analytics/api/v1/events', key), lambda_context, stack_settings())
 
 
 @pytest.mark.parametrize(
@@ -95,7 +96,7 @@ def test_export_refusals_are_the_export_error_body(key, expected, lambda_context
 def test_a_body_over_the_cap_is_413_before_the_key_is_checked(lambda_context):
     event = _event('/api/v1/analytics', None) | {'body': 'x' * 2048}
 
-    response = _handle(IngestionApi(Scope.INGEST), event, lambda_context, Settings(MAX_BODY_BYTES=1024))
+    response = _handle(IngestionApi(Scope.INGEST), event, lambda_context, stack_settings(MAX_BODY_BYTES=1024))
 
     assert response == _answer(413, '{"detail":"Request body is larger than 1024 bytes"}')
 
@@ -113,7 +114,7 @@ def test_a_body_over_the_cap_is_413_before_the_key_is_checked(lambda_context):
 def test_a_failed_key_check_on_the_query_api_is_its_familys_unavailable_answer_and_logged(
     path, expected, lambda_context, caplog
 ):
-    response = _handle(QueryApi(), _event(path, FAILING_KEY), lambda_context, Settings())
+    response = _handle(QueryApi(), _event(path, FAILING_KEY), lambda_context, stack_settings())
 
     assert response == expected
     assert 'failed' in caplog.text

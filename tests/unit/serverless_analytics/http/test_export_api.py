@@ -8,7 +8,7 @@ import pytest
 
 from functions.count_events.app import app as counts_app
 from functions.export_events.app import app as events_app
-from serverless_analytics.config import Settings
+from local.environment import stack_settings
 from serverless_analytics.http.export_api import ExportApi, error_body, with_paging
 from serverless_analytics.models.api_key import Principal, Scope
 from serverless_analytics.models.export import EventsRequest, ExportRequestError
@@ -31,26 +31,26 @@ def _refusal(path: str, body: str, query: str = '', lambda_context: Any = None) 
         'rawQueryString': query,
         'queryStringParameters': dict(pair.split('=') for pair in query.split('&')) if query else None,
     }
-    answer = ExportApi().handle(app, event, lambda_context, Settings())
+    answer = ExportApi().handle(app, event, lambda_context, stack_settings())
     return answer['statusCode'], json.loads(answer['body'])
 
 
 def _request(**body: Any) -> EventsRequest:
-    return EventsRequest.model_validate({'startDate': '2026-11-01', **body}, context=Settings())
+    return EventsRequest.model_validate({'startDate': '2026-11-01', **body}, context=stack_settings())
 
 
 def test_query_parameters_win_over_the_body():
-    paging = with_paging(_request(paging={'page': 1, 'perPage': 20}), 4, 5, Settings()).paging
+    paging = with_paging(_request(paging={'page': 1, 'perPage': 20}), 4, 5, stack_settings()).paging
     assert (paging.page, paging.per_page) == (4, 5)
 
 
 def test_one_query_parameter_completes_an_absent_paging():
-    assert with_paging(_request(), None, 5, Settings()).paging.page == 1
-    assert with_paging(_request(), 3, None, Settings()).paging.per_page == 1000
+    assert with_paging(_request(), None, 5, stack_settings()).paging.page == 1
+    assert with_paging(_request(), 3, None, stack_settings()).paging.per_page == 1000
 
 
 def test_the_page_size_cap_is_the_given_settings():
-    settings = Settings(EXPORT_MAX_PER_PAGE=5)
+    settings = stack_settings(EXPORT_MAX_PER_PAGE=5)
     assert with_paging(_request(), 3, None, settings).paging.per_page == 5
     with pytest.raises(ExportRequestError, match='^paging.perPage: must be between 1 and 5$'):
         with_paging(_request(), None, 6, settings)
@@ -103,7 +103,7 @@ def test_a_body_that_cannot_be_parsed_is_a_400(body, problem, lambda_context):
     import base64
 
     event = http_api_event(EVENTS, body=base64.b64encode(body).decode()) | {'isBase64Encoded': True}
-    answer = ExportApi().handle(events_app, event, lambda_context, Settings())
+    answer = ExportApi().handle(events_app, event, lambda_context, stack_settings())
     assert (answer['statusCode'], json.loads(answer['body'])) == (400, error_body(400, problem))
 
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from functions.get_health.app import app as health_app
 from functions.track_batch.app import app as batch_app
 from functions.track_event.app import app as track_app
-from serverless_analytics.config import Settings
+from local.environment import stack_settings
 from serverless_analytics.http.ingestion_api import IngestionApi
 from serverless_analytics.models.event import TrackBatchRequest, TrackEventRequest
 from tests.unit.serverless_analytics.conftest import http_api_event
@@ -74,7 +74,7 @@ def _http_api_event(path: str, body: str, content_type: str | None = 'applicatio
 def _ours(app, path: str, body: str, lambda_context, content_type: str = 'application/json') -> tuple[int, str]:
     # Validation runs before the route body, so an invalid request needs no AWS; no scope skips the key check.
     event = _http_api_event(path, body, content_type)
-    response = IngestionApi(None).handle(app, event, lambda_context, Settings())
+    response = IngestionApi(None).handle(app, event, lambda_context, stack_settings())
     return int(response['statusCode']), response['body']
 
 
@@ -157,7 +157,7 @@ def test_422_for_each_content_type_equals_fastapi(content_type, body, lambda_con
 def test_body_without_content_type_is_read_as_json(lambda_context):
     # FastAPI's strict_content_type (on by default in newer releases) would refuse it; see http.api._is_json.
     event = _http_api_event('/api/v1/analytics', json.dumps({'event_name': 'n' * 101}), content_type=None)
-    response = IngestionApi(None).handle(track_app, event, lambda_context, Settings())
+    response = IngestionApi(None).handle(track_app, event, lambda_context, stack_settings())
     assert response['statusCode'] == 422
     assert json.loads(response['body'])['detail'][0]['type'] == 'string_too_long'
 
@@ -167,7 +167,7 @@ def test_body_without_content_type_is_read_as_json(lambda_context):
 )
 def test_a_body_sent_to_a_route_without_one_is_ignored_as_fastapi_does(body, content_type, lambda_context):
     event = _http_api_event('/api/v1/analytics/health', body, content_type, method='GET')
-    ours = IngestionApi(None).handle(health_app, event, lambda_context, Settings())
+    ours = IngestionApi(None).handle(health_app, event, lambda_context, stack_settings())
     theirs = client.request('GET', '/api/v1/analytics/health', content=body, headers={'content-type': content_type})
     assert (ours['statusCode'], theirs.status_code) == (200, 200)
 
@@ -182,7 +182,7 @@ UNPARSABLE_BODIES = {
 
 def _ours_in_bytes(body: bytes, lambda_context) -> tuple[int, str]:
     event = _http_api_event('/api/v1/analytics', base64.b64encode(body).decode()) | {'isBase64Encoded': True}
-    response = IngestionApi(None).handle(track_app, event, lambda_context, Settings())
+    response = IngestionApi(None).handle(track_app, event, lambda_context, stack_settings())
     return int(response['statusCode']), response['body']
 
 

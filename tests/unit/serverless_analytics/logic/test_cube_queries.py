@@ -4,14 +4,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from serverless_analytics.config import Settings
+from local.environment import stack_settings
 from serverless_analytics.cube.errors import ContinueWait, UnknownExecutionError
 from serverless_analytics.engines import QueryEngine, QueryResult, ResultColumn
 from serverless_analytics.logic import cube_queries
 
 NOW = datetime(2024, 5, 15, 13, 3, tzinfo=UTC)
 QUERY = {'measures': ['TrackedEvents.count']}
-SETTINGS = Settings(QUERY_WAIT_SECONDS=0.02)
+SETTINGS = stack_settings(QUERY_WAIT_SECONDS=0.02)
 
 
 class ScriptedEngine(QueryEngine):

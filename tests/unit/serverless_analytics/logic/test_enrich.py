@@ -4,6 +4,7 @@ from uuid import UUID
 import pytest
 from pydantic_core import to_json
 
+from local.environment import stack_settings
 from serverless_analytics.config import IpAnonymization, Settings
 from serverless_analytics.logic.enrich import RequestContext, anonymize_ip, enrich
 from serverless_analytics.models.event import TrackEventRequest
@@ -15,7 +16,7 @@ CHROME_MAC = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36
 def _enrich(payload: dict, settings: Settings | None = None, **context):
     request = TrackEventRequest.model_validate({'event_name': 'click', **payload})
     ctx = RequestContext(**{'project_id': 'p1', 'received_at': RECEIVED, **context})
-    return enrich(request, ctx, settings or Settings())
+    return enrich(request, ctx, settings or stack_settings())
 
 
 def test_missing_timestamp_is_the_receive_time_in_milliseconds():

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from serverless_analytics.config import Settings
+from local.environment import stack_settings
 from serverless_analytics.engines import QueryEngine, QueryResult
 from serverless_analytics.engines.base import ResultColumn
 from serverless_analytics.logic import export_events as module
@@ -42,7 +42,7 @@ def test_a_count_after_an_empty_page_gets_only_the_time_the_page_left(monkeypatc
     clock = [1000.0]
     monkeypatch.setattr(module.time, 'monotonic', lambda: clock[0])
     engine = _EmptyLake(clock, seconds_per_query=20)
-    settings = Settings(EXPORT_QUERY_TIMEOUT_SECONDS=25)
+    settings = stack_settings(EXPORT_QUERY_TIMEOUT_SECONDS=25)
     body = {'startDate': '2026-11-01', 'paging': {'page': 3, 'perPage': 10}}
     request = EventsRequest.model_validate(body, context=settings)
 
@@ -58,7 +58,7 @@ def test_no_count_is_started_when_the_page_used_up_the_time(monkeypatch):
     clock = [1000.0]
     monkeypatch.setattr(module.time, 'monotonic', lambda: clock[0])
     engine = _EmptyLake(clock, seconds_per_query=25)
-    settings = Settings(EXPORT_QUERY_TIMEOUT_SECONDS=25)
+    settings = stack_settings(EXPORT_QUERY_TIMEOUT_SECONDS=25)
     request = EventsRequest.model_validate(
         {'startDate': '2026-11-01', 'paging': {'page': 3, 'perPage': 10}}, context=settings
     )
@@ -74,7 +74,7 @@ def test_without_paging_the_first_page_has_the_largest_size_of_the_given_setting
     request = EventsRequest.model_validate({'startDate': '2026-11-01'})
 
     response = module.export_events(
-        '1', request, Settings(EXPORT_MAX_PER_PAGE=7), datetime(2026, 11, 22, tzinfo=UTC), engine
+        '1', request, stack_settings(EXPORT_MAX_PER_PAGE=7), datetime(2026, 11, 22, tzinfo=UTC), engine
     )
 
     assert response.paging.model_dump(by_alias=True) == {'page': 1, 'perPage': 7, 'totalCount': 0, 'lastPage': True}
@@ -104,7 +104,7 @@ def test_non_finite_numbers_stored_before_ingestion_refused_them_are_exported_as
     engine = _OneRowLake('{"score":NaN,"range":[-Infinity,Infinity],"big":123456789012345678901234567890}')
     request = EventsRequest.model_validate({'startDate': '2026-11-01'})
 
-    response = module.export_events('1', request, Settings(), datetime(2026, 11, 22, tzinfo=UTC), engine)
+    response = module.export_events('1', request, stack_settings(), datetime(2026, 11, 22, tzinfo=UTC), engine)
 
     # Then: the page is valid JSON (`JSON.parse` takes it), and a big integer keeps every digit
     [event] = response.model_dump(by_alias=True)['results']

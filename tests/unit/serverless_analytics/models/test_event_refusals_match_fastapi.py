@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from functions.track_batch.app import app as batch_app
 from functions.track_event.app import app as track_app
-from serverless_analytics.config import Settings
+from local.environment import stack_settings
 from serverless_analytics.http.ingestion_api import IngestionApi
 from serverless_analytics.models.event import TrackBatchRequest, TrackEventRequest
 from tests.unit.serverless_analytics.conftest import http_api_event
@@ -51,7 +51,7 @@ BATCH_CASES = {
 def _ours(app, path: str, body: str, lambda_context) -> tuple[int, str]:
     # Validation runs before the route body, so an invalid request needs no AWS; no scope skips the key check.
     event = http_api_event(path, body, {'content-type': 'application/json'}, 'POST')
-    response = IngestionApi(None).handle(app, event, lambda_context, Settings())
+    response = IngestionApi(None).handle(app, event, lambda_context, stack_settings())
     return int(response['statusCode']), response['body']
 
 

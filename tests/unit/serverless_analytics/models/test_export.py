@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from serverless_analytics.config import Settings
+from local.environment import stack_settings
 from serverless_analytics.models.export import (
     MAX_PAGE,
     EventCountsRequest,
@@ -136,12 +136,12 @@ def test_counts_take_the_same_user_filter_as_events():
 )
 def test_paging_needs_both_integers_within_bounds(paging, problem):
     with pytest.raises(ValidationError) as raised:
-        EventsRequest.model_validate({'startDate': '2026-01-01', 'paging': paging}, context=Settings())
+        EventsRequest.model_validate({'startDate': '2026-01-01', 'paging': paging}, context=stack_settings())
     assert [error['loc'] for error in raised.value.errors()] == [problem]
 
 
 def test_the_page_size_cap_is_the_given_settings():
-    settings = Settings(EXPORT_MAX_PER_PAGE=5)
+    settings = stack_settings(EXPORT_MAX_PER_PAGE=5)
     body = {'startDate': '2026-01-01', 'paging': {'page': 1, 'perPage': 6}}
 
     with pytest.raises(ValidationError, match='must be between 1 and 5'):
@@ -161,7 +161,7 @@ def test_paging_validated_without_settings_is_capped_by_the_functions_own(monkey
 @pytest.mark.parametrize('page', [10_000_001, 10**18])
 def test_a_page_past_ten_million_is_refused_so_the_offset_fits(page):
     with pytest.raises(ValidationError) as raised:
-        PagingRequest.model_validate({'page': page, 'perPage': 10}, context=Settings())
+        PagingRequest.model_validate({'page': page, 'perPage': 10}, context=stack_settings())
 
     [error] = raised.value.errors(include_url=False)
     assert (error['loc'], error['msg']) == (('page',), 'Input should be less than or equal to 10000000')
@@ -169,7 +169,7 @@ def test_a_page_past_ten_million_is_refused_so_the_offset_fits(page):
 
 def test_the_largest_page_of_the_largest_size_has_an_offset_a_double_holds_exactly():
     paging = PagingRequest.model_validate(
-        {'page': MAX_PAGE, 'perPage': 10_000}, context=Settings(EXPORT_MAX_PER_PAGE=10_000)
+        {'page': MAX_PAGE, 'perPage': 10_000}, context=stack_settings(EXPORT_MAX_PER_PAGE=10_000)
     )
     assert (paging.page - 1) * paging.per_page < 2**53
 
