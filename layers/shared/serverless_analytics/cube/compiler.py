@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlglot import exp
 
 from serverless_analytics.cube.datamodel import LAKE_TABLE, Cube, DataModel, Member
-from serverless_analytics.cube.dates import local_to_utc, parse_local
+from serverless_analytics.cube.dates import format_day, local_to_utc, parse_local, shift_clamped
 from serverless_analytics.cube.dialects import to_local, truncate
 from serverless_analytics.cube.errors import CubeQueryError
 from serverless_analytics.cube.filters import (
@@ -24,6 +24,7 @@ from serverless_analytics.cube.filters import (
     is_date_operator,
     leaf_condition,
 )
+from serverless_analytics.cube.limits import MAX_SQL_BYTES
 from serverless_analytics.cube.query import FilterGroup, FilterLeaf, Query
 from serverless_analytics.cube.target import Target
 from serverless_analytics.cube.titles import snake_case
@@ -96,7 +97,10 @@ class _Compiler:
         select = select.limit(exp.Literal.number(q.limit), copy=False)
         if q.offset:
             select = select.offset(exp.Literal.number(q.offset), copy=False)
-        return CompiledQuery(select.sql(dialect=self.target.dialect), columns, order, total_sql)
+        sql = select.sql(dialect=self.target.dialect)
+        for statement in (sql, total_sql):
+            _check_size(statement)
+        return CompiledQuery(sql, columns, order, total_sql)
 
     def _member(self, path: str, kinds: tuple[str, ...]) -> Member:
         return self.model.member(path, kinds)
@@ -155,9 +159,9 @@ class _Compiler:
         if not lows and not highs:
             return None, None
         margin = timedelta(days=self.cube.dt_margin_days)
-        low = max(local_to_utc(v, self.query.timezone) for v in lows) - margin if lows else None
-        high = min(local_to_utc(v, self.query.timezone) for v in highs) + margin if highs else None
-        return (low.strftime('%Y-%m-%d') if low else None, high.strftime('%Y-%m-%d') if high else None)
+        low = shift_clamped(max(local_to_utc(v, self.query.timezone) for v in lows), -margin) if lows else None
+        high = shift_clamped(min(local_to_utc(v, self.query.timezone) for v in highs), margin) if highs else None
+        return (format_day(low) if low else None, format_day(high) if high else None)
 
     def _bound_from_filter(self, leaf: FilterLeaf, lows: list, highs: list) -> None:
         start, end = date_bounds(leaf, self.ctx)
@@ -204,6 +208,9 @@ class _Compiler:
         member = self._member(item.member, ('dimension', 'measure'))
         if item.operator == 'measureFilter' and member.kind != 'measure':
             raise CubeQueryError(f"measureFilter can only be used with measures: '{item.member}'")
+        if is_date_operator(item.operator) and member.type != 'time':
+            # Its values are compared as timestamps, which the engine cannot do with a number or a string.
+            raise CubeQueryError(f"{item.operator} can only be used with time dimensions: '{item.member}'")
         return leaf_condition(item, member, self._value(member), self.ctx)
 
     def _default_order(self, columns: list[Column], time_dims) -> list[tuple[str, bool]]:
@@ -232,6 +239,12 @@ class _Compiler:
         inner = exp.Subquery(this=select.copy(), alias=exp.TableAlias(this=exp.to_identifier('original_query')))
         total = exp.select(exp.alias_(exp.Count(this=exp.Star()), 'total_count')).from_(inner, copy=False)
         return total.sql(dialect=self.target.dialect)
+
+
+def _check_size(sql: str | None) -> None:
+    size = len(sql.encode()) if sql else 0
+    if size > MAX_SQL_BYTES:
+        raise CubeQueryError(f'Query is too large: its SQL has {size} bytes; the maximum is {MAX_SQL_BYTES}')
 
 
 def _column_index(member_id: str, columns: list[Column]) -> int | None:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from serverless_analytics.cube.errors import CubeQueryError
+from serverless_analytics.cube.limits import MAX_DATE_EXPRESSION_CHARS
 
 UNITS = ('second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year')
 _UNIT_RE = '|'.join(UNITS)
@@ -52,6 +53,19 @@ _MONTH_NAME = '|'.join(sorted(_MONTHS, key=len, reverse=True))
 _MONTH_DAY_YEAR = re.compile(rf'^({_MONTH_NAME})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})$')
 _DAY_MONTH_YEAR = re.compile(rf'^(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_NAME})\.?,?\s+(\d{{4}})$')
 _CHRONO_RANGE = re.compile(r'^(.+?)\s+(?:-|to|until|till)\s+(.+)$')
+# Every date is a Python datetime, so years 1–9999; the last millisecond is the latest wall-clock time.
+LATEST = datetime.max.replace(microsecond=999000)
+# Seconds in 10,000 years have 12 digits: a count with more is out of bounds whatever its unit (and `int()`
+# of thousands of digits is itself slow, then refused).
+_MAX_AMOUNT_DIGITS = 12
+
+
+class _OutOfBounds(Exception):
+    """Date arithmetic left years 1–9999; the public functions answer it with the date text the client sent."""
+
+
+def out_of_bounds(text: str) -> CubeQueryError:
+    return CubeQueryError(f"Date '{text}' is out of bounds: dates must be between 0001-01-01 and 9999-12-31")
 
 
 def zone(tz: str) -> ZoneInfo:
@@ -61,7 +75,12 @@ def zone(tz: str) -> ZoneInfo:
 
 def format_local(value: datetime) -> str:
     """Cube's wire format for a wall-clock time: `YYYY-MM-DDTHH:mm:ss.SSS`, milliseconds truncated."""
-    return value.strftime('%Y-%m-%dT%H:%M:%S.') + f'{value.microsecond // 1000:03d}'
+    return f'{format_day(value)}T{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond // 1000:03d}'
+
+
+def format_day(value: datetime) -> str:
+    """`YYYY-MM-DD`; unlike `strftime('%Y')`, the year keeps four digits before year 1000."""
+    return f'{value.year:04d}-{value.month:02d}-{value.day:02d}'
 
 
 def parse_local(text: str) -> datetime:
@@ -70,8 +89,23 @@ def parse_local(text: str) -> datetime:
 
 
 def local_to_utc(local: datetime, tz: str) -> datetime:
-    """A naive wall-clock time of `tz` as a naive UTC time (the lake stores UTC instants)."""
-    return local.replace(tzinfo=zone(tz)).astimezone(UTC).replace(tzinfo=None)
+    """A naive wall-clock time of `tz` as a naive UTC time (the lake stores UTC instants).
+
+    A time within hours of year 1 or 9999 may have no UTC time in datetime's range: it is clamped to the
+    range's edge, which no stored event lies beyond, so a bound compared with it selects the same rows.
+    """
+    try:
+        return local.replace(tzinfo=zone(tz)).astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        return datetime.min if local.year == datetime.min.year else LATEST
+
+
+def shift_clamped(value: datetime, delta: timedelta) -> datetime:
+    """`value + delta`, clamped to datetime's range instead of overflowing."""
+    try:
+        return value + delta
+    except OverflowError:
+        return datetime.min if delta < timedelta(0) else LATEST
 
 
 def local_now(now: datetime, tz: str) -> datetime:
@@ -101,12 +135,25 @@ def start_of(value: datetime, unit: str) -> datetime:
 
 
 def end_of(value: datetime, unit: str, tz: str = 'UTC') -> datetime:
-    """moment's `endOf(unit)`: the last millisecond of the period."""
-    return add(start_of(value, unit), unit, 1, tz) - timedelta(milliseconds=1)
+    """moment's `endOf(unit)`: the last millisecond of the period (year 9999's last periods end at LATEST)."""
+    start = start_of(value, unit)
+    try:
+        return add(start, unit, 1, tz) - timedelta(milliseconds=1)
+    except _OutOfBounds:
+        if start.year < datetime.max.year:
+            raise
+        return LATEST
 
 
 def add(value: datetime, unit: str, amount: int, tz: str = 'UTC') -> datetime:
-    """moment's `add(amount, unit)` on a wall-clock time of `tz`."""
+    """moment's `add(amount, unit)` on a wall-clock time of `tz`; `_OutOfBounds` past years 1–9999."""
+    try:
+        return _add(value, unit, amount, tz)
+    except (OverflowError, ValueError) as error:  # timedelta, datetime + timedelta, replace(year=…), astimezone
+        raise _OutOfBounds(error) from None
+
+
+def _add(value: datetime, unit: str, amount: int, tz: str) -> datetime:
     if unit in ('second', 'minute', 'hour'):
         instant = value.replace(tzinfo=zone(tz)).astimezone(UTC)
         moved = instant + timedelta(**{f'{unit}s': amount})
@@ -127,9 +174,15 @@ def _add_months(value: datetime, months: int) -> datetime:
 
 def parse_date_range(text: str, tz: str, now: datetime) -> list[str]:
     """Cube's `dateParser(dateString, timezone, now)`: a relative or absolute expression to a resolved range."""
-    lowered = text.lower()
+    if len(text) > MAX_DATE_EXPRESSION_CHARS:
+        raise CubeQueryError(
+            f'Date expression is too long: {len(text)} characters; the maximum is {MAX_DATE_EXPRESSION_CHARS}'
+        )
     current = local_now(now, tz)
-    start, end = _parse_lowered(text, lowered, current, tz)
+    try:
+        start, end = _parse_lowered(text, text.lower(), current, tz)
+    except _OutOfBounds:
+        raise out_of_bounds(text) from None
     return [format_local(start), format_local(end)]
 
 
@@ -140,7 +193,7 @@ def _parse_lowered(text: str, lowered: str, current: datetime, tz: str) -> tuple
         moved = add(current, unit, shift, tz)
         return start_of(moved, unit), end_of(moved, unit, tz)
     if match := _LAST_NEXT_N.search(lowered):
-        amount, unit = int(match.group(2)), match.group(3)
+        amount, unit = _amount(match.group(2)), match.group(3)
         if match.group(1) == 'last':
             return start_of(add(current, unit, -amount, tz), unit), end_of(add(current, unit, -1, tz), unit, tz)
         return start_of(add(current, unit, 1, tz), unit), end_of(add(current, unit, amount, tz), unit, tz)
@@ -197,7 +250,11 @@ def _parse_instant(expr: str, current: datetime, tz: str, original: str) -> date
 
 
 def _amount(word: str) -> int:
-    return int(word) if word.isdigit() else _NUMBER_WORDS[word]
+    if not word.isdigit():
+        return _NUMBER_WORDS[word]
+    if len(word.lstrip('0')) > _MAX_AMOUNT_DIGITS:
+        raise _OutOfBounds(word)
+    return int(word)
 
 
 def _parse_absolute(expr: str, tz: str) -> datetime | None:
@@ -219,13 +276,18 @@ def _parse_absolute(expr: str, tz: str) -> datetime | None:
 
 
 def _from_iso_match(match: re.Match, tz: str) -> datetime:
+    """The matched date; ValueError for an impossible one (`2024-13-45`), `_OutOfBounds` when its offset moves
+    it out of years 1–9999."""
     year, month, day, hour, minute, second, fraction, offset = match.groups()
     micro = int((fraction or '0').ljust(6, '0')[:6])
     value = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), micro)
     if offset is None:
         return value
-    aware = value.replace(tzinfo=_offset_zone(offset))
-    return aware.astimezone(zone(tz)).replace(tzinfo=None)
+    try:
+        aware = value.replace(tzinfo=_offset_zone(offset))
+        return aware.astimezone(zone(tz)).replace(tzinfo=None)
+    except OverflowError as error:
+        raise _OutOfBounds(error) from None
 
 
 def _offset_zone(offset: str):
@@ -240,16 +302,19 @@ def normalize_range_item(item: str, index: int) -> str:
     """One item of an explicit `dateRange` array as Cube echoes it (spec §2, edge cases)."""
     if not isinstance(item, str):
         raise CubeQueryError(f"Can't parse date: '{item}'")
-    if _DATE_ONLY.match(item):
-        return item + ('T00:00:00.000' if index == 0 else 'T23:59:59.999')
     match = _ISO.match(item.lower())
     if not match:
         raise CubeQueryError(f"Can't parse date: '{item}'")
     try:
         # moment.utc(d): no offset means UTC, an offset is converted to UTC.
-        return format_local(_from_iso_match(match, 'UTC'))
+        moment = _from_iso_match(match, 'UTC')
     except ValueError as error:
         raise CubeQueryError(f"Can't parse date: '{item}'") from error
+    except _OutOfBounds:
+        raise out_of_bounds(item) from None
+    if _DATE_ONLY.match(item):
+        return format_day(moment) + ('T00:00:00.000' if index == 0 else 'T23:59:59.999')
+    return format_local(moment)
 
 
 def resolve_date_range(value: str | list, tz: str, now: datetime) -> list[str]:

@@ -7,10 +7,12 @@ from datetime import datetime
 
 from sqlglot import exp
 
+from serverless_analytics.cube.dates import format_local
+
 
 def timestamp_literal(utc: datetime, dialect: str) -> exp.Expression:
     """A UTC instant (naive) to compare with a lake time column."""
-    text = utc.strftime('%Y-%m-%d %H:%M:%S.') + f'{utc.microsecond // 1000:03d}'
+    text = format_local(utc).replace('T', ' ')
     if dialect == 'duckdb':
         return exp.cast(exp.Literal.string(text + '+00'), exp.DataType.Type.TIMESTAMPTZ)
     return exp.cast(exp.Literal.string(text), exp.DataType.Type.TIMESTAMP)

@@ -1,6 +1,7 @@
 """Cube query normalisation (spec §1): validated input → `Query` objects plus the normalised echo Cube returns."""
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -8,11 +9,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from serverless_analytics.cube.dates import resolve_date_range
 from serverless_analytics.cube.errors import CubeLimitError, CubeQueryError
+from serverless_analytics.cube.guards import TOO_DEEP, check_request
+from serverless_analytics.cube.limits import DEFAULT_LIMIT, MAX_LIMIT, MAX_TIMEZONE_CHARS
 from serverless_analytics.cube.schema import invalid, validate_query
 from serverless_analytics.cube.values import js_json, js_string
 
-DEFAULT_LIMIT = 10000
-MAX_LIMIT = 50000
 OPERATORS = (
     'equals',
     'notEquals',
@@ -40,6 +41,9 @@ OPERATORS = (
     'measureFilter',
 )
 NO_VALUE_OPERATORS = ('set', 'notSet', 'measureFilter')
+# IANA names are short ASCII paths of up to three parts; anything else is not looked up at all, as zoneinfo
+# walks a long path recursively.
+_TIMEZONE_NAME = re.compile(r'[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+){0,2}')
 REGULAR, COMPARE, BLENDING = 'regularQuery', 'compareDateRangeQuery', 'blendingQuery'
 
 
@@ -91,6 +95,8 @@ def parse_query_param(value: Any) -> Any:
             value = json.loads(value)
         except ValueError as error:
             raise CubeQueryError(f'Unable to decode query param as JSON, error: {error}') from error
+        except RecursionError:
+            raise CubeQueryError(TOO_DEEP) from None
     if not isinstance(value, (dict, list)):
         raise CubeQueryError('Query param is required')
     return value
@@ -99,6 +105,7 @@ def parse_query_param(value: Any) -> Any:
 def normalize_request(query_json: Any, now: datetime) -> tuple[str, list[Query]]:
     """A load/dry-run `query` to its query type and normalised queries."""
     raw = parse_query_param(query_json)
+    check_request(raw)
     if isinstance(raw, list):
         queries = [normalize_query(q, now) for q in raw]
         _check_blending(queries)
@@ -130,6 +137,8 @@ def _with_range(td: dict, date_range: Any) -> dict:
 
 
 def _check_blending(queries: list[Query]) -> None:
+    if not queries:  # Cube finds no granularity in an empty blending array either
+        raise CubeQueryError('Data blending query without granularity is not supported')
     granularities = []
     for query in queries:
         with_granularity = [td.granularity for td in query.time_dimensions if td.granularity]
@@ -212,7 +221,7 @@ def _check_filter_leaves(filters: list) -> None:
 
 def _timezone(name: str) -> str:
     try:
-        if '..' in name or name.startswith('/'):
+        if len(name) > MAX_TIMEZONE_CHARS or not _TIMEZONE_NAME.fullmatch(name):
             raise ValueError(name)
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as error:

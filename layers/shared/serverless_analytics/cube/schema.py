@@ -31,6 +31,8 @@ TOP_LEVEL_KEYS = (
     'responseFormat',
 )
 _TIME_DIMENSION_KEYS = ('dimension', 'granularity', 'dateRange', 'compareDateRange')
+# Joi's numbers are JavaScript's: beyond 2**53 - 1 an integer is no longer exact, and Joi refuses it.
+MAX_SAFE_INTEGER = 2**53 - 1
 _LEAF_KEYS = ('member', 'dimension', 'operator', 'values')
 
 
@@ -174,17 +176,27 @@ def _check_order(value: Any) -> None:
 
 
 def _integer(value: Any, label: str, minimum: int) -> int:
+    """Joi's `number().integer().min(minimum)`, in Joi's order: type, safe range, integer, minimum."""
     number = value
     if isinstance(value, str) and re.fullmatch(r'\s*-?\d+\s*', value):
-        number = int(value)
+        number = _digits_to_int(value.strip(), label)
     # Python's JSON reader takes Infinity and NaN, which JSON (and Cube's reader) do not have.
     if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
         raise invalid(f'"{label}" must be a number')
+    if abs(number) > MAX_SAFE_INTEGER:
+        raise invalid(f'"{label}" must be a safe number')
     if number != int(number):
         raise invalid(f'"{label}" must be an integer')
     if number < minimum:
         raise invalid(f'"{label}" must be greater than or equal to {minimum}')
     return int(number)
+
+
+def _digits_to_int(text: str, label: str) -> int:
+    # A longer run of digits is unsafe whatever it holds; `int()` of thousands of digits is refused by Python.
+    if len(text.lstrip('-').lstrip('0')) > len(str(MAX_SAFE_INTEGER)):
+        raise invalid(f'"{label}" must be a safe number')
+    return int(text)
 
 
 def _boolean(value: Any, label: str) -> bool:

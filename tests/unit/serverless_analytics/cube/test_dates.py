@@ -69,3 +69,28 @@ def test_explicit_arrays_are_padded_and_converted_to_utc():
     ]
     with pytest.raises(CubeQueryError, match="Can't parse date: 'soon'"):
         resolve_date_range(['2024-01-01', 'soon'], 'UTC', NOW)
+
+
+def test_years_before_1000_keep_four_digits():
+    assert resolve_date_range(['0999-01-01', '0999-12-31T10:00:00Z'], 'UTC', NOW) == [
+        '0999-01-01T00:00:00.000',
+        '0999-12-31T10:00:00.000',
+    ]
+    assert parse_date_range('from 0001-01-01 to 0001-01-02', 'UTC', NOW) == [
+        '0001-01-01T00:00:00.000',
+        '0001-01-02T23:59:59.999',
+    ]
+
+
+@pytest.mark.parametrize('text', ['last 100000000 years', 'in 8000 years', '9999999999999999 days ago'])
+def test_arithmetic_past_the_calendar_is_out_of_bounds(text):
+    with pytest.raises(CubeQueryError) as raised:
+        parse_date_range(text, 'UTC', NOW)
+    assert raised.value.message == f"Date '{text}' is out of bounds: dates must be between 0001-01-01 and 9999-12-31"
+
+
+def test_the_last_period_of_year_9999_ends_at_its_last_millisecond():
+    assert parse_date_range('this year', 'UTC', datetime(9999, 6, 1, tzinfo=UTC)) == [
+        '9999-01-01T00:00:00.000',
+        '9999-12-31T23:59:59.999',
+    ]
