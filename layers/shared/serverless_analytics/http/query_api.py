@@ -95,10 +95,12 @@ def _bad_request(family: Family, message: str) -> Response:
 
 
 def _cube_query_error(family: Family, error: CubeQueryError) -> Response:
+    # Cube throws a plain Error for a limit over its maximum, answered 500 with its `Error: ` prefix (spec §1.6)
+    message = f'Error: {error.message}' if isinstance(error, CubeLimitError) else error.message
     if family is Family.GITLAB:  # GitLab passes Cube's error string on as a 400
-        return json_answer(HTTPStatus.BAD_REQUEST, {'message': error.message})
-    if isinstance(error, CubeLimitError):  # Cube throws a plain Error here, answered 500 (spec §1.6)
-        return json_answer(HTTPStatus.INTERNAL_SERVER_ERROR, {'error': f'Error: {error.message}'})
+        return json_answer(HTTPStatus.BAD_REQUEST, {'message': message})
+    if isinstance(error, CubeLimitError):
+        return json_answer(HTTPStatus.INTERNAL_SERVER_ERROR, {'error': message})
     return json_answer(HTTPStatus.BAD_REQUEST, {'type': 'UserError', 'error': error.message})
 
 
