@@ -7,7 +7,6 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
 ResourceName = Annotated[str, Field(min_length=1)]
 
 
