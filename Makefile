@@ -61,8 +61,9 @@ validate: $(SAM_VENV)/.installed
 # Unchecked-hash .pyc files are used without looking at their source: a deployment package never changes, and
 # the check (reading and hashing every imported source) costs ~3% of a cold start's instructions; packaging also
 # need not keep the source times that timestamp .pyc files are checked against. Rebuild, never edit, the build.
+# sam's python3.13 builder looks for python3.13 on PATH, where pyenv's shim may refuse to run it.
 build: $(SAM_VENV)/.installed
-	$(SAM) build
+	PATH="$(dir $(PYTHON)):$$PATH" $(SAM) build
 	$(SAM_VENV)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13) and "bytecode must match the python3.13 runtime")'
 	$(SAM_VENV)/bin/python -m compileall -q -f -j 0 --invalidation-mode unchecked-hash .aws-sam/build
 
