@@ -2,7 +2,7 @@
 
 from typing import Any
 
-GATEWAY_ANSWERS = {'Not Found', 'Bad Request', 'Request Entity Too Large'}
+GATEWAY_ANSWERS = {'Not Found', 'Bad Request', 'Request Entity Too Large', 'Request Header Fields Too Large'}
 
 
 def family_of(path: str) -> str:
