@@ -24,9 +24,9 @@ from bench.lake_generator import CONFIGURED_LAKE_DIR as LAKE_DIR
 from bench.lake_generator import MAIN_PROJECT, ensure_lake
 from local.environment import stack_settings
 from serverless_analytics.engines import DuckDBEngine
-from serverless_analytics.logic.export_counts import count_events
+from serverless_analytics.logic.count_events import count_events
 from serverless_analytics.logic.export_events import export_events
-from serverless_analytics.models.export import EventCountsRequest, EventsRequest
+from serverless_analytics.models.export import CountEventsRequest, EventsRequest
 
 TARGET_SECONDS = 1.0
 FILTERS = {'name': ['page_view', 'search'], 'user': {'group': ['beta']}}
@@ -46,7 +46,7 @@ def main() -> None:
         request = EventsRequest.model_validate(body, context=settings)
         return lambda: export_events(MAIN_PROJECT, request, settings, now=now, engine=engine)
 
-    counts_request = EventCountsRequest.model_validate(
+    counts_request = CountEventsRequest.model_validate(
         {**month, 'groupByPeriod': 'day', 'filters': {'name': FILTERS['name']}}
     )
     cases = [

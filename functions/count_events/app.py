@@ -9,8 +9,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from serverless_analytics.config import get_settings
 from serverless_analytics.http.common import current_principal
 from serverless_analytics.http.export_api import ExportApi
-from serverless_analytics.logic.export_counts import count_events
-from serverless_analytics.models.export import EventCountsRequest, EventCountsResponse
+from serverless_analytics.logic.count_events import count_events
+from serverless_analytics.models.export import CountEventsRequest, CountEventsResponse
 from serverless_analytics.observability import logger, metrics
 
 api = ExportApi()
@@ -18,7 +18,7 @@ app = api.app()
 
 
 @app.post('/analytics/api/v1/traffic/event-counts')
-def event_counts(request: Annotated[EventCountsRequest, Body()]) -> EventCountsResponse:
+def count(request: Annotated[CountEventsRequest, Body()]) -> CountEventsResponse:
     return count_events(current_principal(app).project_id, request, get_settings())
 
 

@@ -140,7 +140,7 @@ def _period(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-class EventCountsRequest(_Request):
+class CountEventsRequest(_Request):
     start_date: GmtDate
     end_date: GmtDate
     group_by_period: Annotated[Period, BeforeValidator(_period)]
@@ -202,7 +202,7 @@ class NameCounts(_Response):
     periods: list[PeriodCount]
 
 
-class EventCountsResponse(_Response):
+class CountEventsResponse(_Response):
     start_date: str
     end_date: str
     group_by_period: Period

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from local.environment import stack_settings
 from serverless_analytics.models.export import (
     MAX_PAGE,
-    EventCountsRequest,
+    CountEventsRequest,
     EventsRequest,
     PagingRequest,
     Period,
@@ -92,7 +92,7 @@ def test_unknown_top_level_fields_are_ignored_as_spring_does():
     assert request.start_date == datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.mark.parametrize('model', [EventsRequest, EventCountsRequest])
+@pytest.mark.parametrize('model', [EventsRequest, CountEventsRequest])
 @pytest.mark.parametrize(
     ('filters', 'where'),
     [
@@ -116,7 +116,7 @@ def test_counts_take_the_same_user_filter_as_events():
     body = {'startDate': '2026-01-01', 'endDate': '2026-02-01', 'groupByPeriod': 'day'}
     user = {'id': 'u1', 'realm': ['sso'], 'group': ['beta'], 'role': ['admin']}
 
-    counts = EventCountsRequest.model_validate({**body, 'filters': {'user': user}})
+    counts = CountEventsRequest.model_validate({**body, 'filters': {'user': user}})
     events = EventsRequest.model_validate({**body, 'filters': {'user': user}})
 
     assert counts.filters == events.filters
@@ -175,7 +175,7 @@ def test_the_largest_page_of_the_largest_size_has_an_offset_a_double_holds_exact
 
 
 def test_counts_take_the_period_in_any_case_and_dedupe_names():
-    request = EventCountsRequest.model_validate(
+    request = CountEventsRequest.model_validate(
         {'startDate': '2026-01-01', 'endDate': '2026-02-01', 'groupByPeriod': 'Week', 'filters': {'name': ['a', 'a']}}
     )
     assert (request.group_by_period, request.filters.name) == (Period.WEEK, ['a'])

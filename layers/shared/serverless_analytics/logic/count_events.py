@@ -16,8 +16,8 @@ from serverless_analytics.logic.export_periods import echo, period_bounds, perio
 from serverless_analytics.logic.export_sql import EventSelection, daily_counts_sql
 from serverless_analytics.logic.query_engine import query_engine
 from serverless_analytics.models.export import (
-    EventCountsRequest,
-    EventCountsResponse,
+    CountEventsRequest,
+    CountEventsResponse,
     NameCounts,
     PeriodCount,
     parse_gmt,
@@ -26,11 +26,11 @@ from serverless_analytics.models.export import (
 
 def count_events(
     project_id: str,
-    request: EventCountsRequest,
+    request: CountEventsRequest,
     settings: Settings,
     now: datetime | None = None,
     engine: QueryEngine | None = None,
-) -> EventCountsResponse:
+) -> CountEventsResponse:
     """The counts; names are the filter's, in its order, or else every name seen in the range, sorted."""
     window = resolve_window(request.start_date, request.end_date, now or clock.now())
     starts = period_starts(window, request.group_by_period)
@@ -40,7 +40,7 @@ def count_events(
     counts = _per_period(result.rows, starts)
     names = request.filters.name or sorted(counts)
     bounds = period_bounds(window, starts)
-    return EventCountsResponse(
+    return CountEventsResponse(
         start_date=echo(window.start),
         end_date=echo(window.end),
         group_by_period=request.group_by_period,
