@@ -1,8 +1,12 @@
-"""Two places where moto differs from AWS in ways the stream writer notices.
+"""Places where moto differs from AWS in ways the stream writer, or a long-running local stack, notices.
 
 Kinesis sequence numbers: moto numbers each shard's records 1, 2, 3..., so two shards hand out the same
 numbers; Kinesis's are 56-digit numbers that differ between shards. Here each shard counts from its own
 56-digit base, the way they look in AWS.
+
+Kinesis retention: moto keeps every record for ever, and reads each shard from its first record on every
+GetRecords, so a stack left running grew by every event ever sent and its poller slowed with it. Here records
+older than the stream's retention period are dropped as they are in AWS, whenever a record is added.
 
 DynamoDB transactions: moto backs up a table by deep-copying all of it once per item of every TransactWriteItems call, so a
 100-item transaction on a table of N items costs 100·N copies: the stream writer's transactions slow down
@@ -13,15 +17,17 @@ touches.
 
 import contextlib
 import copy
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
-from moto.kinesis.models import Record, Shard
+from moto.kinesis.models import Record, Shard, Stream
 
 _ORIGINAL = DynamoDBBackend.transact_write_items
+_ORIGINAL_STREAM_PUT = Stream.put_record
 ItemSnapshot = tuple[str, dict[str, Any], dict[str, Any] | None]
 
 
@@ -95,11 +101,27 @@ def _first_sequence(shard: Shard) -> int:
 
 
 def _put_record(self: Shard, partition_key: str, data: str, explicit_hash_key: str) -> str:
-    sequence = self.get_max_sequence_number() + 1 if self.records else _first_sequence(self)
+    # The tip read from the end of the ordered records: moto's get_max_sequence_number copies every key.
+    sequence = next(reversed(self.records)) + 1 if self.records else _first_sequence(self)
     self.records[sequence] = Record(partition_key, data, sequence, explicit_hash_key)
     return str(sequence)
+
+
+def _put_record_within_retention(
+    self: Stream, partition_key: str, explicit_hash_key: str, data: str
+) -> tuple[str, str]:
+    sequence, shard_id = _ORIGINAL_STREAM_PUT(self, partition_key, explicit_hash_key, data)
+    _drop_expired(self.shards[shard_id], self.retention_period_hours)
+    return sequence, shard_id
+
+
+def _drop_expired(shard: Shard, retention_hours: int) -> None:
+    oldest_kept = time.time() - retention_hours * 3600
+    while shard.records and next(iter(shard.records.values())).created_at < oldest_kept:
+        shard.records.popitem(last=False)
 
 
 def install() -> None:
     DynamoDBBackend.transact_write_items = _transact_write_items
     Shard.put_record = _put_record
+    Stream.put_record = _put_record_within_retention

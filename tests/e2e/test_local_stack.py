@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 import requests
 from botocore.exceptions import ClientError
+from moto.kinesis.models import kinesis_backends
 
 from local.faults import AwsFrontend, KinesisFaults
 from local.gateway import BoundRoute, IncomingRequest, Router, build_event, to_response
@@ -17,7 +18,9 @@ from local.poller import KinesisPoller
 from local.runtime import FunctionRegistry, LocalFunction
 from local.scheduler import Scheduler, rate_seconds
 from local.stack import LocalStack
-from local.template import FunctionSpec, Route, ScheduleSource, Template
+from local.template import ACCOUNT_ID, REGION, FunctionSpec, Route, ScheduleSource, Template
+from serverless_analytics.cube.errors import UnknownExecutionError
+from serverless_analytics.engines import DuckDBEngine, wait_for
 from tests.e2e import stub_scheduled, stub_writer
 from tests.e2e.support import TRACK, bearer
 
@@ -296,6 +299,23 @@ def test_sequence_numbers_differ_between_shards(stack: LocalStack) -> None:
     assert all(len(put['SequenceNumber']) == 56 for put in puts)
 
 
+def test_records_older_than_the_streams_retention_are_dropped_when_another_arrives(stack: LocalStack) -> None:
+    kinesis = stack.client('kinesis')
+    stream = f'retention-test-{uuid.uuid4().hex[:8]}'
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    kinesis.put_record(StreamName=stream, Data=b'old', PartitionKey='k')
+    (shard,) = kinesis_backends[ACCOUNT_ID][REGION].streams[stream].shards.values()
+    (old,) = shard.records.values()
+    old.created_at -= 24 * 3600 + 1  # the stream's default retention, and a second
+
+    kinesis.put_record(StreamName=stream, Data=b'new', PartitionKey='k')
+
+    iterator = kinesis.get_shard_iterator(
+        StreamName=stream, ShardId='shardId-000000000000', ShardIteratorType='TRIM_HORIZON'
+    )['ShardIterator']
+    assert [record['Data'] for record in kinesis.get_records(ShardIterator=iterator)['Records']] == [b'new']
+
+
 def test_two_frontends_in_one_process_hand_moto_one_request_at_a_time() -> None:
     # moto's backends are per process, so two servers (two stacks in one test process) share them
     inside, overlaps = [], []
@@ -319,6 +339,48 @@ def test_two_frontends_in_one_process_hand_moto_one_request_at_a_time() -> None:
     first.join()
 
     assert overlaps == [0, 0]
+
+
+# ---- the local query engine's memory -----------------------------------------------------------------
+# DuckDBEngine (the layer's; the local stack's LocalLakeDuckDBEngine is one) keeps results for a plan resumed
+# after "Continue wait", within a budget of values.
+
+
+def _rows(engine: DuckDBEngine, count: int) -> str:
+    return engine.start(f'SELECT i FROM range({count}) t(i)')
+
+
+def test_results_handed_out_are_forgotten_oldest_first_beyond_the_engines_budget() -> None:
+    engine = DuckDBEngine(lake_source='lake', kept_values=100)  # one 50-row result fits, with its 32 of overhead
+    try:
+        first = _rows(engine, 50)
+        wait_for(engine, [first], timeout=10)
+        second = _rows(engine, 50)
+        wait_for(engine, [second], timeout=10)
+
+        _rows(engine, 1)  # forgetting happens when an execution starts
+
+        with pytest.raises(UnknownExecutionError):
+            engine.poll(first)
+        assert len(engine.poll(second).rows) == 50
+    finally:
+        engine.close()
+
+
+def test_a_result_no_poll_has_had_is_kept_whatever_the_budget() -> None:
+    engine = DuckDBEngine(lake_source='lake', workers=1, kept_values=0)
+    try:
+        unread = _rows(engine, 10)
+        read = _rows(engine, 10)
+        wait_for(engine, [read], timeout=10)  # one worker: the unread one finished first
+
+        _rows(engine, 1)
+
+        with pytest.raises(UnknownExecutionError):
+            engine.poll(read)
+        assert len(engine.poll(unread).rows) == 10
+    finally:
+        engine.close()
 
 
 # ---- scheduler --------------------------------------------------------------------------------------

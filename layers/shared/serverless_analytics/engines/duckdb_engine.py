@@ -14,6 +14,12 @@ _NO_FILES = 'No files found that match the pattern'
 # Results are kept as long as a kept query state may still name their execution: the deployment's engine is
 # given QUERY_STATE_TTL_SECONDS (logic.query_engine); engines made by hand (tests, benches) keep its default.
 DEFAULT_RESULT_RETENTION_SECONDS = 900
+# Within that time, results already handed out are kept up to this many values (rows x columns, about 70 bytes
+# each as Python objects: 35 MB); past it the oldest handed out go first. Retention by time alone let a client
+# grow the process by every result it asked for in 15 minutes (hundreds of MB in the local stack). A plan that
+# polls a forgotten result gets UnknownExecutionError and runs again (logic.cube_queries).
+DEFAULT_KEPT_VALUES = 500_000
+_VALUES_PER_RESULT = 32  # what a kept result costs without its rows (future, ids, lists): about 2 KB
 
 
 def lake_source_for(root: str) -> str:
@@ -42,6 +48,7 @@ class DuckDBEngine(QueryEngine):
         connection: duckdb.DuckDBPyConnection | None = None,
         workers: int = 4,
         result_retention_seconds: float = DEFAULT_RESULT_RETENTION_SECONDS,
+        kept_values: int = DEFAULT_KEPT_VALUES,
     ):
         if (lake_root is None) == (lake_source is None):
             raise ValueError('Give exactly one of lake_root and lake_source')
@@ -51,8 +58,10 @@ class DuckDBEngine(QueryEngine):
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix='duckdb-query')
         self._running: dict[str, Future] = {}
         self._finished_at: dict[str, float] = {}
+        self._handed_out: dict[str, int] = {}  # execution id -> values kept, oldest first
         self._lock = threading.Lock()
         self.result_retention_seconds = result_retention_seconds
+        self.kept_values = kept_values
 
     def start(self, sql: str) -> str:
         execution_id = str(uuid.uuid4())
@@ -79,14 +88,31 @@ class DuckDBEngine(QueryEngine):
             raise UnknownExecutionError(execution_id)
         if not future.done():
             return None
-        return future.result()
+        result = future.result()
+        values = len(result.rows) * len(result.columns) + _VALUES_PER_RESULT
+        with self._lock:
+            if execution_id in self._running:  # not forgotten meanwhile
+                self._handed_out.setdefault(execution_id, values)
+        return result
 
     def _forget_old_results(self) -> None:
+        """Results past their retention, then the oldest handed out beyond the kept values; never a result no
+        poll has had yet, which its request is about to read."""
         cutoff = time.monotonic() - self.result_retention_seconds
         for execution_id, finished in list(self._finished_at.items()):
             if finished < cutoff:
-                self._running.pop(execution_id, None)
-                self._finished_at.pop(execution_id, None)
+                self._forget(execution_id)
+        kept = sum(self._handed_out.values())
+        for execution_id, values in list(self._handed_out.items()):
+            if kept <= self.kept_values:
+                break
+            self._forget(execution_id)
+            kept -= values
+
+    def _forget(self, execution_id: str) -> None:
+        self._running.pop(execution_id, None)
+        self._finished_at.pop(execution_id, None)
+        self._handed_out.pop(execution_id, None)
 
     def execute(self, sql: str, timeout: float | None = None) -> QueryResult:
         return self._run(sql)
