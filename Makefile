@@ -32,7 +32,7 @@ $(SAM_VENV)/.installed: requirements-sam.txt constraints-sam.txt
 run: $(VENV)/.installed
 	$(PY) -m local run
 
-test: lint validate build
+test: lint typecheck validate build
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 unit: $(VENV)/.installed
@@ -47,6 +47,9 @@ e2e: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
 
 format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .

@@ -65,7 +65,7 @@ class _Compiler:
     def __init__(self, query: Query, model: DataModel, project_id: str, target: Target, now: datetime):
         self.query, self.model, self.project_id, self.target = query, model, str(project_id), target
         self.ctx = FilterContext(query.timezone, now, target.dialect)
-        self.cube: Cube | None = None
+        self._single_cube: Cube | None = None
 
     def compile(self) -> CompiledQuery:
         q = self.query
@@ -115,14 +115,21 @@ class _Compiler:
         cubes = list(dict.fromkeys(m.cube for m in members))
         if len(cubes) > 1:
             raise CubeQueryError(f"Can't find join path to join {', '.join(repr(c) for c in cubes)}")
-        self.cube = self.model.cubes[cubes[0]]
+        self._single_cube = self.model.cubes[cubes[0]]
+
+    @property
+    def cube(self) -> Cube:
+        """The query's one cube."""
+        assert self._single_cube is not None, 'compile() checks the members are of one cube before anything reads it'
+        return self._single_cube
 
     def _value(self, member: Member) -> exp.Expression:
         if member.kind == 'measure' and self.query.ungrouped:
+            assert member.raw is not None, "every measure has its raw value (the data model's _measure sets it)"
             return member.raw.copy()
         return member.expr.copy()
 
-    def _select_expr(self, column: Column, aliases: set[str]) -> exp.Expression:
+    def _select_expr(self, column: Column, aliases: set[str]) -> exp.Expr:
         value = self._value(column.member)
         if column.granularity:
             value = truncate(to_local(value, self.query.timezone), column.granularity)
@@ -173,8 +180,8 @@ class _Compiler:
         elif leaf.operator in ('afterDate', 'afterOrOnDate'):
             lows.append(start)
 
-    def _where(self, time_dims, segments: list[Member]) -> list[exp.Expression]:
-        conditions = [exp.paren(s.expr.copy()) for s in segments]
+    def _where(self, time_dims, segments: list[Member]) -> list[exp.Expr]:
+        conditions: list[exp.Expr] = [exp.paren(s.expr.copy()) for s in segments]
         for member, td in time_dims:
             if td.date_range:
                 start, end = (parse_local(bound) for bound in td.date_range)
@@ -183,7 +190,7 @@ class _Compiler:
         conditions += [self._condition(f) for f in self.query.filters if in_where or not self._is_measure_filter(f)]
         return conditions
 
-    def _having(self) -> list[exp.Expression]:
+    def _having(self) -> list[exp.Expr]:
         if self.query.ungrouped:
             return []
         return [self._condition(f) for f in self.query.filters if self._is_measure_filter(f)]
@@ -199,7 +206,7 @@ class _Compiler:
             return 'dimension'
         return self._member(leaf.member, ('dimension', 'measure')).kind
 
-    def _condition(self, item) -> exp.Expression:
+    def _condition(self, item) -> exp.Expr:
         if isinstance(item, FilterGroup):
             parts = [self._condition(child) for child in item.items]
             if not parts:

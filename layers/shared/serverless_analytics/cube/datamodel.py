@@ -102,7 +102,7 @@ class Member:
     short_title: str
     expr: exp.Expression
     raw: exp.Expression | None = None
-    condition: exp.Expression | None = None
+    condition: exp.Expr | None = None
     description: str | None = None
     format: str | None = None
     meta: dict | None = None
@@ -122,7 +122,7 @@ class Cube:
     name: str
     title: str
     alias: str
-    source: exp.Expression
+    source: exp.Expr
     description: str | None = None
     visible: bool = True
     meta: dict | None = None
@@ -179,7 +179,8 @@ class _CubeCompiler:
         self.definition = definition
         self.alias = snake_case(definition.name)
         self.title = definition.title or humanize(definition.name)
-        self.defs = {m.name: m for m in [*definition.measures, *definition.dimensions]}
+        members: list[MeasureDef | DimensionDef] = [*definition.measures, *definition.dimensions]
+        self.defs = {m.name: m for m in members}
         self.resolved: dict[tuple[str, bool], exp.Expression] = {}
         self.stack: list[str] = []
 
@@ -193,11 +194,11 @@ class _CubeCompiler:
         cube.segments = {s.name: self._segment(s) for s in d.segments}
         return cube
 
-    def _source(self) -> exp.Expression:
+    def _source(self) -> exp.Expr:
         d = self.definition
         if (d.sql_table is None) == (d.sql is None):
             raise CubeModelError(f'Cube {d.name}: exactly one of sql_table and sql is required')
-        if d.sql_table is not None:
+        if d.sql is None:  # so sql_table is set
             if d.sql_table != LAKE_TABLE:
                 raise CubeModelError(f'Cube {d.name}: sql_table must be {LAKE_TABLE!r}')
             return exp.to_table(LAKE_TABLE)
@@ -268,14 +269,15 @@ class _CubeCompiler:
             if definition is None:
                 raise CubeModelError(f'Cube {self.definition.name}: unknown member {name!r}')
             self.stack.append(name)
-            is_measure = isinstance(definition, MeasureDef)
             self.resolved[key] = (
-                self._measure_expr(definition, raw) if is_measure else self.sql_expr(definition.sql, raw)
+                self._measure_expr(definition, raw)
+                if isinstance(definition, MeasureDef)
+                else self.sql_expr(definition.sql, raw)
             )
             self.stack.pop()
         return self.resolved[key]
 
-    def _condition(self, m: MeasureDef) -> exp.Expression | None:
+    def _condition(self, m: MeasureDef) -> exp.Expr | None:
         conditions = [self.sql_expr(f.sql, False) for f in m.filters]
         return exp.and_(*conditions) if conditions else None
 
@@ -320,6 +322,10 @@ class _CubeCompiler:
         return parsed.transform(substitute)
 
 
+# Typed as the node classes they are: inferred, sqlglot's common base would be its AggFunc trait, not an Expression.
+_AGGREGATES: dict[str, type[exp.Expression]] = {'sum': exp.Sum, 'avg': exp.Avg, 'min': exp.Min, 'max': exp.Max}
+
+
 def _aggregate(measure_type: str, value: exp.Expression, count_star: bool) -> exp.Expression:
     if measure_type == 'count':
         return exp.Count(this=exp.Star()) if count_star else exp.Count(this=value)
@@ -327,17 +333,17 @@ def _aggregate(measure_type: str, value: exp.Expression, count_star: bool) -> ex
         return exp.Count(this=exp.Distinct(expressions=[value]))
     if measure_type == 'count_distinct_approx':
         return exp.ApproxDistinct(this=value)
-    return {'sum': exp.Sum, 'avg': exp.Avg, 'min': exp.Min, 'max': exp.Max}[measure_type](this=value)
+    return _AGGREGATES[measure_type](this=value)
 
 
-def _parse(sql: str, where: str) -> exp.Expression:
+def _parse(sql: str, where: str) -> exp.Expr:
     try:
         return sqlglot.parse_one(sql, read=MODEL_DIALECT)
     except sqlglot.errors.ParseError as error:
         raise CubeModelError(f'{where}: cannot parse SQL {sql!r}: {error}') from error
 
 
-def _check_tables(source: exp.Expression, cube_name: str) -> None:
+def _check_tables(source: exp.Expr, cube_name: str) -> None:
     """Tenant safety: a cube's SQL may read only the lake table (and its own CTEs)."""
     ctes = {cte.alias_or_name for cte in source.find_all(exp.CTE)}
     for table in source.find_all(exp.Table):

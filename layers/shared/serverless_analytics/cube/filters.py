@@ -40,7 +40,7 @@ class FilterContext:
     dialect: str
 
 
-def leaf_condition(leaf: FilterLeaf, member: Member, column: exp.Expression, ctx: FilterContext) -> exp.Expression:
+def leaf_condition(leaf: FilterLeaf, member: Member, column: exp.Expression, ctx: FilterContext) -> exp.Expr:
     """The SQL condition of one filter on `column` (the member's expression)."""
     op = leaf.operator
     if op == 'measureFilter':
@@ -63,7 +63,7 @@ def _non_null(values: list) -> list[str]:
     return [v for v in values if v is not None]
 
 
-def _or_null(condition: exp.Expression, column: exp.Expression, add: bool) -> exp.Expression:
+def _or_null(condition: exp.Expr, column: exp.Expression, add: bool) -> exp.Expr:
     return exp.or_(condition, column.copy().is_(exp.null())) if add else condition
 
 
@@ -81,6 +81,7 @@ def _not_equals(column, values, member, ctx) -> exp.Expression:
     if not present:
         return column.is_(exp.null()).not_()
     literals = [_literal(v, member, ctx) for v in present]
+    condition: exp.Expression
     if len(values) > 1:
         condition = exp.Not(this=column.isin(*literals))
     else:
@@ -92,6 +93,7 @@ def _like(column, values, member, prefix: str, suffix: str, negate: bool) -> exp
     present = _non_null(values)
     text = column if member.type == 'string' else as_text(column)
     parts = [_ilike(text.copy(), prefix + _escape_like(v) + suffix, negate) for v in present]
+    condition: exp.Expr
     if not parts:
         condition = exp.true() if negate else exp.false()
     else:
@@ -144,7 +146,7 @@ def _local_time(value: str, index: int = 0) -> datetime:
     return parse_local(normalize_range_item(value, index))
 
 
-def date_bounds(leaf: FilterLeaf, ctx: FilterContext) -> tuple[datetime | None, datetime | None]:
+def date_bounds(leaf: FilterLeaf, ctx: FilterContext) -> tuple[datetime, datetime]:
     """The local [from, to] a date operator compares with (padded as Cube pads them)."""
     values = _non_null(list(leaf.values or []))
     if not values:
@@ -158,8 +160,8 @@ def date_bounds(leaf: FilterLeaf, ctx: FilterContext) -> tuple[datetime | None, 
         )
         return start, start
     if len(values) == 1:
-        start, end = resolve_date_range(values[0], ctx.timezone, ctx.now)
-        return parse_local(start), parse_local(end)
+        low, high = resolve_date_range(values[0], ctx.timezone, ctx.now)
+        return parse_local(low), parse_local(high)
     return _local_time(values[0], 0), _local_time(values[1], 1)
 
 
@@ -171,7 +173,7 @@ def _is_absolute(value: str) -> bool:
         return False
 
 
-def in_local_range(column: exp.Expression, start: datetime, end: datetime, ctx: FilterContext) -> exp.Expression:
+def in_local_range(column: exp.Expression, start: datetime, end: datetime, ctx: FilterContext) -> exp.Expr:
     """`column` within the local [start, end] of the query's timezone: a time dimension's dateRange and an
     `inDateRange` filter compile alike."""
     low, high = _utc_literal(start, ctx), _utc_literal(end, ctx)
@@ -182,7 +184,7 @@ def _utc_literal(moment: datetime, ctx: FilterContext) -> exp.Expression:
     return timestamp_literal(local_to_utc(moment, ctx.timezone), ctx.dialect)
 
 
-def _date_condition(op: str, column: exp.Expression, values: list, ctx: FilterContext) -> exp.Expression:
+def _date_condition(op: str, column: exp.Expression, values: list, ctx: FilterContext) -> exp.Expr:
     leaf = FilterLeaf('', op, tuple(values))
     start, end = date_bounds(leaf, ctx)
     if op in _SINGLE_DATE:

@@ -64,7 +64,7 @@ def annotation(compiled: CompiledQuery, query: Query, model: DataModel) -> dict:
 
 
 def member_annotation(member: Member, model: DataModel) -> dict:
-    item = {'title': member.title, 'shortTitle': member.short_title}
+    item: dict[str, object] = {'title': member.title, 'shortTitle': member.short_title}
     if member.description is not None:
         item['description'] = member.description
     if member.kind != 'segment':

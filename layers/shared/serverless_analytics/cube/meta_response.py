@@ -9,7 +9,7 @@ def meta_response(model: DataModel) -> dict:
 
 
 def _cube(cube: Cube, model: DataModel) -> dict:
-    item = {'name': cube.name, 'title': cube.title, 'type': 'cube'}
+    item: dict[str, object] = {'name': cube.name, 'title': cube.title, 'type': 'cube'}
     if cube.description is not None:
         item['description'] = cube.description
     if cube.meta is not None:
@@ -25,7 +25,7 @@ def _cube(cube: Cube, model: DataModel) -> dict:
 
 
 def _common(member: Member) -> dict:
-    item = {'name': member.path, 'title': member.title, 'shortTitle': member.short_title}
+    item: dict[str, object] = {'name': member.path, 'title': member.title, 'shortTitle': member.short_title}
     for key, value in (('description', member.description), ('format', member.format), ('meta', member.meta)):
         if value is not None:
             item[key] = value

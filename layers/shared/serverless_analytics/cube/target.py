@@ -32,7 +32,9 @@ class Target:
     def lake_scan(self, project_id: str, dt_low: str | None, dt_high: str | None) -> exp.Select:
         """`SELECT * FROM <lake>` of one project's rows in the `dt` partitions [dt_low, dt_high]: the tenant
         predicate and partition bounds every read of the lake carries (DESIGN §4)."""
-        conditions = [exp.EQ(this=exp.column('project_id'), expression=exp.Literal.string(project_id))]
+        conditions: list[exp.Expression] = [
+            exp.EQ(this=exp.column('project_id'), expression=exp.Literal.string(project_id))
+        ]
         if dt_low:
             conditions.append(exp.GTE(this=exp.column('dt'), expression=exp.Literal.string(dt_low)))
         if dt_high:

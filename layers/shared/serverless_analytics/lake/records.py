@@ -131,8 +131,8 @@ def _decode_each(payloads: Sequence[bytes]) -> DecodedBatch:
     return DecodedBatch(rows=rows, good=good, bad=bad)
 
 
-def per_row[T](column: pa.ChunkedArray, convert: Callable[[Any], T] = _same) -> list[T]:
-    """A column of few distinct values as one Python value per row, `convert`ed.
+def per_row[T](column: pa.ChunkedArray, convert: Callable[[Any], T] = _same) -> list[T | None]:
+    """A column of few distinct values as one Python value per row, `convert`ed (None for a null row).
 
     Only the distinct values are converted, and rows share them."""
     encoded = column.combine_chunks().dictionary_encode()
@@ -161,7 +161,7 @@ def _int32s(array: pa.Array) -> memoryview:
     return memoryview(array.buffers()[1]).cast('i')[array.offset : array.offset + len(array)]
 
 
-def per_row_hour[T](rows: pa.Table, convert: Callable[[datetime], T]) -> list[T]:
+def per_row_hour[T](rows: pa.Table, convert: Callable[[datetime], T]) -> list[T | None]:
     """Each row's event time (UTC) truncated to the hour, `convert`ed.
 
     Arrow truncates the times, and only the batch's distinct hours become datetimes: pyarrow turns a

@@ -73,7 +73,7 @@ def next_boundary(moment: datetime, period: Period) -> datetime:
 
 def period_starts(window: Window, period: Period) -> list[datetime]:
     """The start of every period of the window, the first being the window's start."""
-    starts = []
+    starts: list[datetime] = []
     for start in _starts(window, period):
         if len(starts) == MAX_PERIODS:
             raise ExportRequestError(

@@ -72,7 +72,7 @@ def _has_any(column: str, values: list[str]) -> exp.Expression:
 
 def _conditions(selection: EventSelection, dialect: str) -> list[exp.Expression]:
     """What the export selects within the project's partitions of the window (the lake scan bounds those)."""
-    conditions = [
+    conditions: list[exp.Expression] = [
         exp.GTE(this=_column('timestamp'), expression=timestamp_literal(selection.window.start, dialect)),
         exp.LT(this=_column('timestamp'), expression=timestamp_literal(selection.window.end, dialect)),
     ]
@@ -86,12 +86,12 @@ def _conditions(selection: EventSelection, dialect: str) -> list[exp.Expression]
     return conditions
 
 
-def _matching(selection: EventSelection, target: Target, *columns: exp.Expression) -> exp.Select:
+def _matching(selection: EventSelection, target: Target, *columns: exp.Expr) -> exp.Select:
     scan = target.lake_scan(selection.project_id, *selection.window.dt_range)
     return scan.select(*columns, append=False, copy=False).where(*_conditions(selection, target.dialect), copy=False)
 
 
-def _output(column: str, dialect: str) -> exp.Expression:
+def _output(column: str, dialect: str) -> exp.Expr:
     """A selected event column; Athena renders arrays as `[a, b]`, ambiguous with commas, so they go as JSON."""
     if dialect == 'athena' and column in LIST_COLUMNS:
         as_json = exp.Anonymous(this='json_format', expressions=[exp.cast(_column(column), 'JSON')])

@@ -65,6 +65,7 @@ class JsonObject(dict):
     """A properties object that keeps its compact JSON text, made once for both the size cap and the lake."""
 
     __slots__ = ('json',)
+    json: str
 
 
 class _RefusedProperties(dict):
@@ -72,6 +73,7 @@ class _RefusedProperties(dict):
     may hold NaN, which no valid JSON can echo, or nest deeper than an encoder goes), and the error to raise."""
 
     __slots__ = ('error',)
+    error: ValueError
 
 
 def _nested_deeper_than(value: dict[str, Any] | list[Any], levels: int) -> bool:
