@@ -19,8 +19,8 @@ from local.runtime import FunctionRegistry, LocalFunction
 from local.scheduler import Scheduler, rate_seconds
 from local.stack import LocalStack
 from local.template import ACCOUNT_ID, REGION, FunctionSpec, Route, ScheduleSource, Template
-from serverless_analytics.cube.errors import UnknownExecutionError
 from serverless_analytics.engines import DuckDBEngine, wait_for
+from serverless_analytics.models.errors import UnknownExecutionError
 from tests.e2e import stub_scheduled, stub_writer
 from tests.e2e.support import TRACK, bearer
 

@@ -20,10 +20,6 @@ _LAZY = {
     'DataModel': 'datamodel',
     'default_model': 'datamodel',
     'load_model': 'datamodel',
-    'ContinueWait': 'errors',
-    'CubeLimitError': 'errors',
-    'CubeModelError': 'errors',
-    'CubeQueryError': 'errors',
 }
 
 __all__ = list(_LAZY)

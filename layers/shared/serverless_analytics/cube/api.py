@@ -18,11 +18,11 @@ from typing import Any
 from serverless_analytics.cube import formatter
 from serverless_analytics.cube.compiler import CompiledQuery, compile_query
 from serverless_analytics.cube.datamodel import DataModel, default_model
-from serverless_analytics.cube.errors import ContinueWait, CubeQueryError
 from serverless_analytics.cube.meta_response import meta_response
 from serverless_analytics.cube.query import BLENDING, COMPARE, REGULAR, Query, normalize_request
 from serverless_analytics.cube.target import Target
 from serverless_analytics.engines.base import QueryEngine, QueryResult, wait_for
+from serverless_analytics.models.errors import ContinueWait, CubeQueryError
 
 
 @dataclass

@@ -16,7 +16,6 @@ from sqlglot import exp
 from serverless_analytics.cube.datamodel import LAKE_TABLE, Cube, DataModel, Member
 from serverless_analytics.cube.dates import format_day, local_to_utc, parse_local, shift_clamped
 from serverless_analytics.cube.dialects import to_local, truncate
-from serverless_analytics.cube.errors import CubeQueryError
 from serverless_analytics.cube.filters import (
     FilterContext,
     date_bounds,
@@ -28,6 +27,7 @@ from serverless_analytics.cube.limits import MAX_SQL_BYTES
 from serverless_analytics.cube.query import FilterGroup, FilterLeaf, Query
 from serverless_analytics.cube.target import Target
 from serverless_analytics.cube.titles import snake_case
+from serverless_analytics.models.errors import CubeQueryError
 
 
 @dataclass(frozen=True)

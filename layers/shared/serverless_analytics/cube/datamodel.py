@@ -17,8 +17,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlglot import exp
 
-from serverless_analytics.cube.errors import CubeModelError, CubeQueryError
 from serverless_analytics.cube.titles import humanize, snake_case
+from serverless_analytics.models.errors import CubeModelError, CubeQueryError
 
 MODEL_DIR = Path(__file__).parent / 'model'
 MODEL_DIALECT = 'trino'

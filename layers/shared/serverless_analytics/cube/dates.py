@@ -9,8 +9,8 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from serverless_analytics.cube.errors import CubeQueryError
 from serverless_analytics.cube.limits import MAX_DATE_EXPRESSION_CHARS
+from serverless_analytics.models.errors import CubeQueryError
 
 UNITS = ('second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year')
 _UNIT_RE = '|'.join(UNITS)

@@ -17,8 +17,8 @@ from serverless_analytics.cube.dates import (
     resolve_date_range,
 )
 from serverless_analytics.cube.dialects import as_text, timestamp_literal
-from serverless_analytics.cube.errors import CubeQueryError
 from serverless_analytics.cube.query import FilterLeaf
+from serverless_analytics.models.errors import CubeQueryError
 
 _LIKE = {
     'contains': ('%', '%', False),

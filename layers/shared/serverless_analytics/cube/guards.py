@@ -7,7 +7,6 @@ the caps of `cube.limits` allow.
 
 from typing import Any
 
-from serverless_analytics.cube.errors import CubeQueryError
 from serverless_analytics.cube.limits import (
     MAX_FILTER_DEPTH,
     MAX_FILTER_VALUES,
@@ -16,6 +15,7 @@ from serverless_analytics.cube.limits import (
     MAX_ORDER_ITEMS,
     MAX_QUERIES_PER_REQUEST,
 )
+from serverless_analytics.models.errors import CubeQueryError
 
 TOO_DEEP = (
     f'Unable to decode query param as JSON, error: arrays and objects nest more than {MAX_JSON_DEPTH} levels deep'

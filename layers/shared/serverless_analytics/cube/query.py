@@ -8,11 +8,11 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from serverless_analytics.cube.dates import resolve_date_range
-from serverless_analytics.cube.errors import CubeLimitError, CubeQueryError
 from serverless_analytics.cube.guards import TOO_DEEP, check_request
 from serverless_analytics.cube.limits import DEFAULT_LIMIT, MAX_LIMIT, MAX_TIMEZONE_CHARS
 from serverless_analytics.cube.schema import invalid, validate_query
 from serverless_analytics.cube.values import js_json, js_string
+from serverless_analytics.models.errors import CubeLimitError, CubeQueryError
 
 OPERATORS = (
     'equals',

@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any
 
-from serverless_analytics.cube.errors import CubeQueryError
+from serverless_analytics.models.errors import CubeQueryError
 
 ID_PATTERN = re.compile(r'^[a-zA-Z0-9_]+\.[a-zA-Z0-9_]+$')
 DIMENSION_PATTERN = re.compile(r'^[a-zA-Z0-9_]+\.[a-zA-Z0-9_]+(\.(second|minute|hour|day|week|month|year))?$')

@@ -7,8 +7,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
 
-from serverless_analytics.cube.errors import UnknownExecutionError
 from serverless_analytics.engines.base import QueryEngine, QueryExecutionError, QueryResult, ResultColumn
+from serverless_analytics.models.errors import UnknownExecutionError
 
 _NO_FILES = 'No files found that match the pattern'
 # Results are kept as long as a kept query state may still name their execution: the deployment's engine is

@@ -18,8 +18,6 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from serverless_analytics.config import Settings
-from serverless_analytics.cube import ContinueWait, CubeQueryError
-from serverless_analytics.cube.errors import CubeLimitError
 from serverless_analytics.engines.base import QueryExecutionError
 from serverless_analytics.http.common import (
     ApiFamily,
@@ -32,6 +30,9 @@ from serverless_analytics.logic.api_keys import authenticate
 from serverless_analytics.models.api_key import Principal, Scope
 from serverless_analytics.models.errors import (
     AnalyticsError,
+    ContinueWait,
+    CubeLimitError,
+    CubeQueryError,
     ForbiddenError,
     InvalidCredentialError,
     NotAuthenticatedError,
@@ -134,7 +135,7 @@ class QueryApi(ApiFamily):
         match error:
             case ContinueWait():
                 metrics.add_metric(name='QueryContinueWait', unit='Count', value=1)
-                return json_answer(HTTPStatus.OK, ContinueWait.body())
+                return json_answer(HTTPStatus.OK, {'error': 'Continue wait'})
             case CubeQueryError():
                 return _cube_query_error(family, error)
             case RequestValidationError():

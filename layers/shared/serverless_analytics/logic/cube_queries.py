@@ -10,14 +10,14 @@ from typing import Any
 
 from serverless_analytics.adapters import dynamodb
 from serverless_analytics.config import Settings
-from serverless_analytics.cube import ContinueWait, plan_load, run_plan
+from serverless_analytics.cube import plan_load, run_plan
 from serverless_analytics.cube.api import LoadPlan
-from serverless_analytics.cube.errors import UnknownExecutionError
 from serverless_analytics.engines import QueryEngine
 from serverless_analytics.logic import tokens
 from serverless_analytics.logic.gitlab import fill_date_gaps
 from serverless_analytics.logic.query_engine import query_engine
 from serverless_analytics.models.api_key import Principal
+from serverless_analytics.models.errors import ContinueWait, UnknownExecutionError
 from serverless_analytics.models.query import CubeRequest
 from serverless_analytics.observability import logger
 

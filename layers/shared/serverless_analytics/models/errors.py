@@ -39,3 +39,35 @@ class BodyNotAnObjectError(AnalyticsError):
     def __init__(self, body: Any):
         super().__init__('Request body must be a JSON object')
         self.body = body
+
+
+class CubeQueryError(AnalyticsError):
+    """An invalid Cube query; `message` is Cube's own wording (what a Cube client shows)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class CubeLimitError(CubeQueryError):
+    """`limit` over Cube's maximum, which Cube refuses apart from other invalid queries (a plain Error there)."""
+
+    def __init__(self) -> None:
+        super().__init__('The query limit has been exceeded.')
+
+
+class CubeModelError(AnalyticsError):
+    """The data model files are invalid; raised when loading them, never because of a query."""
+
+
+class ContinueWait(AnalyticsError):  # noqa: N818 - named after Cube's answer, not an error condition
+    """The query is still running: Cube answers "Continue wait"; `execution_ids` are kept for the retry."""
+
+    def __init__(self, cache_key: str, execution_ids: list[str]):
+        super().__init__('Continue wait')
+        self.cache_key = cache_key
+        self.execution_ids = execution_ids
+
+
+class UnknownExecutionError(KeyError):
+    """An engine does not know this execution id (an in-memory engine was restarted, or the id is foreign)."""

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from serverless_analytics.cube.dates import parse_date_range, resolve_date_range
-from serverless_analytics.cube.errors import CubeQueryError
+from serverless_analytics.models.errors import CubeQueryError
 from tests.unit.serverless_analytics.cube.conftest import NOW
 
 

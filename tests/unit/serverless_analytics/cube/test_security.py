@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 import pytest
 import sqlglot
 
-from serverless_analytics.cube import CubeQueryError, Target, compile_request, load
+from serverless_analytics.cube import Target, compile_request, load
+from serverless_analytics.models.errors import CubeQueryError
 from tests.unit.serverless_analytics.cube.conftest import NOW
 
 TARGET = Target('duckdb', "read_parquet('/lake/events/*/*/*.parquet', hive_partitioning = true)")

@@ -5,8 +5,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from serverless_analytics.cube.errors import UnknownExecutionError
 from serverless_analytics.engines import DuckDBEngine, wait_for
+from serverless_analytics.models.errors import UnknownExecutionError
 
 
 @pytest.fixture

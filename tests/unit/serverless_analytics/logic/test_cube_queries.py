@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import pytest
 
 from local.environment import stack_settings
-from serverless_analytics.cube.errors import ContinueWait, UnknownExecutionError
 from serverless_analytics.engines import QueryEngine, QueryResult, ResultColumn
 from serverless_analytics.logic import cube_queries
+from serverless_analytics.models.errors import ContinueWait, UnknownExecutionError
 
 NOW = datetime(2024, 5, 15, 13, 3, tzinfo=UTC)
 QUERY = {'measures': ['TrackedEvents.count']}
