@@ -118,7 +118,7 @@ def _put_record_within_retention(
 def _drop_expired(shard: Shard, retention_hours: int) -> None:
     oldest_kept = time.time() - retention_hours * 3600
     while shard.records and next(iter(shard.records.values())).created_at < oldest_kept:
-        shard.records.popitem(last=False)
+        del shard.records[next(iter(shard.records))]
 
 
 def install() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from local.gateway import MAX_PAYLOAD_BYTES, Gateway
+from local.gateway import HOST, MAX_PAYLOAD_BYTES, Gateway
 from local.runtime import LocalFunction
 from local.template import FunctionSpec, Route
 
@@ -48,7 +48,7 @@ def gateway() -> Iterator[Gateway]:
 
 
 def _connect(gateway: Gateway) -> socket.socket:
-    return socket.create_connection(gateway.server.server_address[:2], timeout=CLIENT_TIMEOUT_SECONDS)
+    return socket.create_connection((HOST, gateway.server.server_port), timeout=CLIENT_TIMEOUT_SECONDS)
 
 
 @dataclass(frozen=True)
