@@ -76,11 +76,20 @@ def test_athena_workgroup_enforces_result_location_and_scan_cutoff():
     assert config['ResultConfiguration']['OutputLocation']
 
 
-def test_only_the_functions_that_write_lake_files_ship_pyarrow():
+def test_only_the_functions_that_read_or_write_lake_files_ship_pyarrow():
     for name, function in FUNCTIONS.items():
         requirements = _code_dir(function) / 'requirements.txt'
         ships = requirements.is_file() and 'pyarrow' in requirements.read_text()
-        assert ships == (name in ('WriteEventsFunction', 'CompactLakeFunction'))
+        assert ships == (name in ('WriteEventsFunction', 'CompactLakeFunction', 'RollUpUsageFunction'))
+
+
+def test_the_usage_rollup_runs_every_five_minutes_and_writes_only_usage_objects():
+    function = FUNCTIONS['RollUpUsageFunction']['Properties']
+    (trigger,) = function['Events'].values()
+    assert (trigger['Type'], trigger['Properties']['Schedule']) == ('Schedule', 'rate(5 minutes)')
+    statements = function['Policies'][0]['Statement']
+    writes = [s for s in statements if 's3:PutObject' in (s['Action'] if isinstance(s['Action'], list) else [s['Action']])]
+    assert [s['Resource'] for s in writes] == [{'Fn::Sub': '${LakeBucket.Arn}/usage/*'}]
 
 
 def test_lake_compaction_runs_on_a_schedule_and_may_touch_only_the_lake_files():

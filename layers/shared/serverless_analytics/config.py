@@ -33,7 +33,10 @@ class Settings(BaseModel):
     EVENTS_TABLE: ResourceName
     COUNTERS_TABLE: ResourceName
     LAKE_BUCKET: ResourceName
+    ROLLUP_STATE_TABLE: ResourceName
+    AGGREGATES_TABLE: ResourceName
     LAKE_PREFIX: str = 'events'
+    USAGE_PREFIX: str = 'usage'
     QUARANTINE_PREFIX: str = 'quarantine'
 
     IP_ANONYMIZATION: IpAnonymization = IpAnonymization.TRUNCATE
@@ -52,6 +55,9 @@ class Settings(BaseModel):
     LAKE_COMPACTION_TARGET_BYTES: Annotated[int, Field(ge=1024)] = 64 << 20
     # No partition is started with less time left than this (the next run goes on).
     LAKE_COMPACTION_RESERVE_SECONDS: Annotated[float, Field(ge=0)] = 120.0
+
+    # The usage rollup: no (project, day) is started with less time left than this (the next run goes on).
+    USAGE_ROLLUP_RESERVE_SECONDS: Annotated[float, Field(ge=0)] = 60.0
 
     # The query API (Cube-compatible load / dry-run / meta).
     QUERY_ENGINE: QueryEngineKind = QueryEngineKind.ATHENA

@@ -5,6 +5,9 @@ Tables (names from settings, schemas in template.yaml):
 - Events:    pk `pk` = `<project>#<event_id>` for written events, `seq#<shard>#<sequence>` for markers of
              stream records that were counted without writing an event (duplicates, quarantined). TTL `expires_at`.
 - Counters:  pk `project_id`, sk `counter` (`total`, `day#YYYY-MM-DD`, `hour#YYYY-MM-DDTHH`, `pipeline`).
+- Rollup state: pk `pk`, sk `sk`: the (project, day) partitions touched since their last rollup (`touched`,
+             `<project>/<day>`) and the jobs' locks (`lock`, `<job>`). TTL `expires_at` (locks only).
+- Aggregates: pk `pk` = `<project>/dau`, sk `sk` = `<day>`: that UTC day's active users, all and per template.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -317,3 +320,105 @@ def table_status(table: str) -> str:
 def delete_item(table: str, key: Mapping[str, str]) -> None:
     with answering_unavailable('DynamoDB request'):
         client('dynamodb').delete_item(TableName=table, Key=_to_item(key))
+
+
+class TouchedPartition(NamedTuple):
+    project_id: str
+    day: str  # YYYY-MM-DD
+    touch: str  # the last batch's own mark: two batches in one millisecond must not look alike
+
+
+TOUCHED = 'touched'
+LOCK = 'lock'
+
+
+def mark_touched(table: str, partitions: Iterable[tuple[str, str]], touch: str) -> None:
+    """Record that these (project, day) partitions received events (one write per partition and batch); `touch`
+    is unique to the batch, so a rollup forgets a partition only if no batch touched it after the rollup read it."""
+    dynamodb = client('dynamodb')
+    with answering_unavailable('DynamoDB request'):
+        for project_id, day in sorted(set(partitions)):
+            dynamodb.update_item(
+                TableName=table,
+                Key=_to_item({'pk': TOUCHED, 'sk': f'{project_id}/{day}'}),
+                UpdateExpression='SET project_id = :p, #day = :d, touched_by = :t',
+                ExpressionAttributeNames={'#day': 'day'},
+                ExpressionAttributeValues=_to_item({':p': project_id, ':d': day, ':t': touch}),
+            )
+
+
+def touched_partitions(table: str) -> list[TouchedPartition]:
+    paginator = client('dynamodb').get_paginator('query')
+    pages = paginator.paginate(
+        TableName=table,
+        KeyConditionExpression='pk = :pk',
+        ExpressionAttributeValues=_to_item({':pk': TOUCHED}),
+        ConsistentRead=True,
+    )
+    with answering_unavailable('DynamoDB request'):
+        items = [_from_item(item) for page in pages for item in page['Items']]
+    return [TouchedPartition(item['project_id'], item['day'], item['touched_by']) for item in items]
+
+
+def clear_touched(table: str, partition: TouchedPartition) -> bool:
+    """Forget a partition, unless a batch touched it again since it was read (then it stays for the next run)."""
+    dynamodb = client('dynamodb')
+    with answering_unavailable('DynamoDB request'):
+        try:
+            dynamodb.delete_item(
+                TableName=table,
+                Key=_to_item({'pk': TOUCHED, 'sk': f'{partition.project_id}/{partition.day}'}),
+                ConditionExpression='touched_by = :t',
+                ExpressionAttributeValues=_to_item({':t': partition.touch}),
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+    return True
+
+
+def acquire_lock(table: str, job: str, owner: str, now: int, expires_at: int) -> bool:
+    """Take the job's lock unless another owner holds one that has not expired (epoch seconds)."""
+    dynamodb = client('dynamodb')
+    with answering_unavailable('DynamoDB request'):
+        try:
+            dynamodb.put_item(
+                TableName=table,
+                Item=_to_item({'pk': LOCK, 'sk': job, 'owner': owner, 'expires_at': expires_at}),
+                ConditionExpression='attribute_not_exists(pk) OR expires_at < :now',
+                ExpressionAttributeValues=_to_item({':now': now}),
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+    return True
+
+
+def release_lock(table: str, job: str, owner: str) -> None:
+    dynamodb = client('dynamodb')
+    with answering_unavailable('DynamoDB request'):
+        try:
+            dynamodb.delete_item(
+                TableName=table,
+                Key=_to_item({'pk': LOCK, 'sk': job}),
+                ConditionExpression='#owner = :owner',
+                ExpressionAttributeNames={'#owner': 'owner'},
+                ExpressionAttributeValues=_to_item({':owner': owner}),
+            )
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            pass  # it expired and another run holds it now
+
+
+def put_daily_active_users(
+    table: str, project_id: str, day: str, everyone: int, by_template: Mapping[str, int]
+) -> None:
+    put_item(table, {'pk': f'{project_id}/dau', 'sk': day, 'users': everyone, 'by_template': dict(by_template)})
+
+
+def daily_active_users(table: str, project_id: str, first_day: str, last_day: str) -> list[dict[str, Any]]:
+    paginator = client('dynamodb').get_paginator('query')
+    pages = paginator.paginate(
+        TableName=table,
+        KeyConditionExpression='pk = :pk AND sk BETWEEN :first AND :last',
+        ExpressionAttributeValues=_to_item({':pk': f'{project_id}/dau', ':first': first_day, ':last': last_day}),
+    )
+    with answering_unavailable('DynamoDB request'):
+        return [_from_item(item) for page in pages for item in page['Items']]

@@ -14,6 +14,7 @@ batch holds the same records for that project and day, else in a new file, which
 never an event counted but missing from the lake.
 """
 
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -175,6 +176,8 @@ def _write_project(
 ) -> None:
     inserts = [e for e in events if e.action == 'insert']
     _write_lake_files(project_id, inserts, rows, settings)
+    # After the lake files, so a rollup that sees the mark finds the rows: one write per day of the batch.
+    dynamodb.mark_touched(settings.ROLLUP_STATE_TABLE, [(project_id, e.time.dt) for e in inserts], uuid.uuid4().hex)
     conflicts = _insert_events(project_id, inserts, settings, now)
     _count_duplicates(project_id, [e for e in events if e.action == 'duplicate'] + conflicts, settings, now)
 

@@ -1,0 +1,126 @@
+"""The usage rollup (DESIGN §5, insights mapping §2): the 30-minute usage buckets of every (project, UTC day) that
+received events since its last run are recomputed from the lake, so late and back-dated events count.
+
+- Which days: the stream writer marks each (project, day) a batch wrote to; a run recomputes each marked day and
+  the day after it (an app session started on one day reaches into the next), then forgets the mark unless a
+  batch marked it again meanwhile. A run by hand recomputes the days it names (a backfill).
+- Idempotent: a day's buckets are one object, `usage/project_id=<p>/dt=<day>/buckets.parquet`, written whole
+  from the day's and the day before's events, so a re-run, a late run or a second run writes the same object.
+  Overlapping scheduled runs would only repeat work, and one lock (expiring with the function's timeout) keeps
+  a second one from starting.
+- Each recomputed day's active users (all, and per template) go to the aggregates table, which the DAU routes
+  read instead of buckets or events.
+"""
+
+import io
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, date, datetime, time, timedelta
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from serverless_analytics import clock
+from serverless_analytics.adapters import dynamodb, s3
+from serverless_analytics.config import Settings
+from serverless_analytics.lake.schema import FILE_SCHEMA
+from serverless_analytics.logic.usage_buckets import usage_buckets
+from serverless_analytics.models.usage import UsageRollupRequest, UsageRollupResult
+from serverless_analytics.observability import logger
+
+JOB = 'usage-rollup'
+LOCK_SECONDS = 900  # the function's timeout: a run that died lets the next one in after it
+
+
+def roll_up_usage(
+    request: UsageRollupRequest, settings: Settings, seconds_left: Callable[[], float]
+) -> UsageRollupResult:
+    """Recompute the days the request selects while time is left, holding the job's lock."""
+    now = clock.now()
+    owner = uuid.uuid4().hex
+    at = int(now.timestamp())
+    if not dynamodb.acquire_lock(settings.ROLLUP_STATE_TABLE, JOB, owner, at, at + LOCK_SECONDS):
+        logger.info("Another usage rollup holds the lock; it does this run's work")
+        return UsageRollupResult(skipped=True)
+    try:
+        return _roll_up(request, settings, seconds_left, now.date())
+    finally:
+        dynamodb.release_lock(settings.ROLLUP_STATE_TABLE, JOB, owner)
+
+
+def _roll_up(
+    request: UsageRollupRequest, settings: Settings, seconds_left: Callable[[], float], today: date
+) -> UsageRollupResult:
+    if request.by_hand:
+        assert request.project_id is not None and request.dates is not None  # by_hand says both are given
+        marks: list[dynamodb.TouchedPartition] = []
+        days = {(request.project_id, day) for day in request.dates}
+    else:
+        marks = dynamodb.touched_partitions(settings.ROLLUP_STATE_TABLE)
+        days = _days_to_recompute(marks, today)
+    result = UsageRollupResult()
+    todo = sorted(days)
+    for done, (project_id, day) in enumerate(todo):
+        if seconds_left() < settings.USAGE_ROLLUP_RESERVE_SECONDS:
+            result.days_left = len(todo) - done
+            logger.warning('Time ran short; the next run goes on', extra={'left': result.days_left})
+            return result  # the marks stay: the next run recomputes these days again
+        result.buckets_written += recompute_day(project_id, day, settings)
+        result.days_recomputed += 1
+    for mark in marks:
+        dynamodb.clear_touched(settings.ROLLUP_STATE_TABLE, mark)
+    return result
+
+
+def _days_to_recompute(marks: Iterable[dynamodb.TouchedPartition], today: date) -> set[tuple[str, date]]:
+    days = set()
+    for mark in marks:
+        day = date.fromisoformat(mark.day)
+        days.add((mark.project_id, day))
+        if day < today:
+            days.add((mark.project_id, day + timedelta(days=1)))
+    return days
+
+
+def recompute_day(project_id: str, day: date, settings: Settings) -> int:
+    """Write the day's buckets and active users anew; returns the number of buckets."""
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    events = _lake_rows(project_id, [day - timedelta(days=1), day], settings)
+    buckets = usage_buckets(events, start, start + timedelta(days=1))
+    s3.put_object(settings.LAKE_BUCKET, bucket_key(settings.USAGE_PREFIX, project_id, day), _parquet(buckets))
+    everyone, by_template = _active_users(buckets)
+    dynamodb.put_daily_active_users(settings.AGGREGATES_TABLE, project_id, day.isoformat(), everyone, by_template)
+    logger.info('Recomputed usage', extra={'project_id': project_id, 'day': day.isoformat(), 'buckets': len(buckets)})
+    return len(buckets)
+
+
+def bucket_key(prefix: str, project_id: str, day: date) -> str:
+    return f'{prefix}/project_id={project_id}/dt={day.isoformat()}/buckets.parquet'
+
+
+def _lake_rows(project_id: str, days: list[date], settings: Settings) -> pa.Table:
+    tables = [
+        pq.read_table(io.BytesIO(s3.get_object(settings.LAKE_BUCKET, stored.key))).select(FILE_SCHEMA.names)
+        for day in days
+        for stored in s3.list_objects(settings.LAKE_BUCKET, f'{settings.LAKE_PREFIX}/project_id={project_id}/dt={day}/')
+    ]
+    return pa.concat_tables([t.cast(FILE_SCHEMA) for t in tables]) if tables else FILE_SCHEMA.empty_table()
+
+
+def _parquet(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression='zstd')
+    return sink.getvalue()
+
+
+def _active_users(buckets: pa.Table) -> tuple[int, dict[str, int]]:
+    """Distinct users of the day, and per template (Coder's DAU: a user with at least one bucket)."""
+    users: set[str] = set()
+    by_template: dict[str, set[str]] = {}
+    for template_id, user_id in zip(
+        buckets.column('template_id').to_pylist(), buckets.column('user_id').to_pylist(), strict=True
+    ):
+        users.add(user_id)
+        if template_id is not None:
+            by_template.setdefault(template_id, set()).add(user_id)
+    return len(users), {template_id: len(members) for template_id, members in sorted(by_template.items())}

@@ -1,0 +1,163 @@
+"""The usage rollup against moto: events ingested through the real handlers, the writer's marks, the buckets in
+the lake and the daily active users in the aggregates table, re-runs, late events, the lock and a backfill."""
+
+import io
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from functions.roll_up_usage.app import lambda_handler as rollup_handler
+from local.runtime import LocalFunction
+from serverless_analytics.adapters import dynamodb
+from serverless_analytics.config import get_settings
+from tests.conftest import load_event
+from tests.integration.conftest import TEMPLATE as TEMPLATE_SPEC
+from tests.integration.conftest import ingest
+
+TEMPLATE = '152bbc74-88ec-4e74-993e-4efe64c8e56f'
+OTHER = '0b7a5a3e-6f8e-4c33-9f0a-3c2e1d4b5a69'
+NOW = datetime(2026, 11, 22, 13, 5, tzinfo=UTC)
+DAY = '2026-11-22'
+
+
+def _event(name: str, at: datetime, user: str, template: str | None = TEMPLATE, **properties: Any) -> dict:
+    return {
+        'event_name': name,
+        'event_id': str(uuid.uuid4()),
+        'timestamp': at.isoformat(),
+        'user': {'id': user, 'username': user},
+        **({'template_id': template} if template else {}),
+        'properties': properties,
+    }
+
+
+def _ssh_reports(user: str, start: datetime, count: int, template: str = TEMPLATE) -> list[dict]:
+    return [
+        _event(
+            'workspace.agent_stats',
+            start + timedelta(seconds=30 * i),
+            user,
+            template,
+            connection_count=1,
+            connection_median_latency_ms=12.5,
+            session_count_ssh=1,
+        )
+        for i in range(count)
+    ]
+
+
+@pytest.fixture
+def now(pinned_now):
+    return pinned_now(NOW)
+
+
+def _run(context: Any, event: dict | None = None) -> dict:
+    # The function's context as Lambda gives it: its template timeout is the time the run may take.
+    function = LocalFunction(TEMPLATE_SPEC.function('RollUpUsageFunction')).context()
+    return rollup_handler(event or load_event('roll_up_usage'), function)
+
+
+def _buckets(aws, day: str = DAY, project: str = '1') -> list[dict]:
+    body = aws.client('s3').get_object(
+        Bucket=aws.name('LakeBucket'), Key=f'usage/project_id={project}/dt={day}/buckets.parquet'
+    )
+    return pq.read_table(io.BytesIO(body['Body'].read())).to_pylist()
+
+
+def _dau(day: str = DAY) -> dict:
+    [item] = dynamodb.daily_active_users(get_settings().AGGREGATES_TABLE, '1', day, day)
+    return {'users': item['users'], 'by_template': item['by_template']}
+
+
+def test_the_days_that_received_events_get_their_buckets_and_active_users(aws, lambda_context, now):
+    nine = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    ingest(
+        aws,
+        _ssh_reports('u1', nine, 20) + _ssh_reports('u2', nine, 4, OTHER) + [_event('page_view', nine, 'u3', None)],
+        lambda_context,
+    )
+
+    result = _run(lambda_context)
+
+    # the touched day and the day after it (an app session may reach into it)... which is still today here
+    assert result == {'skipped': False, 'days_recomputed': 1, 'days_left': 0, 'buckets_written': 3}
+    by_user = {b['user_id']: b for b in _buckets(aws)}
+    assert {u: (b['template_id'], b['usage_minutes'], b['ssh_minutes']) for u, b in by_user.items()} == {
+        'u1': (TEMPLATE, 10, 10),
+        'u2': (OTHER, 2, 2),
+        'u3': (None, 1, 0),
+    }
+    assert by_user['u1']['median_latency_ms'] == 12.5
+    assert _dau() == {'users': 3, 'by_template': {OTHER: 1, TEMPLATE: 1}}
+    assert dynamodb.touched_partitions(get_settings().ROLLUP_STATE_TABLE) == []
+
+
+def test_a_rerun_changes_nothing_and_a_late_event_is_counted_by_the_next_run(aws, lambda_context, now):
+    nine = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    ingest(aws, _ssh_reports('u1', nine, 4), lambda_context)
+    _run(lambda_context)
+    before = _buckets(aws)
+
+    assert _run(lambda_context)['days_recomputed'] == 0  # nothing touched since
+    assert _buckets(aws) == before
+
+    # a back-dated event of an earlier day, sent now
+    ingest(aws, [_event('page_view', datetime(2026, 11, 20, 8, 0, tzinfo=UTC), 'u9')], lambda_context)
+    result = _run(lambda_context)
+
+    assert result['days_recomputed'] == 2  # the 20th and the 21st (an app session could reach into it)
+    assert [(b['user_id'], b['usage_minutes']) for b in _buckets(aws, '2026-11-20')] == [('u9', 1)]
+    assert _buckets(aws, '2026-11-21') == []
+    assert _buckets(aws) == before
+
+
+def test_a_run_while_another_holds_the_lock_does_nothing(aws, lambda_context, now):
+    ingest(aws, _ssh_reports('u1', datetime(2026, 11, 22, 9, 0, tzinfo=UTC), 4), lambda_context)
+    settings = get_settings()
+    at = int(NOW.timestamp())
+    assert dynamodb.acquire_lock(settings.ROLLUP_STATE_TABLE, 'usage-rollup', 'another run', at, at + 900)
+
+    assert _run(lambda_context) == {'skipped': True, 'days_recomputed': 0, 'days_left': 0, 'buckets_written': 0}
+    assert len(dynamodb.touched_partitions(settings.ROLLUP_STATE_TABLE)) == 1  # left for the lock's holder
+
+    dynamodb.release_lock(settings.ROLLUP_STATE_TABLE, 'usage-rollup', 'another run')
+    assert _run(lambda_context)['days_recomputed'] == 1
+
+
+def test_an_expired_lock_does_not_block_the_next_run(aws, lambda_context, now):
+    settings = get_settings()
+    at = int(NOW.timestamp()) - 1000
+    assert dynamodb.acquire_lock(settings.ROLLUP_STATE_TABLE, 'usage-rollup', 'a run that died', at, at + 900)
+
+    assert _run(lambda_context)['skipped'] is False
+
+
+def test_a_backfill_by_hand_recomputes_the_days_it_names(aws, lambda_context, now):
+    ingest(aws, _ssh_reports('u1', datetime(2026, 11, 21, 9, 0, tzinfo=UTC), 4), lambda_context)
+    _run(lambda_context)
+    aws.client('s3').delete_object(
+        Bucket=aws.name('LakeBucket'), Key='usage/project_id=1/dt=2026-11-21/buckets.parquet'
+    )
+
+    result = _run(lambda_context, {'project_id': '1', 'dates': ['2026-11-21']})
+
+    assert (result['days_recomputed'], [b['usage_minutes'] for b in _buckets(aws, '2026-11-21')]) == (1, [2])
+
+
+def test_a_wrong_request_by_hand_is_refused_before_anything_is_done(aws, lambda_context, now):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        _run(lambda_context, {'project_id': '1', 'dates': ['yesterday']})
+
+
+def test_the_sample_events_are_valid_requests():
+    from serverless_analytics.models.usage import UsageRollupRequest
+
+    assert not UsageRollupRequest.model_validate(load_event('roll_up_usage')).by_hand
+    assert UsageRollupRequest.model_validate(load_event('roll_up_usage_by_hand')).by_hand
+    assert json.dumps(load_event('roll_up_usage_by_hand'))
