@@ -12,7 +12,8 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make run        start the local stack (moto + gateway + Kinesis poller) with demo data on http://127.0.0.1:3000"
-	@echo "make test       lint, sam validate --lint, sam build, and the whole test suite"
+	@echo "make test       ruff, mypy, sam validate --lint, sam build, and the whole test suite"
+	@echo "make openapi    write the OpenAPI document anew from the handlers (a test fails when it is stale)"
 	@echo "make bench      print the performance figures"
 	@echo "make invoke FN=TrackEventFunction EVENT=events/track_event.json   run one function like 'sam local invoke'"
 	@echo "make deploy     make build, then sam deploy --guided"
