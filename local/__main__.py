@@ -1,4 +1,4 @@
-"""`python -m local run | invoke | keys | openapi`: the Docker-free local stack and its tools."""
+"""`python -m local run | invoke | run-schedules | keys | openapi`: the Docker-free local stack and its tools."""
 
 import argparse
 import contextlib
@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from botocore.exceptions import EndpointConnectionError
@@ -18,6 +19,7 @@ from local.environment import add_code_paths, apply_stack_environment, refresh_h
 from local.moto_server import LocalMotoServer, configured_port
 from local.provision import provision
 from local.runtime import LocalFunction
+from local.scheduler import scheduled_event
 from local.stack import LOCAL_PROJECT_ID, LocalStack, configured_api_key, create_local_key
 from local.template import Template
 
@@ -153,6 +155,25 @@ def _stack_output(stack_name: str, output: str) -> str:
     return next(o['OutputValue'] for o in stack.get('Outputs', []) if o['OutputKey'] == output)
 
 
+# ---- run-schedules ---------------------------------------------------------------------------------
+
+
+def run_schedules(_: argparse.Namespace) -> int:
+    """Every enabled scheduled function of the template, once, now, against the running stack (or
+    AWS_ENDPOINT_URL), each with the event EventBridge would send; prints what each did."""
+    template = Template.load(parameter_overrides=parameter_overrides())
+    endpoint = os.environ.get('AWS_ENDPOINT_URL') or f'http://127.0.0.1:{configured_port()}'
+    apply_stack_environment(endpoint, template.functions.values(), template.layer_dirs)
+    for spec, schedule in template.scheduled:
+        if not schedule.enabled:
+            continue
+        event = scheduled_event(spec, schedule, datetime.now(UTC))
+        with contextlib.redirect_stdout(sys.stderr):  # the functions' logs on stderr, the results alone on stdout
+            result = LocalFunction(spec).invoke(event)
+        print(f'{spec.logical_id} [{schedule.expression}]: {json.dumps(result, default=str)}', flush=True)
+    return 0
+
+
 # ---- openapi ---------------------------------------------------------------------------------------
 
 
@@ -189,6 +210,9 @@ def parser() -> argparse.ArgumentParser:
     key_commands.add_parser('list')
     keys_parser.set_defaults(func=keys)
 
+    commands.add_parser(
+        'run-schedules', help='run every scheduled function of the template once, now, against the running stack'
+    ).set_defaults(func=run_schedules)
     commands.add_parser(
         'openapi', help="write the layer's OpenAPI document anew from the handlers' routes and models"
     ).set_defaults(func=openapi)

@@ -1,8 +1,9 @@
-"""The EventBridge schedules of template.yaml, run locally: each scheduled function is invoked at its rate
-with the event EventBridge would send (the template's fixed `Input`, else a Scheduled Event envelope).
+"""The EventBridge schedules of template.yaml, run locally: each scheduled function is invoked at its rate or
+cron times with the event EventBridge would send (the template's fixed `Input`, else a Scheduled Event envelope).
 
-Like EventBridge, a rate's first run comes one period after the start. `cron(...)` schedules are not run
-(they are logged); `python -m local invoke <Function>` runs any function by hand.
+Like EventBridge, a rate's first run comes one period after the start, and a cron schedule runs at its next
+matching UTC minute (EventBridge's six-field syntax, read by pyawscron). `python -m local invoke <Function>` runs
+any function by hand; `python -m local run-schedules` runs every scheduled function once, now.
 """
 
 import logging
@@ -31,6 +32,19 @@ def rate_seconds(expression: str) -> int | None:
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2).rstrip('s')]
 
 
+def cron_expression(expression: str) -> str | None:
+    """The fields of a `cron(...)` expression; None for anything else."""
+    expression = expression.strip()
+    return expression[5:-1].strip() if expression.startswith('cron(') and expression.endswith(')') else None
+
+
+def next_cron_time(fields: str, after: datetime) -> datetime:
+    """The first time after `after` (UTC) that the EventBridge cron fields match."""
+    from pyawscron import AWSCron  # EventBridge's own cron dialect (`?`, `L`, `W`, `#`, the year field)
+
+    return AWSCron(fields).occurrence(after.astimezone(UTC)).next()
+
+
 def scheduled_event(spec: FunctionSpec, schedule: ScheduleSource, now: datetime) -> dict[str, Any]:
     """What EventBridge sends the function for one run of the schedule."""
     if schedule.input is not None:
@@ -53,35 +67,46 @@ def scheduled_event(spec: FunctionSpec, schedule: ScheduleSource, now: datetime)
 class _Job:
     spec: FunctionSpec
     schedule: ScheduleSource
-    period: int
+    period: int | None  # seconds, for a rate; None for a cron schedule
     due: float
 
 
 class Scheduler:
-    """Runs the enabled rate schedules; `run_due(now)` is one tick, which the thread calls every second."""
+    """Runs the enabled schedules; `run_due(now)` is one tick, which the thread calls every second. `clock` is the
+    monotonic time the ticks compare, `wall_clock` the UTC time a cron schedule is read against."""
 
     def __init__(
         self,
         scheduled: list[tuple[FunctionSpec, ScheduleSource]],
         functions: FunctionRegistry,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._functions = functions
         self._clock = clock
+        self._wall_clock = wall_clock
         self._jobs = []
         started = clock()
         for spec, schedule in scheduled:
-            period = rate_seconds(schedule.expression)
             if not schedule.enabled:
                 continue
-            if period is None:
-                _LOG.warning(
-                    '%s: %s is not run locally (only rate schedules are)', spec.logical_id, schedule.expression
-                )
+            period = rate_seconds(schedule.expression)
+            if period is None and cron_expression(schedule.expression) is None:
+                _LOG.warning('%s: %s is not a schedule expression', spec.logical_id, schedule.expression)
                 continue
-            self._jobs.append(_Job(spec, schedule, period, started + period))
+            job = _Job(spec, schedule, period, started)
+            job.due = self._next_due(job, started)
+            self._jobs.append(job)
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def _next_due(self, job: _Job, now: float) -> float:
+        if job.period is not None:
+            return now + job.period
+        fields = cron_expression(job.schedule.expression)
+        assert fields is not None  # only rate and cron schedules become jobs
+        wall = self._wall_clock()
+        return now + (next_cron_time(fields, wall) - wall).total_seconds()
 
     def run_due(self, now: float) -> list[tuple[str, Any]]:
         """Invoke every job whose time has come (once, however late: EventBridge does not catch up)."""
@@ -92,7 +117,7 @@ class Scheduler:
         return [self._run(job, self._clock()) for job in self._jobs]
 
     def _run(self, job: _Job, now: float) -> tuple[str, Any]:
-        job.due = now + job.period
+        job.due = self._next_due(job, now)
         return job.spec.logical_id, self._invoke(job)
 
     def _invoke(self, job: _Job) -> Any:

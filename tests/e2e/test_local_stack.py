@@ -6,6 +6,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -16,7 +17,7 @@ from local.faults import AwsFrontend, KinesisFaults
 from local.gateway import BoundRoute, IncomingRequest, Router, build_event, to_response
 from local.poller import KinesisPoller
 from local.runtime import FunctionRegistry, LocalFunction
-from local.scheduler import Scheduler, rate_seconds
+from local.scheduler import Scheduler, next_cron_time, rate_seconds
 from local.stack import LocalStack
 from local.template import ACCOUNT_ID, REGION, FunctionSpec, Route, ScheduleSource, Template
 from serverless_analytics.engines import DuckDBEngine, wait_for
@@ -411,10 +412,14 @@ def test_rate_expressions(expression: str, seconds: int | None) -> None:
     assert rate_seconds(expression) == seconds
 
 
+WALL = datetime(2026, 12, 7, 14, 2, 30, tzinfo=UTC)
+
+
 def _scheduler(*schedules: ScheduleSource) -> Scheduler:
     spec = FunctionSpec('Stub', 'tests.e2e.stub_scheduled', 'lambda_handler', 3, 128, {}, ())
     stub_scheduled.events.clear()
-    return Scheduler([(spec, s) for s in schedules], FunctionRegistry({'Stub': spec}), clock=lambda: 1000.0)
+    registry = FunctionRegistry({'Stub': spec})
+    return Scheduler([(spec, s) for s in schedules], registry, clock=lambda: 1000.0, wall_clock=lambda: WALL)
 
 
 def test_a_rate_schedule_runs_one_period_after_the_start_and_then_every_period() -> None:
@@ -431,15 +436,31 @@ def test_a_rate_schedule_runs_one_period_after_the_start_and_then_every_period()
     assert event['detail'] == {}
 
 
+def test_a_cron_schedule_runs_at_its_next_matching_utc_minute() -> None:
+    # 14:02:30 now: `15 0 * * ? *` next fires at 00:15 tomorrow, 10 h 12 min 30 s away
+    scheduler = _scheduler(ScheduleSource('Nightly', 'cron(15 0 * * ? *)', None, True))
+    away = (10 * 60 + 12) * 60 + 30
+
+    assert scheduler.run_due(1000.0 + away - 1) == []
+    assert scheduler.run_due(1000.0 + away) == [('Stub', {'runs': 1})]
+
+
+def test_next_cron_time_reads_eventbridges_dialect() -> None:
+    assert next_cron_time('0/5 * * * ? *', WALL) == datetime(2026, 12, 7, 14, 5, tzinfo=UTC)
+    assert next_cron_time('0 9 ? * MON-FRI *', datetime(2026, 12, 5, 12, 0, tzinfo=UTC)) == datetime(
+        2026, 12, 7, 9, 0, tzinfo=UTC
+    )
+
+
 def test_fixed_input_disabled_and_cron_schedules() -> None:
     scheduler = _scheduler(
         ScheduleSource('Fixed', 'rate(1 minute)', {'project_id': '1'}, True),
         ScheduleSource('Off', 'rate(1 minute)', None, False),
-        ScheduleSource('Nightly', 'cron(0 3 * * ? *)', None, True),
+        ScheduleSource('Nightly', 'cron(0 3 * * ? *)', {'nightly': True}, True),
     )
 
-    assert scheduler.run_all() == [('Stub', {'runs': 1})]
-    assert stub_scheduled.events == [{'project_id': '1'}]
+    assert scheduler.run_all() == [('Stub', {'runs': 1}), ('Stub', {'runs': 2})]
+    assert stub_scheduled.events == [{'project_id': '1'}, {'nightly': True}]
 
 
 def test_a_failing_run_is_reported_and_the_schedule_goes_on() -> None:
@@ -449,3 +470,19 @@ def test_a_failing_run_is_reported_and_the_schedule_goes_on() -> None:
     assert scheduler.run_due(1000.0 + 10_000) == [
         ('Stub', {'errorType': 'RuntimeError', 'errorMessage': 'told to fail'})
     ]
+
+
+def test_run_schedules_runs_every_scheduled_function_once_and_prints_what_each_did(
+    stack: LocalStack, monkeypatch, capsys
+):
+    from local.__main__ import main
+
+    monkeypatch.setenv('AWS_ENDPOINT_URL', stack.aws_endpoint)
+
+    assert main(['run-schedules']) == 0
+
+    printed = dict(line.split(': ', 1) for line in capsys.readouterr().out.splitlines())
+    scheduled = {f'{spec.logical_id} [{s.expression}]' for spec, s in Template.load().scheduled if s.enabled}
+    assert set(printed) == scheduled
+    assert all(json.loads(result) for result in printed.values())
+    assert json.loads(printed['RollUpUsageFunction [rate(5 minutes)]'])['skipped'] is False
