@@ -71,3 +71,14 @@ class ContinueWait(AnalyticsError):  # noqa: N818 - named after Cube's answer, n
 
 class UnknownExecutionError(KeyError):
     """An engine does not know this execution id (an in-memory engine was restarted, or the id is foreign)."""
+
+
+class InsightsParamsError(AnalyticsError):
+    """Coder's insights routes refuse the request's parameters: Coder's `message`, an optional `detail` and the
+    `validations` as (field, detail) pairs, in the order Coder reports them (answered as 400)."""
+
+    def __init__(self, message: str, detail: str = '', validations: list[tuple[str, str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+        self.validations = list(validations or [])
