@@ -108,7 +108,7 @@ def _app_sessions_table(sessions: Iterable[AppSession]) -> pa.Table:
 # The lake rows once per event id, the first received; the template as Coder would parse it (a UUID, or none).
 _EVENTS_CTE = """
 events AS (
-    SELECT name, user_id, CAST("timestamp" AS TIMESTAMP) AS occurred_at, received_at, properties,
+    SELECT name, user_id, session_id, CAST("timestamp" AS TIMESTAMP) AS occurred_at, received_at, properties,
            CAST(TRY_CAST(template_id AS UUID) AS VARCHAR) AS template_id
     FROM lake_rows
     WHERE user_id IS NOT NULL AND user_id <> ''
@@ -120,7 +120,7 @@ _APP_SENDS_SQL = f"""
 WITH {_EVENTS_CTE}
 SELECT user_id,
        coalesce(properties ->> '$.agent_id', '') AS agent_id,
-       coalesce(properties ->> '$.session_id', '') AS session_id,
+       coalesce(session_id, '') AS session_id,  -- the envelope's: the app session's own id (mapping §1)
        template_id,
        CASE WHEN properties ->> '$.access_method' = 'terminal' THEN '{TERMINAL_KEY}'
             ELSE coalesce(properties ->> '$.slug_or_port', '') END AS app_key,

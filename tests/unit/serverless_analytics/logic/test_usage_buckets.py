@@ -40,9 +40,9 @@ def _report(at: datetime, connections: int = 1, latency: float = 0.0, **sessions
 
 
 def _app_send(start: str, end: str, requests: int, received: datetime, session: str = 's1', **properties: Any) -> dict:
-    sent = {'agent_id': 'a1', 'session_id': session, 'access_method': 'path', 'slug_or_port': 'code-server'}
+    sent = {'agent_id': 'a1', 'access_method': 'path', 'slug_or_port': 'code-server'}
     sent |= {'session_started_at': start, 'session_ended_at': end, 'requests': requests, **properties}
-    return _row('workspace.app_session', NINE, sent, received_at=received)
+    return _row('workspace.app_session', NINE, sent, received_at=received, session_id=session)
 
 
 def _buckets(rows: list[dict], window: tuple[datetime, datetime] = DAY) -> list[dict]:
