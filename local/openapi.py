@@ -18,13 +18,26 @@ DOCUMENT_PATH = Path(__file__).resolve().parent.parent / 'layers/shared/serverle
 TITLE = 'Serverless product analytics'
 VERSION = '1.0.0'
 DESCRIPTION = (
-    'Event ingestion, a Cube-compatible query API at GitLab and Cube paths, and a Fluid Topics-style events export. '
+    'Event ingestion, a Cube-compatible query API at GitLab and Cube paths, Coder-compatible insights and a Fluid '
+    'Topics-style events export. '
     'Every route but health needs a project API key.'
 )
 SECURITY_SCHEMES = {
     'bearer': {'type': 'http', 'scheme': 'bearer', 'description': 'Authorization: Bearer <API key>'},
     'gitlabToken': {'type': 'apiKey', 'in': 'header', 'name': 'PRIVATE-TOKEN', 'description': "GitLab's header"},
     'coderToken': {'type': 'apiKey', 'in': 'header', 'name': 'Coder-Session-Token', 'description': "Coder's header"},
+    'coderCookie': {
+        'type': 'apiKey',
+        'in': 'cookie',
+        'name': 'coder_session_token',
+        'description': "Coder's cookie (the insights routes)",
+    },
+    'coderQuery': {
+        'type': 'apiKey',
+        'in': 'query',
+        'name': 'coder_session_token',
+        'description': "Coder's query parameter (the insights routes)",
+    },
 }
 OPEN_ROUTES = {('/api/v1/analytics/health', 'get'), ('/openapi.json', 'get'), ('/docs', 'get')}
 
