@@ -25,6 +25,7 @@ from serverless_analytics.adapters import dynamodb, s3
 from serverless_analytics.config import Settings
 from serverless_analytics.lake.schema import FILE_SCHEMA
 from serverless_analytics.logic.usage_buckets import usage_buckets
+from serverless_analytics.logic.workspace_builds import builds_key, workspace_builds
 from serverless_analytics.models.usage import UsageRollupRequest, UsageRollupResult
 from serverless_analytics.observability import logger
 
@@ -83,11 +84,13 @@ def _days_to_recompute(marks: Iterable[dynamodb.TouchedPartition], today: date) 
 
 
 def recompute_day(project_id: str, day: date, settings: Settings) -> int:
-    """Write the day's buckets and active users anew; returns the number of buckets."""
+    """Write the day's buckets, builds and active users anew; returns the number of buckets."""
     start = datetime.combine(day, time(), tzinfo=UTC)
     events = _lake_rows(project_id, [day - timedelta(days=1), day], settings)
     buckets = usage_buckets(events, start, start + timedelta(days=1))
     s3.put_object(settings.LAKE_BUCKET, bucket_key(settings.USAGE_PREFIX, project_id, day), _parquet(buckets))
+    builds = workspace_builds(events, start, start + timedelta(days=1))
+    s3.put_object(settings.LAKE_BUCKET, builds_key(settings.USAGE_PREFIX, project_id, day), _parquet(builds))
     everyone, by_template = _active_users(buckets)
     dynamodb.put_daily_active_users(settings.AGGREGATES_TABLE, project_id, day.isoformat(), everyone, by_template)
     logger.info('Recomputed usage', extra={'project_id': project_id, 'day': day.isoformat(), 'buckets': len(buckets)})
