@@ -3,7 +3,8 @@
 DuckDB's own S3 support is its httpfs extension, which DuckDB downloads at run time; the build machines
 cannot, and pyarrow (already in the stack for the writer) reads S3 itself. The dataset is listed again for
 every query, so files the stream writer adds are seen at once; DuckDB pushes the `project_id` and `dt`
-predicates into the dataset scan, which prunes Hive partitions as Athena's projection does.
+predicates into the dataset scan, which prunes Hive partitions as Athena's projection does. The usage rollup's
+files (buckets and builds, side by side in `usage/`) are two more datasets, each of its own file name.
 """
 
 import duckdb
@@ -11,7 +12,7 @@ import pyarrow as pa
 import pyarrow.dataset as pa_ds
 import pyarrow.fs as pa_fs
 
-from serverless_analytics.engines.duckdb_engine import DuckDBEngine
+from serverless_analytics.engines.duckdb_engine import USAGE_BUCKETS, WORKSPACE_BUILDS, DuckDBEngine, Rollup
 from serverless_analytics.lake.schema import FILE_SCHEMA, PARTITION_COLUMNS
 
 # Partition columns are text, as Athena's projection declares them, so `dt` compares as text.
@@ -23,6 +24,8 @@ class LocalLakeDuckDBEngine(DuckDBEngine):
     """DuckDB over `s3://<bucket>/<prefix>/` of the local endpoint, read through pyarrow's S3 filesystem."""
 
     VIEW = 'lake_events'
+    USAGE_VIEW = 'lake_usage_buckets'
+    BUILDS_VIEW = 'lake_workspace_builds'
 
     def __init__(
         self,
@@ -31,14 +34,24 @@ class LocalLakeDuckDBEngine(DuckDBEngine):
         endpoint_url: str | None,
         region: str,
         result_retention_seconds: float,
+        usage_prefix: str = 'usage',
     ):
         super().__init__(lake_source=self.VIEW, result_retention_seconds=result_retention_seconds)
         self._root = f'{bucket}/{prefix.strip("/")}'
+        self._usage_root = f'{bucket}/{usage_prefix.strip("/")}'
         self._partitioning = pa_ds.partitioning(_PARTITIONS, flavor='hive')
         scheme, _, host = (endpoint_url or '').partition('://')
         self._filesystem = pa_fs.S3FileSystem(
             region=region, endpoint_override=host or None, scheme=scheme or 'https', allow_bucket_creation=False
         )
+
+    @property
+    def usage_source(self) -> str:
+        return self.USAGE_VIEW
+
+    @property
+    def builds_source(self) -> str:
+        return self.BUILDS_VIEW
 
     def _dataset(self) -> pa_ds.Dataset:
         try:
@@ -52,7 +65,33 @@ class LocalLakeDuckDBEngine(DuckDBEngine):
         except FileNotFoundError:  # nothing written yet: S3 has no folders, so the lake is not there at all
             return pa_ds.dataset(_LAKE_SCHEMA.empty_table())
 
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
+    def _rollup_dataset(self, rollup: Rollup) -> pa_ds.Dataset:
+        """The rollup's files of that name (the folders hold both kinds), or no rows before the first is written."""
+        schema = pa.schema([*rollup.schema, *_PARTITIONS])
+        selector = pa_fs.FileSelector(self._usage_root, recursive=True, allow_not_found=True)
+        paths = [
+            info.path
+            for info in self._filesystem.get_file_info(selector)
+            if info.type == pa_fs.FileType.File and info.base_name == rollup.file_name
+        ]
+        if not paths:
+            return pa_ds.dataset(schema.empty_table())
+        return pa_ds.dataset(
+            paths,
+            filesystem=self._filesystem,
+            format='parquet',
+            partitioning=self._partitioning,
+            partition_base_dir=self._usage_root,
+            schema=schema,
+        )
+
+    def _cursor(self, sql: str) -> duckdb.DuckDBPyConnection:
+        """Each source the statement names, listed now (a listing costs a request to the endpoint)."""
         cursor = self.connection.cursor()
-        cursor.register(self.VIEW, self._dataset())
+        if self.VIEW in sql:
+            cursor.register(self.VIEW, self._dataset())
+        if self.USAGE_VIEW in sql:
+            cursor.register(self.USAGE_VIEW, self._rollup_dataset(USAGE_BUCKETS))
+        if self.BUILDS_VIEW in sql:
+            cursor.register(self.BUILDS_VIEW, self._rollup_dataset(WORKSPACE_BUILDS))
         return cursor

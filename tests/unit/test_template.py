@@ -8,6 +8,8 @@ import pytest
 
 from local.template import Template
 from serverless_analytics.lake.schema import FILE_SCHEMA, PARTITION_COLUMNS
+from serverless_analytics.logic.usage_buckets import BUCKET_SCHEMA
+from serverless_analytics.logic.workspace_builds import BUILD_SCHEMA
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = Template.load()
@@ -18,6 +20,9 @@ GLUE_TYPES = {
     pa.bool_(): 'boolean',
     pa.timestamp('ms', tz='UTC'): 'timestamp',
     pa.list_(pa.string()): 'array<string>',
+    pa.int32(): 'int',
+    pa.int64(): 'bigint',
+    pa.float32(): 'float',
 }
 
 
@@ -54,6 +59,27 @@ def test_glue_table_columns_are_the_canonical_events_columns_of_the_lake_files()
     assert table['Parameters']['projection.project_id.type'] == 'injected'
 
 
+@pytest.mark.parametrize(
+    ('name', 'table_name', 'schema'),
+    [
+        ('UsageBucketsGlueTable', 'usage_buckets', BUCKET_SCHEMA),
+        ('WorkspaceBuildsGlueTable', 'workspace_builds', BUILD_SCHEMA),
+    ],
+)
+def test_the_usage_rollups_glue_tables_are_its_files_partitioned_as_the_events(name, table_name, schema):
+    # Both read the rollup's folders (the engine picks each table's file name); the partitions and their
+    # projection are the events table's, so every query names its project and prunes its days the same way.
+    table = RESOURCES[name]['Properties']['TableInput']
+    events = RESOURCES['EventsGlueTable']['Properties']['TableInput']
+    columns = [(c['Name'], c['Type']) for c in table['StorageDescriptor']['Columns']]
+    assert table['Name'] == table_name
+    assert columns == [(field.name, GLUE_TYPES[field.type]) for field in schema]
+    assert table['PartitionKeys'] == events['PartitionKeys']
+    location = {'Fn::Sub': 's3://${LakeBucket}/usage/project_id=${!project_id}/dt=${!dt}/'}
+    assert table['Parameters'] == {**events['Parameters'], 'storage.location.template': location}
+    assert table['StorageDescriptor']['Location'] == {'Fn::Sub': 's3://${LakeBucket}/usage/'}
+
+
 def test_stream_trigger_bounds_retries_and_reports_partial_failures():
     source = FUNCTIONS['WriteEventsFunction']['Properties']['Events']['Stream']['Properties']
     assert source['BisectBatchOnFunctionError'] is True
@@ -88,7 +114,9 @@ def test_the_usage_rollup_runs_every_five_minutes_and_writes_only_usage_objects(
     (trigger,) = function['Events'].values()
     assert (trigger['Type'], trigger['Properties']['Schedule']) == ('Schedule', 'rate(5 minutes)')
     statements = function['Policies'][0]['Statement']
-    writes = [s for s in statements if 's3:PutObject' in (s['Action'] if isinstance(s['Action'], list) else [s['Action']])]
+    writes = [
+        s for s in statements if 's3:PutObject' in (s['Action'] if isinstance(s['Action'], list) else [s['Action']])
+    ]
     assert [s['Resource'] for s in writes] == [{'Fn::Sub': '${LakeBucket.Arn}/usage/*'}]
 
 

@@ -21,6 +21,8 @@ class AthenaQueryError(QueryExecutionError):
 
 
 class AthenaEngine(QueryEngine):
+    """The usage rollup's two Glue tables share their folders (template.yaml), so each reads its own file name."""
+
     dialect = 'athena'
     db_type = 'athena'
 
@@ -30,6 +32,8 @@ class AthenaEngine(QueryEngine):
         database: str,
         table: str = 'events',
         *,
+        usage_table: str = 'usage_buckets',
+        builds_table: str = 'workspace_builds',
         catalog: str = 'AwsDataCatalog',
         output_location: str | None = None,
         reuse_minutes: int = 60,
@@ -41,9 +45,19 @@ class AthenaEngine(QueryEngine):
         self.catalog = catalog
         self.output_location = output_location
         self.reuse_minutes = reuse_minutes
-        self.lake_source = f'"{database.replace(chr(34), "")}"."{table.replace(chr(34), "")}"'
+        self.lake_source = _table(database, table)
+        self._usage_source = _files_named(_table(database, usage_table), 'buckets.parquet')
+        self._builds_source = _files_named(_table(database, builds_table), 'builds.parquet')
         self.poll_first_delay = poll_first_delay
         self.poll_max_delay = poll_max_delay
+
+    @property
+    def usage_source(self) -> str:
+        return self._usage_source
+
+    @property
+    def builds_source(self) -> str:
+        return self._builds_source
 
     def start(self, sql: str) -> str:
         return athena.start_query(
@@ -72,6 +86,15 @@ class AthenaEngine(QueryEngine):
         columns = [ResultColumn(c['Name'], c['Type'].lower()) for c in info]
         rows = [row for result_set in result_sets for row in result_set.get('Rows', [])][1:]
         return QueryResult(columns, [_convert_row(row, columns) for row in rows])
+
+
+def _table(database: str, table: str) -> str:
+    return f'"{database.replace(chr(34), "")}"."{table.replace(chr(34), "")}"'
+
+
+def _files_named(table: str, file_name: str) -> str:
+    """The table's rows from files of that name only (Trino's `$path`: the object's URI)."""
+    return f"""(SELECT * FROM {table} WHERE "$path" LIKE '%/{file_name}')"""
 
 
 def _convert_row(row: dict, columns: list[ResultColumn]) -> tuple:

@@ -26,7 +26,9 @@ class QueryResult:
 
 
 class QueryEngine(ABC):
-    """`dialect` is the sqlglot dialect to render; `lake_source` the SQL of the events scan in that dialect."""
+    """`dialect` is the sqlglot dialect to render; `lake_source` the SQL of the events scan in that dialect, and
+    `usage_source` and `builds_source` those of the usage rollup's files (logic.usage_rollup), each with the
+    `project_id` and `dt` partition columns as text, as the events have."""
 
     dialect: str
     db_type: str
@@ -34,6 +36,16 @@ class QueryEngine(ABC):
     # How `wait_for` polls: an in-process engine answers a poll for free, Athena's costs an API call.
     poll_first_delay: float = 0.002
     poll_max_delay: float = 0.05
+
+    @property
+    def usage_source(self) -> str:
+        """The scan of the 30-minute usage buckets (logic.usage_buckets.BUCKET_SCHEMA)."""
+        raise NotImplementedError(f'{type(self).__name__} does not read the usage rollup')
+
+    @property
+    def builds_source(self) -> str:
+        """The scan of the workspace builds (logic.workspace_builds.BUILD_SCHEMA)."""
+        raise NotImplementedError(f'{type(self).__name__} does not read the usage rollup')
 
     @abstractmethod
     def start(self, sql: str) -> str:

@@ -1,13 +1,18 @@
-"""In-process DuckDB over the Parquet lake (Hive layout `events/project_id=<p>/dt=<YYYY-MM-DD>/*.parquet`)."""
+"""In-process DuckDB over the Parquet lake (Hive layout `events/project_id=<p>/dt=<YYYY-MM-DD>/*.parquet`, and the
+usage rollup's `usage/project_id=<p>/dt=<YYYY-MM-DD>/{buckets,builds}.parquet`)."""
 
 import threading
 import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import duckdb
+import pyarrow as pa
 
 from serverless_analytics.engines.base import QueryEngine, QueryExecutionError, QueryResult, ResultColumn
+from serverless_analytics.logic.usage_buckets import BUCKET_SCHEMA
+from serverless_analytics.logic.workspace_builds import BUILD_SCHEMA
 from serverless_analytics.models.errors import UnknownExecutionError
 
 _NO_FILES = 'No files found that match the pattern'
@@ -34,6 +39,46 @@ def lake_source_for(root: str) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Rollup:
+    """One kind of file of the usage rollup, all in the same folders (`usage/project_id=<p>/dt=<day>/`)."""
+
+    file_name: str
+    schema: pa.Schema
+
+
+USAGE_BUCKETS = Rollup('buckets.parquet', BUCKET_SCHEMA)
+WORKSPACE_BUILDS = Rollup('builds.parquet', BUILD_SCHEMA)
+_DUCKDB_TYPES = {
+    pa.string(): 'VARCHAR',
+    pa.int32(): 'INTEGER',
+    pa.int64(): 'BIGINT',
+    pa.float32(): 'FLOAT',
+    pa.timestamp('ms', tz='UTC'): 'TIMESTAMPTZ',
+}
+
+
+def rollup_pattern(root: str, rollup: Rollup) -> str:
+    return f'{root.rstrip("/")}/usage/*/*/{rollup.file_name}'
+
+
+def rollup_source_for(root: str, rollup: Rollup) -> str:
+    """The DuckDB scan of one kind of rollup file under the lake `root`, partitions as text as in `lake_source_for`."""
+    escaped = rollup_pattern(root, rollup).replace("'", "''")
+    return (
+        f"read_parquet('{escaped}', hive_partitioning = true, "
+        "hive_types = {'project_id': 'VARCHAR', 'dt': 'VARCHAR'})"
+    )
+
+
+def empty_source(schema: pa.Schema) -> str:
+    """A relation with the rollup's columns and the partition columns, and no rows: the rollup before its first file
+    (a scan of no file fails the whole statement, and an answer must still list its empty intervals)."""
+    columns = [f'CAST(NULL AS {_DUCKDB_TYPES[field.type]}) AS "{field.name}"' for field in schema]
+    columns += ['CAST(NULL AS VARCHAR) AS project_id', 'CAST(NULL AS VARCHAR) AS dt']
+    return f'(SELECT {", ".join(columns)} WHERE false)'
+
+
 class DuckDBEngine(QueryEngine):
     """Runs queries on one DuckDB connection; `start` runs them on a small thread pool, each on its own cursor."""
 
@@ -53,6 +98,7 @@ class DuckDBEngine(QueryEngine):
         if (lake_root is None) == (lake_source is None):
             raise ValueError('Give exactly one of lake_root and lake_source')
         self.lake_source = lake_source if lake_source is not None else lake_source_for(str(lake_root))
+        self._lake_root = None if lake_root is None else str(lake_root)
         self.connection = connection or duckdb.connect()
         self.connection.execute("SET TimeZone = 'UTC'")
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix='duckdb-query')
@@ -62,6 +108,28 @@ class DuckDBEngine(QueryEngine):
         self._lock = threading.Lock()
         self.result_retention_seconds = result_retention_seconds
         self.kept_values = kept_values
+
+    @property
+    def usage_source(self) -> str:
+        return self._rollup_source(USAGE_BUCKETS)
+
+    @property
+    def builds_source(self) -> str:
+        return self._rollup_source(WORKSPACE_BUILDS)
+
+    def _rollup_source(self, rollup: Rollup) -> str:
+        """The rollup's files under the lake root, looked for at each use (the rollup writes while queries run); an
+        engine given only an events source has no rollup."""
+        if self._lake_root is None or not self._has_file(rollup_pattern(self._lake_root, rollup)):
+            return empty_source(rollup.schema)
+        return rollup_source_for(self._lake_root, rollup)
+
+    def _has_file(self, pattern: str) -> bool:
+        cursor = self.connection.cursor()
+        try:
+            return cursor.execute('SELECT 1 FROM glob(?) LIMIT 1', [pattern]).fetchone() is not None
+        finally:
+            cursor.close()
 
     def start(self, sql: str) -> str:
         execution_id = str(uuid.uuid4())
@@ -118,7 +186,7 @@ class DuckDBEngine(QueryEngine):
         return self._run(sql)
 
     def _run(self, sql: str) -> QueryResult:
-        cursor = self._cursor()
+        cursor = self._cursor(sql)
         try:
             relation = cursor.sql(sql)
             if relation is None:
@@ -137,7 +205,8 @@ class DuckDBEngine(QueryEngine):
         rows = list(zip(*(data[f.name] for f in table.schema), strict=True)) if columns else []
         return QueryResult(columns, rows)
 
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
+    def _cursor(self, sql: str) -> duckdb.DuckDBPyConnection:
+        """A cursor to run `sql` on (an engine over other storage registers there the sources `sql` names)."""
         return self.connection.cursor()
 
     def close(self) -> None:
