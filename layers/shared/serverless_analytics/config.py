@@ -35,6 +35,7 @@ class Settings(BaseModel):
     LAKE_BUCKET: ResourceName
     ROLLUP_STATE_TABLE: ResourceName
     AGGREGATES_TABLE: ResourceName
+    USERS_TABLE: ResourceName
     LAKE_PREFIX: str = 'events'
     USAGE_PREFIX: str = 'usage'
     QUARANTINE_PREFIX: str = 'quarantine'
@@ -58,6 +59,12 @@ class Settings(BaseModel):
 
     # The usage rollup: no (project, day) is started with less time left than this (the next run goes on).
     USAGE_ROLLUP_RESERVE_SECONDS: Annotated[float, Field(ge=0)] = 60.0
+
+    # The user status job: an active user with no event for longer than this becomes dormant (Coder: 90 days).
+    DORMANCY_DAYS: Annotated[int, Field(ge=1)] = 90
+
+    # The insights routes that run SQL over the usage buckets: past this, a backend failure (API Gateway's 30 s).
+    INSIGHTS_QUERY_TIMEOUT_SECONDS: Annotated[float, Field(gt=0, le=28)] = 25.0
 
     # The query API (Cube-compatible load / dry-run / meta).
     QUERY_ENGINE: QueryEngineKind = QueryEngineKind.ATHENA

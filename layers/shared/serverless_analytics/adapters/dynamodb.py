@@ -422,3 +422,193 @@ def daily_active_users(table: str, project_id: str, first_day: str, last_day: st
     )
     with answering_unavailable('DynamoDB request'):
         return [_from_item(item) for page in pages for item in page['Items']]
+
+
+# --- Users: the user directory and status history (see logic.user_directory) ---
+# Users table: pk `pk` = `<project>`, sk `sk` = `user/<user>` (the directory entry, versioned), `status/<user>/
+# <changed_at>/<rank>-<event id>` (a status change: user_id, changed_at, new_status, n) and `deleted/<user>` (the
+# deletion: user_id, deleted_at, event_id). Daily snapshots go to the aggregates table: pk `<project>/user-status`,
+# sk `<day>`, the counts per status at that UTC midnight.
+
+USER = 'user/'
+STATUS = 'status/'
+DELETED = 'deleted/'
+
+
+def user_key(project_id: str, user_id: str) -> dict[str, str]:
+    return {'pk': project_id, 'sk': f'{USER}{user_id}'}
+
+
+def status_key(project_id: str, user_id: str, changed_at: str, n: str) -> dict[str, str]:
+    return {'pk': project_id, 'sk': f'{STATUS}{user_id}/{changed_at}/{n}'}
+
+
+def deleted_key(project_id: str, user_id: str) -> dict[str, str]:
+    return {'pk': project_id, 'sk': f'{DELETED}{user_id}'}
+
+
+def _plain_value(value: Any) -> dict[str, Any]:
+    """A value of the users table (text, integers, booleans, lists and maps of them) in DynamoDB's JSON, by hand:
+    the stream writer writes an entry per user and batch, and TypeSerializer took most of that time."""
+    kind = type(value)
+    if kind is str:
+        return {'S': value}
+    if kind is bool:
+        return {'BOOL': value}
+    if kind is int:
+        return {'N': str(value)}
+    if kind is dict:
+        return {'M': {name: _plain_value(member) for name, member in value.items() if member is not None}}
+    if kind is list or kind is tuple:
+        return {'L': [_plain_value(member) for member in value]}
+    return _serialize(value)
+
+
+def _plain_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _plain_value(value) for name, value in values.items() if value is not None}
+
+
+def _from_plain(value: Mapping[str, Any]) -> Any:
+    """The reverse of _plain_value (numbers of the users table are integers)."""
+    ((kind, content),) = value.items()
+    if kind == 'S' or kind == 'BOOL':
+        return content
+    if kind == 'N':
+        return int(content)
+    if kind == 'M':
+        return {name: _from_plain(member) for name, member in content.items()}
+    if kind == 'L':
+        return [_from_plain(member) for member in content]
+    return _deserialize(dict(value))
+
+
+def _from_plain_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _from_plain(value) for name, value in item.items()}
+
+
+def get_user_entries(table: str, project_id: str, user_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The directory entries of these users that exist, by user id (consistent reads, 100 keys per request)."""
+    keys = [_plain_item(user_key(project_id, user_id)) for user_id in dict.fromkeys(user_ids)]
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), MAX_BATCH_GET_KEYS):
+        request = {table: {'Keys': keys[start : start + MAX_BATCH_GET_KEYS], 'ConsistentRead': True}}
+        retry = 0
+        while request:
+            with answering_unavailable('DynamoDB request'):
+                response = client('dynamodb').batch_get_item(RequestItems=request)
+            found.extend(_from_plain_item(item) for item in response['Responses'].get(table, []))
+            request = response.get('UnprocessedKeys') or {}
+            if request:
+                retry += 1
+                pause_before_retry(retry, BACKOFF_SECONDS)
+    return {item['user_id']: item for item in found}
+
+
+def get_user_entry(table: str, project_id: str, user_id: str) -> dict[str, Any] | None:
+    with answering_unavailable('DynamoDB request'):
+        response = client('dynamodb').get_item(
+            TableName=table, Key=_plain_item(user_key(project_id, user_id)), ConsistentRead=True
+        )
+    return _from_plain_item(response['Item']) if 'Item' in response else None
+
+
+class UserWrite(NamedTuple):
+    """One user's new directory entry, written only if the stored one is still `expected_version` (None: absent),
+    with the history items it adds and removes and its deletion item, all or nothing."""
+
+    project_id: str
+    entry: Mapping[str, Any]  # the directory entry's attributes, keys aside (`user_id` and `version` included)
+    expected_version: int | None
+    put_items: Sequence[Mapping[str, Any]]  # whole items, keys included
+    delete_keys: Sequence[Mapping[str, str]]
+
+
+def _versioned_put(table: str, write: UserWrite) -> dict[str, Any]:
+    put: dict[str, Any] = {
+        'TableName': table,
+        'Item': _plain_item({**user_key(write.project_id, write.entry['user_id']), **write.entry}),
+    }
+    if write.expected_version is None:
+        put['ConditionExpression'] = 'attribute_not_exists(pk)'
+    else:
+        put['ConditionExpression'] = '#version = :version'
+        put['ExpressionAttributeNames'] = {'#version': 'version'}
+        put['ExpressionAttributeValues'] = {':version': _plain_value(write.expected_version)}
+    return put
+
+
+def write_user(table: str, write: UserWrite) -> bool:
+    """Write one user's entry and history items; False (nothing written) when the stored entry changed since it
+    was read. One conditional put when no history item changes, the common case; else one transaction. Past a
+    transaction's size (a hundred history changes at once), the extra puts go before it and the extra deletes
+    after it, so that the entry never lists an item that is not written."""
+    entry = _versioned_put(table, write)
+    if not write.put_items and not write.delete_keys:
+        return _put_if_unchanged(entry)
+    changes = [{'Put': {'TableName': table, 'Item': _plain_item(item)}} for item in write.put_items]
+    changes += [{'Delete': {'TableName': table, 'Key': _plain_item(key)}} for key in write.delete_keys]
+    room = MAX_TRANSACTION_ITEMS - 1
+    before = [c for c in changes[room:] if 'Put' in c]
+    after = [c for c in changes[room:] if 'Delete' in c]
+    for start in range(0, len(before), MAX_TRANSACTION_ITEMS):
+        _transact(before[start : start + MAX_TRANSACTION_ITEMS])
+    if _transact([{'Put': entry}, *changes[:room]]):
+        return False
+    for start in range(0, len(after), MAX_TRANSACTION_ITEMS):
+        _transact(after[start : start + MAX_TRANSACTION_ITEMS])
+    return True
+
+
+def _put_if_unchanged(put: dict[str, Any]) -> bool:
+    dynamodb = client('dynamodb')
+    with answering_unavailable('DynamoDB request'):
+        try:
+            dynamodb.put_item(**put)
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return False
+    return True
+
+
+def scan_user_entries(table: str) -> Iterable[dict[str, Any]]:
+    """Every directory entry of every project, page by page (the daily status job). Eventually consistent, at half
+    the price: an entry is written only under its version, so a stale one read here is read again before a write."""
+    paginator = client('dynamodb').get_paginator('scan')
+    pages = paginator.paginate(
+        TableName=table,
+        FilterExpression='begins_with(sk, :user)',
+        ExpressionAttributeValues=_plain_item({':user': USER}),
+    )
+    with answering_unavailable('DynamoDB request'):
+        for page in pages:
+            yield from (_from_plain_item(item) for item in page['Items'])
+
+
+def query_user_items(table: str, project_id: str, prefix: str) -> list[dict[str, Any]]:
+    """A project's items whose sort key starts with `prefix` (STATUS: the history, DELETED: the deletions)."""
+    paginator = client('dynamodb').get_paginator('query')
+    pages = paginator.paginate(
+        TableName=table,
+        KeyConditionExpression='pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues=_plain_item({':pk': project_id, ':prefix': prefix}),
+    )
+    with answering_unavailable('DynamoDB request'):
+        return [_from_plain_item(item) for page in pages for item in page['Items']]
+
+
+def put_user_status_snapshot(table: str, project_id: str, day: str, at: str, counts: Mapping[str, int]) -> None:
+    item = {'pk': f'{project_id}/user-status', 'sk': day, 'at': at, 'counts': dict(counts)}
+    with answering_unavailable('DynamoDB request'):
+        client('dynamodb').put_item(TableName=table, Item=_plain_item(item))
+
+
+def user_status_snapshots(table: str, project_id: str, first_day: str, last_day: str) -> list[dict[str, Any]]:
+    paginator = client('dynamodb').get_paginator('query')
+    pages = paginator.paginate(
+        TableName=table,
+        KeyConditionExpression='pk = :pk AND sk BETWEEN :first AND :last',
+        ExpressionAttributeValues=_plain_item(
+            {':pk': f'{project_id}/user-status', ':first': first_day, ':last': last_day}
+        ),
+    )
+    with answering_unavailable('DynamoDB request'):
+        return [_from_plain_item(item) for page in pages for item in page['Items']]

@@ -25,7 +25,7 @@ import pyarrow as pa
 from serverless_analytics.adapters import dynamodb, s3
 from serverless_analytics.config import Settings
 from serverless_analytics.lake import records as lake
-from serverless_analytics.logic import counters
+from serverless_analytics.logic import counters, user_directory
 from serverless_analytics.models.errors import ServiceUnavailableError
 from serverless_analytics.observability import logger
 
@@ -178,6 +178,8 @@ def _write_project(
     _write_lake_files(project_id, inserts, rows, settings)
     # After the lake files, so a rollup that sees the mark finds the rows: one write per day of the batch.
     dynamodb.mark_touched(settings.ROLLUP_STATE_TABLE, [(project_id, e.time.dt) for e in inserts], uuid.uuid4().hex)
+    # Before the event items, so a failure redelivers the events as new and they reach the directory again.
+    user_directory.record_users(settings, project_id, rows, [e.row for e in inserts])
     conflicts = _insert_events(project_id, inserts, settings, now)
     _count_duplicates(project_id, [e for e in events if e.action == 'duplicate'] + conflicts, settings, now)
 

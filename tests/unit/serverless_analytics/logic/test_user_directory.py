@@ -1,0 +1,260 @@
+"""The user directory's planning: one user's events merged batch by batch into its directory entry and status
+history, in any order; the keys and items a merge writes."""
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+
+import pyarrow as pa
+import pytest
+
+from serverless_analytics.lake.schema import FILE_SCHEMA
+from serverless_analytics.logic.user_directory import (
+    DirectoryEntry,
+    UserEvent,
+    merge,
+    user_events,
+    user_write,
+    with_dormancy,
+)
+from serverless_analytics.models.insights import UserStatus
+
+ACTIVE, DORMANT, SUSPENDED = UserStatus.ACTIVE, UserStatus.DORMANT, UserStatus.SUSPENDED
+
+
+def _event(
+    event_id: str,
+    at: str,
+    name: str = 'page_view',
+    status: UserStatus | None = None,
+    username: str | None = None,
+    avatar_url: str | None = None,
+) -> UserEvent:
+    return UserEvent(event_id, name, f'2026-{at}.000Z', username, avatar_url, status)
+
+
+def _changed(event_id: str, at: str, status: UserStatus) -> UserEvent:
+    return _event(event_id, at, 'user.status_changed', status)
+
+
+def _merged(batches: list[list[UserEvent]]) -> DirectoryEntry:
+    entry = None
+    for batch in batches:
+        entry = merge(entry, 'u1', batch)
+    assert entry is not None
+    return entry
+
+
+def _history(entry: DirectoryEntry) -> list[tuple[str, str, str]]:
+    return [(change.at[5:-5], change.n, change.status.value) for change in entry.history]
+
+
+def _visible(entry: DirectoryEntry) -> dict:
+    """What the directory and history show (the activity kept to derive the history aside)."""
+    return entry.model_dump(exclude={'activity'})
+
+
+# A user's year: created, renamed, a new avatar, dormant then back on its next event, suspended, active, deleted,
+# and events after the deletion.
+LIFE = [
+    _event('e01', '01-01T09:00:00', username='ada', avatar_url='https://a/1.png'),
+    _event('e02', '01-01T09:00:01', 'user.created', ACTIVE),
+    _event('e03', '02-01T00:00:00', username='ada.l'),
+    _changed('e04', '02-10T00:00:00', DORMANT),
+    _event('e05', '02-11T08:00:00', 'workspace.agent_stats'),
+    _event('e06', '02-12T08:00:00', avatar_url='https://a/2.png'),
+    _changed('e07', '03-01T00:00:00', SUSPENDED),
+    _event('e08', '03-02T10:00:00'),
+    _changed('e09', '04-01T00:00:00', ACTIVE),
+    _event('e10', '04-02T10:00:00', username='ada.lovelace'),
+    _event('e11', '05-01T00:00:00', 'user.deleted'),
+    _event('e12', '05-02T00:00:00', username='ghost'),
+    _changed('e13', '05-03T00:00:00', SUSPENDED),
+]
+
+
+def test_a_user_history_in_order():
+    entry = _merged([[event] for event in LIFE])
+
+    assert _history(entry) == [
+        ('01-01T09:00:00', '0-e01', 'active'),  # created at its first event, whose user.created changes nothing
+        ('02-10T00:00:00', '2-e04', 'dormant'),
+        ('02-11T08:00:00', '1-e05', 'active'),  # its next event, of any kind but user.*, reactivates it
+        ('03-01T00:00:00', '2-e07', 'suspended'),  # an event of a suspended user changes nothing
+        ('04-01T00:00:00', '2-e09', 'active'),
+    ]
+    assert (entry.status, entry.deleted_at, entry.deleted_by) == (ACTIVE, '2026-05-01T00:00:00.000Z', 'e11')
+    # the directory shows the latest values, events after the deletion included
+    assert (entry.username, entry.avatar_url) == ('ghost', 'https://a/2.png')
+    assert (entry.first_seen, entry.last_seen) == ('2026-01-01T09:00:00.000Z', '2026-05-03T00:00:00.000Z')
+
+
+@pytest.mark.parametrize('seed', range(40))
+def test_batches_in_any_order_give_the_same_directory_and_history(seed):
+    in_order = _merged([[event] for event in LIFE])
+    rng = random.Random(seed)
+    # The dormant change comes no later than the events after it (see the next test); the rest in any order,
+    # several to a batch, some twice (a client's retry that reached the writer as a new event id would not,
+    # but a redelivered batch after a failure does).
+    rest = [event for event in LIFE if event.event_id != 'e04']
+    rng.shuffle(rest)
+    events = [LIFE[3], *rest, *rng.sample(LIFE, 3)]
+    cuts = sorted(rng.sample(range(1, len(events)), 4))
+    batches = [events[start:end] for start, end in zip([0, *cuts], [*cuts, len(events)], strict=True)]
+
+    assert _visible(_merged(batches)) == _visible(in_order)
+
+
+def test_a_dormant_change_sent_after_activity_the_entry_did_not_keep_reactivates_at_the_next_kept_one():
+    # The documented limit: the entry keeps some activity, not every event. e05 (the first event after the
+    # dormant change) came in a batch with later events, and was kept neither as the last event nor as the first
+    # after a status event the entry knew.
+    batches = [
+        [LIFE[0], LIFE[1]],
+        [LIFE[2]],  # e03: the first activity after user.created, kept
+        [LIFE[4], LIFE[5], LIFE[7]],  # e05, e06 and e08: e08, the last, is kept
+        [LIFE[3]],  # the dormant change of 02-10, late
+    ]
+
+    assert _history(_merged(batches))[1:] == [
+        ('02-10T00:00:00', '2-e04', 'dormant'),
+        ('03-02T10:00:00', '1-e08', 'active'),  # in order: 02-11 (e05)
+    ]
+
+
+def test_a_late_user_created_replaces_the_creation_at_the_first_event():
+    early = [_event('e01', '01-05T00:00:00'), _event('e02', '01-06T00:00:00')]
+    before = _merged([early])
+    after = merge(before, 'u1', [_event('e00', '01-01T00:00:00', 'user.created', SUSPENDED)])
+
+    assert _history(before) == [('01-05T00:00:00', '0-e01', 'active')]
+    assert _history(after) == [('01-01T00:00:00', '2-e00', 'suspended')]
+    write = user_write('p1', before, after)
+    assert [item['sk'] for item in write.put_items] == ['status/u1/2026-01-01T00:00:00.000Z/2-e00']
+    assert write.delete_keys == [{'pk': 'p1', 'sk': 'status/u1/2026-01-05T00:00:00.000Z/0-e01'}]
+
+
+def test_history_keys_come_from_the_event_ids_so_a_redelivery_writes_nothing():
+    batch = [_event('e01', '01-01T00:00:00'), _changed('e02', '01-02T00:00:00', SUSPENDED)]
+    entry = _merged([batch])
+
+    write = user_write('p1', None, entry)
+
+    assert [(item['sk'], item['new_status']) for item in write.put_items] == [
+        ('status/u1/2026-01-01T00:00:00.000Z/0-e01', 'active'),
+        ('status/u1/2026-01-02T00:00:00.000Z/2-e02', 'suspended'),
+    ]
+    assert write.expected_version is None and write.entry['version'] == 1
+    assert merge(entry, 'u1', batch) == entry  # the same events again: nothing to write
+    assert merge(entry, 'u1', batch[:1]) == entry
+
+
+def test_the_dormancy_job_makes_an_idle_active_user_dormant_and_its_next_event_active_again():
+    entry = _merged([[_event('e01', '01-01T00:00:00')]])
+    job = datetime(2026, 4, 15, 0, 15, tzinfo=UTC)
+
+    assert with_dormancy(entry, job, job - timedelta(days=120)) is None  # seen since the cutoff
+    dormant = with_dormancy(entry, job, job - timedelta(days=90))
+    assert dormant is not None and dormant.status == DORMANT
+    assert with_dormancy(dormant, job, job - timedelta(days=90)) is None  # a re-run changes nothing
+
+    back = merge(dormant, 'u1', [_event('e02', '04-20T08:00:00')])
+
+    assert _history(back) == [
+        ('01-01T00:00:00', '0-e01', 'active'),
+        ('04-15T00:15:00', '3-dormancy', 'dormant'),
+        ('04-20T08:00:00', '1-e02', 'active'),
+    ]
+    assert back.status == ACTIVE
+
+
+def test_a_late_event_from_before_the_job_but_within_the_idle_period_takes_the_dormancy_back():
+    entry = _merged([[_event('e01', '01-01T00:00:00')]])
+    job = datetime(2026, 4, 15, 0, 15, tzinfo=UTC)
+    dormant = with_dormancy(entry, job, job - timedelta(days=90))
+    assert dormant is not None
+
+    # sent on 03-01, it reached the writer after the job: in order, the job would not have found the user idle
+    late = merge(dormant, 'u1', [_event('e02', '03-01T00:00:00')])
+
+    assert _history(late) == [('01-01T00:00:00', '0-e01', 'active')]
+    assert late.facts == ()
+    assert _visible(late) == _visible(_merged([[_event('e01', '01-01T00:00:00')], [_event('e02', '03-01T00:00:00')]]))
+
+
+def test_an_older_event_does_not_replace_a_newer_username():
+    entry = _merged(
+        [[_event('e02', '01-02T00:00:00', username='new')], [_event('e01', '01-01T00:00:00', username='old')]]
+    )
+
+    assert (entry.username, entry.username_at) == ('new', '2026-01-02T00:00:00.000Z')
+    assert (entry.first_seen, entry.last_seen) == ('2026-01-01T00:00:00.000Z', '2026-01-02T00:00:00.000Z')
+
+
+def test_the_earliest_deletion_counts_and_later_status_events_are_ignored():
+    entry = _merged(
+        [
+            [_event('e01', '01-01T00:00:00'), _event('e03', '03-01T00:00:00', 'user.deleted')],
+            [_event('e02', '02-01T00:00:00', 'user.deleted'), _changed('e04', '02-15T00:00:00', SUSPENDED)],
+        ]
+    )
+
+    assert (entry.deleted_at, entry.deleted_by) == ('2026-02-01T00:00:00.000Z', 'e02')
+    assert _history(entry) == [('01-01T00:00:00', '0-e01', 'active')]
+    write = user_write('p1', None, entry)
+    assert write.put_items[-1] == {
+        'pk': 'p1',
+        'sk': 'deleted/u1',
+        'user_id': 'u1',
+        'deleted_at': '2026-02-01T00:00:00.000Z',
+        'event_id': 'e02',
+    }
+
+
+def test_a_first_status_event_creates_the_user_with_its_own_status():
+    entry = _merged([[_changed('e02', '01-02T00:00:00', SUSPENDED), _event('e03', '01-03T00:00:00')]])
+
+    assert _history(entry) == [('01-02T00:00:00', '2-e02', 'suspended')]
+
+
+def test_the_events_of_lake_rows_by_user():
+    def row(event_id: str, name: str, user_id: str | None, properties: dict | None = None) -> dict:
+        return {
+            'event_id': event_id,
+            'name': name,
+            'timestamp': datetime(2026, 11, 22, 13, 5, 0, 123456, tzinfo=UTC),
+            'user_id': user_id,
+            'username': 'ada' if user_id else None,
+            'properties': json.dumps(properties or {}),
+        }
+
+    rows = pa.Table.from_pylist(
+        [
+            row('e1', 'page_view', 'u1'),
+            row('e2', 'user.created', 'u1'),  # no status: active
+            row('e3', 'user.status_changed', 'u2', {'status': 'suspended'}),
+            row('e4', 'user.status_changed', 'u2', {'status': 'on holiday'}),  # not a status: an ordinary event
+            row('e5', 'page_view', None),
+        ],
+        schema=FILE_SCHEMA,
+    )
+
+    events = user_events(rows)
+
+    at = '2026-11-22T13:05:00.123Z'
+    assert events == {
+        'u1': [
+            UserEvent('e1', 'page_view', at, 'ada', None, None),
+            UserEvent('e2', 'user.created', at, 'ada', None, ACTIVE),
+        ],
+        'u2': [
+            UserEvent('e3', 'user.status_changed', at, 'ada', None, SUSPENDED),
+            UserEvent('e4', 'user.status_changed', at, 'ada', None, None),
+        ],
+    }
+
+
+def test_an_entry_reads_back_from_its_item():
+    entry = _merged([[event] for event in LIFE])
+
+    assert DirectoryEntry.model_validate(entry.item()) == entry
