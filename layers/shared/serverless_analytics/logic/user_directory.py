@@ -85,20 +85,20 @@ class UserEvent(NamedTuple):
         return self.name not in USER_EVENTS
 
 
-class Moment(BaseModel):
-    """An event of the user's timeline: its time and id."""
+# The parts of an entry are NamedTuples (the writer makes thousands per batch; pydantic validates them from the
+# stored item all the same), stored as lists: `[at, id]`, not `{"at": ..., "id": ...}`.
 
-    model_config = ConfigDict(frozen=True)
+
+class Moment(NamedTuple):
+    """An event of the user's timeline: its time and id."""
 
     at: str
     id: str
 
 
-class StatusFact(BaseModel):
+class StatusFact(NamedTuple):
     """A status set at a time: by a user.created / user.status_changed event, or by the status job (`cutoff`: the
     job's idle limit; an event between it and `at` revokes the fact)."""
-
-    model_config = ConfigDict(frozen=True)
 
     at: str
     id: str
@@ -110,10 +110,8 @@ class StatusFact(BaseModel):
         return DORMANCY if self.cutoff is not None else STATUS_EVENT
 
 
-class HistoryEntry(BaseModel):
+class HistoryEntry(NamedTuple):
     """A status change, stored as the item `status/<user>/<at>/<n>`."""
-
-    model_config = ConfigDict(frozen=True)
 
     at: str
     n: str  # `<rank>-<event id>`
@@ -196,7 +194,7 @@ def _status_set(properties: str | None) -> UserStatus | None:
 def merge(entry: DirectoryEntry | None, user_id: str, events: Sequence[UserEvent]) -> DirectoryEntry:
     """The entry after these events (any order, any of them already applied)."""
     first = min(events, key=_order)
-    first_event, first_rank = Moment(at=first.at, id=first.event_id), first.rank
+    first_event, first_rank = Moment(first.at, first.event_id), first.rank
     if entry is not None and (entry.first_event.at, entry.first_event_rank, entry.first_event.id) <= _order(first):
         first_event, first_rank = entry.first_event, entry.first_event_rank
     username, username_at = _latest(
@@ -207,7 +205,7 @@ def merge(entry: DirectoryEntry | None, user_id: str, events: Sequence[UserEvent
     )
     deleted_at, deleted_by = _deletion(entry, events)
     facts = _facts(entry, events)
-    known = {*(entry.activity if entry else ()), *(Moment(at=e.at, id=e.event_id) for e in events if e.is_activity)}
+    known = {*(entry.activity if entry else ()), *(Moment(e.at, e.event_id) for e in events if e.is_activity)}
     history = derive_history(first_event, first_rank, facts, known, deleted_at)
     # Constructed without validation: every value is already of its field's type (this runs per user and batch).
     return DirectoryEntry.model_construct(
@@ -236,7 +234,7 @@ def with_dormancy(entry: DirectoryEntry, at: datetime, idle_since: datetime) -> 
     cutoff = iso_ms(idle_since)
     if entry.status != UserStatus.ACTIVE or entry.deleted_at is not None or entry.last_seen >= cutoff:
         return None
-    fact = StatusFact(at=iso_ms(at), id=DORMANCY_ID, status=UserStatus.DORMANT, cutoff=cutoff)
+    fact = StatusFact(iso_ms(at), DORMANCY_ID, UserStatus.DORMANT, cutoff)
     facts = tuple(sorted({*entry.facts, fact}, key=_fact_order))
     history = derive_history(entry.first_event, entry.first_event_rank, facts, set(entry.activity), None)
     return entry.model_copy(
@@ -284,7 +282,7 @@ def _facts(entry: DirectoryEntry | None, events: Sequence[UserEvent]) -> tuple[S
         for fact in (entry.facts if entry else ())
         if fact.cutoff is None or not any(fact.cutoff <= e.at <= fact.at for e in events)
     ]
-    added = [StatusFact(at=e.at, id=e.event_id, status=e.status) for e in events if e.status is not None]
+    added = [StatusFact(e.at, e.event_id, e.status) for e in events if e.status is not None]
     return tuple(sorted({*kept, *added}, key=_fact_order))
 
 
@@ -309,7 +307,7 @@ def derive_history(
             break
         new = _status_after(rank, sets, status)
         if new is not None and new != status:
-            history.append(HistoryEntry(at=at, n=f'{rank}-{event_id}', status=new))
+            history.append(HistoryEntry(at, f'{rank}-{event_id}', new))
             status = new
     return history
 
@@ -327,7 +325,7 @@ def kept_activity(
 ) -> tuple[Moment, ...]:
     """The activity worth keeping: the first and the last, each that reactivated the user, and the first after each
     status fact (where a late dormant fact would reactivate the user)."""
-    ordered = sorted(known, key=_moment_order)
+    ordered = sorted(known)
     if not ordered:
         return ()
     keep = {ordered[0], ordered[-1]}
@@ -338,11 +336,7 @@ def kept_activity(
         after = bisect_right(times, fact.at)
         if after < len(ordered):
             keep.add(ordered[after])
-    return tuple(sorted(keep, key=_moment_order))
-
-
-def _moment_order(moment: Moment) -> tuple[str, str]:
-    return moment.at, moment.id
+    return tuple(sorted(keep))
 
 
 # --- Writing ----------------------------------------------------------------------------------------------------
@@ -350,23 +344,43 @@ def _moment_order(moment: Moment) -> tuple[str, str]:
 
 def record_users(settings: Settings, project_id: str, rows: 'pa.Table', new_rows: Sequence[int]) -> None:
     """Bring the directory and history of the users of a batch's new events (`new_rows` of its lake rows) up to
-    date."""
+    date: planned for every user at once, then written concurrently (the writes wait on the network)."""
     events = user_events(rows.take(new_rows)) if new_rows else {}
     if not events:
         return
     table = settings.USERS_TABLE
-    stored = dynamodb.get_user_entries(table, project_id, events)
-    with ThreadPoolExecutor(WRITERS) as pool:
-        done = [
-            pool.submit(update_user, table, project_id, user_id, stored.get(user_id), _merging(user_id, batch))
-            for user_id, batch in events.items()
-        ]
+    writes = plan_writes(project_id, dynamodb.get_user_entries(table, project_id, events), events)
+    with ThreadPoolExecutor(min(WRITERS, max(len(writes), 1))) as pool:
+        done = [pool.submit(_write, table, write, _merging(write.entry['user_id'], events)) for write in writes]
     for future in done:
         future.result()  # raises the first failure: the batch is redelivered, and merging again is harmless
 
 
-def _merging(user_id: str, events: Sequence[UserEvent]) -> Callable[[DirectoryEntry | None], DirectoryEntry]:
-    return lambda entry: merge(entry, user_id, events)
+def plan_writes(
+    project_id: str, stored: dict[str, dict[str, Any]], events: dict[str, list[UserEvent]]
+) -> list[dynamodb.UserWrite]:
+    """The writes of a batch: one per user whose entry the batch's events change (`stored`: the entries read)."""
+    writes = []
+    for user_id, batch in events.items():
+        item = stored.get(user_id)
+        before = DirectoryEntry.model_validate(item) if item is not None else None
+        after = merge(before, user_id, batch)
+        if after != before:
+            writes.append(user_write(project_id, before, after))
+    return writes
+
+
+def _merging(user_id: str, events: dict[str, list[UserEvent]]) -> Callable[[DirectoryEntry | None], DirectoryEntry]:
+    return lambda entry: merge(entry, user_id, events[user_id])
+
+
+def _write(
+    table: str, write: dynamodb.UserWrite, change: Callable[[DirectoryEntry | None], DirectoryEntry | None]
+) -> None:
+    """Write as planned; when another writer changed the entry meanwhile, read it again and merge once more."""
+    if not dynamodb.write_user(table, write):
+        user_id = write.entry['user_id']
+        update_user(table, write.project_id, user_id, dynamodb.get_user_entry(table, write.project_id, user_id), change)
 
 
 def update_user(
@@ -393,7 +407,7 @@ def user_write(project_id: str, before: DirectoryEntry | None, after: DirectoryE
     """The write taking the stored entry `before` to `after`: the history items that come and go, the deletion."""
     old = set(before.history) if before else set()
     new = set(after.history)
-    puts = [_history_item(project_id, after.user_id, entry) for entry in sorted(new - old, key=_history_order)]
+    puts = [_history_item(project_id, after.user_id, entry) for entry in sorted(new - old)]
     if after.deleted_at is not None and (before is None or before.deleted_at != after.deleted_at):
         puts.append(
             {
@@ -403,16 +417,9 @@ def user_write(project_id: str, before: DirectoryEntry | None, after: DirectoryE
                 'event_id': after.deleted_by,
             }
         )
-    deletes = [
-        dynamodb.status_key(project_id, after.user_id, entry.at, entry.n)
-        for entry in sorted(old - new, key=_history_order)
-    ]
+    deletes = [dynamodb.status_key(project_id, after.user_id, entry.at, entry.n) for entry in sorted(old - new)]
     entry = after.model_copy(update={'version': after.version + 1}).item()
     return dynamodb.UserWrite(project_id, entry, before.version if before else None, puts, deletes)
-
-
-def _history_order(entry: HistoryEntry) -> tuple[str, str]:
-    return entry.at, entry.n
 
 
 def _history_item(project_id: str, user_id: str, entry: HistoryEntry) -> dict[str, Any]:
