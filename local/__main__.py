@@ -37,6 +37,7 @@ def run(_: argparse.Namespace) -> int:
     stack = LocalStack(parameter_overrides=parameter_overrides()).start()
     try:
         events = demo_data.generate(int(os.environ.get('DEMO_EVENTS', 5000)), days=int(os.environ.get('DEMO_DAYS', 60)))
+        events += demo_data.coder_events(int(os.environ.get('DEMO_CODER_DAYS', 7)))
         print(f'Loading {len(events)} demo events through {stack.url}{demo_data.BATCH_PATH} ...', file=sys.stderr)
         queued = demo_data.load(stack.url, stack.api_key, events)
         stack.drain(timeout=600)

@@ -12,6 +12,8 @@ from typing import Any
 
 import requests
 
+from local import coder_telemetry
+
 BATCH_PATH = '/api/v1/analytics/batch'
 CATEGORIES = ('page_view', 'user_action', 'trading', 'auth', 'error', 'performance', 'feature', 'system')
 CATEGORY_WEIGHTS = (40, 25, 6, 6, 4, 9, 7, 3)
@@ -205,6 +207,31 @@ def generate(count: int, days: int = 60, seed: int = 42, users: int = 120, now: 
         events += [
             e for e in _session(rng, user, _session_start(rng, now, days), size, version) if e['timestamp'] <= _iso(now)
         ]
+    return events
+
+
+CODER_USERS = 6
+CODER_TEMPLATES = 3
+# Last seen longer ago than the 90-day dormancy: the daily status job makes this user dormant.
+DORMANT_DAYS_AGO = 100
+
+
+def coder_events(days: int, now: datetime | None = None, seed: int = 7) -> list[dict[str, Any]]:
+    """Coder-shaped telemetry for the insights routes (local.coder_telemetry: templates with apps and parameters,
+    agent reports every 30 s, app sessions, builds, suspended and deleted users) over the last `days` days up to
+    now, and one user last seen DORMANT_DAYS_AGO days ago; none for `days` 0."""
+    if days <= 0:
+        return []
+    now = now or datetime.now(UTC)
+    start = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    telemetry = coder_telemetry.generate(
+        seed=seed, start=start, days=days + 1, users=CODER_USERS, templates=CODER_TEMPLATES
+    )
+    events = [event for event in telemetry.events if datetime.fromisoformat(event['timestamp']) <= now]
+    silent = coder_telemetry.user_body(
+        str(uuid.UUID(int=seed, version=4)), 'olivia', 'https://avatars.example.com/olivia.png'
+    )
+    events.append(coder_telemetry.page_view_event(now - timedelta(days=DORMANT_DAYS_AGO), silent))
     return events
 
 

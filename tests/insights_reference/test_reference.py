@@ -5,8 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from tests.insights_reference import reference
-from tests.insights_reference.generator import (
+from local.coder_telemetry import (
     PORTS,
     agent_stats_event,
     app_session_event,
@@ -18,6 +17,7 @@ from tests.insights_reference.generator import (
     user_body,
     user_event,
 )
+from tests.insights_reference import reference
 
 T1 = '10000000-0000-4000-8000-000000000001'
 T2 = '20000000-0000-4000-8000-000000000002'

@@ -9,10 +9,10 @@ import pytest
 from functions.get_daus.app import lambda_handler as daus_handler
 from functions.get_template_daus.app import lambda_handler as template_daus_handler
 from functions.roll_up_usage.app import lambda_handler as rollup_handler
+from local.coder_telemetry import generate
 from local.runtime import LocalFunction
 from tests.conftest import load_event
 from tests.insights_reference import reference
-from tests.insights_reference.generator import generate
 from tests.integration.conftest import TEMPLATE, ingest, invoke
 
 START = datetime(2026, 11, 28, tzinfo=UTC)

@@ -1,6 +1,6 @@
 """The template insights, user activity and user latency answers in SQL over the usage rollup.
 
-Generated telemetry (tests/insights_reference/generator.py) goes through ingestion's enrichment into lake rows, is
+Generated telemetry (local/coder_telemetry.py) goes through ingestion's enrichment into lake rows, is
 rolled up day by day by the rollup's own functions into a lake directory, and every answer over many random
 windows, template sets, intervals and sections is compared with the independent reference
 (tests/insights_reference/reference.py). Hand-computed cases pin each rule on buckets and builds written by hand;
@@ -23,6 +23,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from local import coder_telemetry as generator
 from local.environment import local_client
 from local.lake_engine import LocalLakeDuckDBEngine
 from local.moto_server import LocalMotoServer
@@ -38,7 +39,7 @@ from serverless_analytics.logic.usage_rollup import bucket_key
 from serverless_analytics.logic.workspace_builds import BUILD_SCHEMA, builds_key, workspace_builds
 from serverless_analytics.models.event import TrackEventRequest
 from serverless_analytics.models.insights import InsightsReportInterval, TemplateInsightsSection
-from tests.insights_reference import generator, reference
+from tests.insights_reference import reference
 
 PROJECT = '7'
 T1 = '152bbc74-88ec-4e74-993e-4efe64c8e56f'

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pyarrow as pa
 import pytest
 
+from local.coder_telemetry import generate
 from local.environment import stack_settings
 from serverless_analytics.lake.records import decode
 from serverless_analytics.logic.enrich import RequestContext, enrich
@@ -14,7 +15,6 @@ from serverless_analytics.logic.ingest import to_stream_record
 from serverless_analytics.logic.usage_buckets import BUILTINS, usage_buckets
 from serverless_analytics.models.event import TrackEventRequest
 from tests.insights_reference import reference
-from tests.insights_reference.generator import generate
 
 
 def lake_rows(events: list[dict], received_from: datetime) -> pa.Table:

@@ -1,6 +1,7 @@
-"""A seeded generator of Coder-shaped telemetry, as event bodies for `POST /api/v1/analytics/batch`.
+"""A seeded generator of Coder-shaped telemetry, as event bodies for `POST /api/v1/analytics/batch`: the local
+stack's insights demo data, and the input the tests compare the product with its independent reference on.
 
-The events are the mapping page's (/work/shared/specs/insights-event-mapping.md §1) and are chosen to exercise
+The events are the mapping page's (the Coder insights mapping of DESIGN §5, `docs/` and issue 14) and are chosen to exercise
 every rule of §2-§5: agent reports every 30 s with gaps, unreliable connection counts and zero latencies, several
 workspaces of different templates used at once (the cap at 30), app sessions re-sent as they grow (and once with
 smaller values, to be ignored), web terminals, ports and slugs no catalogue defines, page views with and without a
