@@ -541,6 +541,10 @@ def parse_daus(values: QueryValues) -> DausParams:
     return DausParams(tz_offset=tz_offset, timezone=zone)
 
 
+# The finest step of the status counts: 61 days of hours, 1,465 points at most.
+MIN_STATUS_INTERVAL_SECONDS = 3600
+
+
 def parse_user_status_counts(values: QueryValues) -> UserStatusCountsParams:
     """`GET /insights/user-status-counts`: `tz_offset` (default 0), `interval` (seconds, default 86400) or
     `timezone`."""
@@ -550,7 +554,12 @@ def parse_user_status_counts(values: QueryValues) -> UserStatusCountsParams:
     zone = parser.zone('timezone')
     parser.refuse_if_invalid()
     _single_timezone(values)
-    return UserStatusCountsParams(tz_offset=tz_offset, interval=interval, timezone=zone)
+    params = UserStatusCountsParams(tz_offset=tz_offset, interval=interval, timezone=zone)
+    if params.step_seconds < MIN_STATUS_INTERVAL_SECONDS:
+        # Ours, not Coder's: a one-second step would be 5 million points over the 61 days (Coder's query too).
+        detail = f'Query param "interval" must be at least {MIN_STATUS_INTERVAL_SECONDS} seconds'
+        raise InsightsParamsError(INVALID_VALUES, validations=[('interval', detail)])
+    return params
 
 
 def parse_template_path_id(raw: str) -> UUID:

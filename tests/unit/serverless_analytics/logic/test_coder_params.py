@@ -597,3 +597,15 @@ def test_a_template_path_id_is_refused_as_coders_uuid_param():
         'message': 'Invalid UUID "template".',
         'detail': 'invalid UUID length: 4',
     }
+
+
+def test_a_status_count_step_finer_than_an_hour_is_refused_before_any_point_is_made():
+    from serverless_analytics.logic.coder_params import parse_user_status_counts
+    from serverless_analytics.models.errors import InsightsParamsError
+
+    with pytest.raises(InsightsParamsError) as refused:
+        parse_user_status_counts({'interval': ['1']})
+
+    assert refused.value.validations == [('interval', 'Query param "interval" must be at least 3600 seconds')]
+    assert parse_user_status_counts({'interval': ['3600']}).step_seconds == 3600
+    assert parse_user_status_counts({'interval': ['-5']}).step_seconds == 86_400  # Coder: <= 0 is one day
