@@ -54,6 +54,21 @@ def test_deployment_daus_equal_the_reference(rolled_up, telemetry, lambda_contex
     assert sum(entry['amount'] for entry in body['entries']) > 0
 
 
+@pytest.mark.parametrize('zone', ['Europe/Paris', 'Asia/Kolkata', 'America/Los_Angeles'])
+def test_an_iana_timezone_gives_true_local_days_equal_to_the_reference(rolled_up, telemetry, lambda_context, zone):
+    status, body = invoke(daus_handler, _daus(f'timezone={zone}'), lambda_context)
+
+    expected = reference.daus(reference.usage_buckets(telemetry.events), rolled_up, timezone=zone)
+    assert (status, body) == (200, expected)
+
+    template_id = telemetry.template_ids[0]
+    status, body = invoke(template_daus_handler, _daus(f'timezone={zone}', template_id), lambda_context)
+    expected = reference.daus(
+        reference.usage_buckets(telemetry.events), rolled_up, timezone=zone, template_ids=[template_id]
+    )
+    assert (status, body) == (200, expected)
+
+
 def test_each_templates_daus_equal_the_reference(rolled_up, telemetry, lambda_context):
     buckets = reference.usage_buckets(telemetry.events)
     for template_id in telemetry.template_ids:

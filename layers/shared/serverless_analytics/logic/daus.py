@@ -9,9 +9,10 @@ never straddles a UTC midnight).
 """
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from serverless_analytics import clock
 from serverless_analytics.adapters import dynamodb
@@ -71,9 +72,7 @@ def daily_active_users(
 ) -> DAUsResponse:
     """The project's DAUs (all users, or one template's) from the rollup's daily aggregates, never from events."""
     if params.timezone is not None:
-        # Local-midnight days need the usage buckets, which these routes cannot read yet: refused, not approximated.
-        detail = 'Query param "timezone" is not supported on this route yet; use tz_offset'
-        raise InsightsParamsError('Query parameters have invalid values.', validations=[('timezone', detail)])
+        return _local_daus(project_id, params.timezone, settings, template_id, params.tz_offset)
     now = clock.now()
     first, last = window_days(now)
     items = dynamodb.daily_active_users(settings.AGGREGATES_TABLE, project_id, first.isoformat(), last.isoformat())
@@ -85,3 +84,38 @@ def daily_active_users(
             'Query parameters have invalid values.', validations=[('tz_offset', detail)]
         ) from None
     return DAUsResponse.model_validate(body)
+
+
+def local_days(now: datetime, zone: tzinfo) -> list[tuple[datetime, date]]:
+    """With an IANA zone (ours, not Coder's): the zone's local midnights from the local date of the next full hour
+    minus 60 days up to that hour, each with its local date (a DST day is 23 or 25 hours long)."""
+    end = dau_window(now)[1]
+    day = end.astimezone(zone).date() - timedelta(days=DAYS_BACK)
+    days = []
+    while (midnight := datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)) < end:
+        days.append((midnight, day))
+        day += timedelta(days=1)
+    return days
+
+
+def _local_daus(
+    project_id: str, zone: ZoneInfo, settings: Settings, template_id: UUID | None, tz_offset: int
+) -> DAUsResponse:
+    """True local days need the usage buckets themselves (users are not additive across UTC days): SQL through the
+    deployment's engine, partition-pruned to the window's days."""
+    from serverless_analytics.logic.insights_queries import local_daily_users
+    from serverless_analytics.logic.query_engine import query_engine
+
+    now = clock.now()
+    days = local_days(now, zone)
+    users = local_daily_users(
+        query_engine(settings),
+        project_id,
+        days[0][0],
+        dau_window(now)[1],
+        zone.key,
+        [template_id] if template_id else [],
+        timeout=settings.INSIGHTS_QUERY_TIMEOUT_SECONDS,
+    )
+    entries = [{'date': day.isoformat(), 'amount': users.get(day, 0)} for _, day in days]
+    return DAUsResponse.model_validate({'entries': entries, 'tz_hour_offset': tz_offset})

@@ -16,7 +16,7 @@ import json
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import cache
 from typing import Any
 from uuid import UUID
@@ -193,6 +193,37 @@ def user_latency(
         start_time=window.start, end_time=window.end, template_ids=_union(users), users=users
     )
     return UserLatencyInsightsResponse(report=report)
+
+
+_LOCAL_DAILY_USERS = """
+SELECT CAST(bucket_start AT TIME ZONE :zone AS DATE) AS local_day, COUNT(DISTINCT user_id) AS users
+FROM usage_rows
+WHERE CAST((bucket_start + INTERVAL '1799' SECOND) AT TIME ZONE :zone AS DATE) = CAST(bucket_start AT TIME ZONE :zone AS DATE)
+GROUP BY 1
+"""
+
+
+def local_daily_users(
+    engine: QueryEngine,
+    project_id: str,
+    start: datetime,
+    end: datetime,
+    zone_name: str,
+    template_ids: Iterable[UUID | str] = (),
+    timeout: float | None = None,
+) -> dict[date, int]:
+    """Distinct users per local date of `zone_name` with a bucket inside that day (a bucket straddling a local
+    midnight, in a zone of half-hour offset, is in neither day, as in the interval rule of API §1.5)."""
+    window = InsightsWindow.of(project_id, start, end, template_ids)
+    sql = _render(
+        engine, _LOCAL_DAILY_USERS, {'usage_rows': _usage_rows(engine, window)}, zone=exp.Literal.string(zone_name)
+    )
+    rows = _run_all(engine, {'days': sql}, timeout)['days'].rows
+    return {_as_date(day): int(users) for day, users in rows}
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) and not isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
 
 
 # --- laying out rows ----------------------------------------------------------------------------------------
