@@ -14,6 +14,8 @@ def family_of(path: str) -> str:
         return 'gitlab'
     if path.startswith('/analytics/api/v1/'):
         return 'export'
+    if path.startswith('/api/v2/'):
+        return 'insights'
     return 'docs'
 
 
@@ -34,5 +36,7 @@ def is_family_error(path: str, body: Any) -> bool:
         case 'export':
             error = body.get('error')
             return set(body) == {'error'} and isinstance(error, dict) and set(error) == {'code', 'message'}
+        case 'insights':  # Coder's codersdk.Response
+            return isinstance(body.get('message'), str) and set(body) <= {'message', 'detail', 'validations'}
         case _:
             return set(body) == {'message'}
