@@ -84,7 +84,8 @@ def _node() -> str:
 
 def _install_client() -> None:
     """`npm ci` from the committed lock file when tests/node/node_modules is missing."""
-    if (NODE_DIR / 'node_modules' / '@cubejs-client' / 'core' / 'package.json').exists():
+    installed = ('@cubejs-client/core', 'date-fns')
+    if all((NODE_DIR / 'node_modules' / package / 'package.json').exists() for package in installed):
         return
     npm = shutil.which('npm')
     if npm is None:

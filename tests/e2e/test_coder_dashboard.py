@@ -1,0 +1,46 @@
+"""Coder's dashboard requests (tests/node/coder_dashboard.test.mjs, built as the dashboard builds them with
+URLSearchParams and date-fns) against the local stack's insights routes, after a week of Coder-shaped telemetry
+went through the real ingestion API and the scheduled jobs ran."""
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from local import demo_data
+from local.stack import LocalStack
+from tests.e2e.conftest import PARAMETERS
+from tests.e2e.test_cube_js_client import NODE_DIR, NODE_TIMEOUT_SECONDS, node  # noqa: F401 - the node fixture
+
+pytestmark = pytest.mark.e2e
+NODE_TEST = 'coder_dashboard.test.mjs'
+# West of UTC, so the dashboard's tz_offset is not 0 (and its sign is Coder's: positive for a western zone).
+DASHBOARD_TIME_ZONE = 'America/New_York'
+
+
+@pytest.fixture(scope='module')
+def coder_stack() -> Iterator[LocalStack]:
+    with LocalStack(moto_port=0, api_port=0, api_key='coder-dashboard-key', parameter_overrides=PARAMETERS) as stack:
+        events = demo_data.coder_events(7)
+        assert demo_data.load(stack.url, stack.api_key, events) == len(events)
+        stack.drain()
+        stack.scheduler.run_all()
+        yield stack
+
+
+def test_coder_dashboard_requests_get_every_field_it_reads(node: str, coder_stack: LocalStack) -> None:  # noqa: F811
+    environment = {**os.environ, 'API_URL': coder_stack.url, 'API_KEY': coder_stack.api_key, 'TZ': DASHBOARD_TIME_ZONE}
+    finished = subprocess.run(
+        [node, '--test', '--test-force-exit', '--test-reporter=spec', NODE_TEST],
+        cwd=NODE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=NODE_TIMEOUT_SECONDS,
+    )
+    output = f'{finished.stdout}\n{finished.stderr}'
+    assert finished.returncode == 0, f'node --test {NODE_TEST} exited {finished.returncode}:\n{output}'
+    passed = re.search(r'^ℹ pass (\d+)$', finished.stdout, re.MULTILINE)
+    assert passed and int(passed[1]) == 5, output
