@@ -210,5 +210,7 @@ class DuckDBEngine(QueryEngine):
         return self.connection.cursor()
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        # Queries not yet started are dropped; running ones are waited for, since DuckDB refuses to close a
+        # connection one of its cursors is still using.
+        self._pool.shutdown(wait=True, cancel_futures=True)
         self.connection.close()
