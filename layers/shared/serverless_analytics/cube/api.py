@@ -12,9 +12,10 @@ import copy
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from serverless_analytics import clock
 from serverless_analytics.cube import formatter
 from serverless_analytics.cube.compiler import CompiledQuery, compile_query
 from serverless_analytics.cube.datamodel import DataModel, default_model
@@ -46,7 +47,7 @@ def compile_request(
     query_json: Any, project_id: str | int, target: Target, now: datetime | None = None, model: DataModel | None = None
 ) -> tuple[str, list[Query], list[CompiledQuery]]:
     """Parse → normalise → SQL for every query of a request."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     model = model or default_model()
     query_type, queries = normalize_request(query_json, now)
     return query_type, queries, [compile_query(q, model, str(project_id), target, now) for q in queries]
@@ -60,7 +61,7 @@ def plan_load(
     query_type: str | None = None,
     model: DataModel | None = None,
 ) -> LoadPlan:
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     model = model or default_model()
     target = Target.of(engine)
     kind, queries, compiled = compile_request(query_json, project_id, target, now, model)

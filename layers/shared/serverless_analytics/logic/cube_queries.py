@@ -5,9 +5,10 @@ in the query-state table under the plan's cache key (project + normalised query)
 retry resumes the same executions instead of starting new ones.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from serverless_analytics import clock
 from serverless_analytics.adapters import dynamodb
 from serverless_analytics.config import Settings
 from serverless_analytics.cube import plan_load, run_plan
@@ -51,13 +52,13 @@ def _resume_or_run(plan: LoadPlan, engine: QueryEngine, kept: list[str] | None, 
 
 def _running_executions(settings: Settings, cache_key: str) -> list[str] | None:
     item = dynamodb.get_item(settings.QUERY_STATE_TABLE, {'cache_key': cache_key})
-    if not item or int(item.get('expires_at', 0)) < datetime.now(UTC).timestamp():
+    if not item or int(item.get('expires_at', 0)) < clock.now().timestamp():
         return None
     return list(item['execution_ids'])
 
 
 def _remember(settings: Settings, cache_key: str, execution_ids: list[str]) -> None:
-    expires_at = int(datetime.now(UTC).timestamp()) + settings.QUERY_STATE_TTL_SECONDS
+    expires_at = int(clock.now().timestamp()) + settings.QUERY_STATE_TTL_SECONDS
     dynamodb.put_item(
         settings.QUERY_STATE_TABLE, {'cache_key': cache_key, 'execution_ids': execution_ids, 'expires_at': expires_at}
     )

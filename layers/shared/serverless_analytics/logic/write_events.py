@@ -17,11 +17,12 @@ never an event counted but missing from the lake.
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 import pyarrow as pa
 
+from serverless_analytics import clock
 from serverless_analytics.adapters import dynamodb, s3
 from serverless_analytics.config import Settings
 from serverless_analytics.lake import records as lake
@@ -116,7 +117,7 @@ def prepare_batch(batch: Sequence[DeliveredRecord]) -> PreparedBatch:
 
 def write_batch(batch: Sequence[DeliveredRecord], settings: Settings, now: datetime | None = None) -> list[str]:
     """Write one Kinesis batch; returns the sequence numbers to report as failed (to be redelivered)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     prepared = prepare_batch(batch)
     failed: list[str] = []
     for index, reason in prepared.decoded.bad.items():
