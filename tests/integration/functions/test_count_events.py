@@ -14,10 +14,16 @@ from tests.integration.conftest import (
 )
 
 NAMES = ['khub.search', 'document.start_display', 'feedback.send']
-TODAY = datetime.now(UTC).date()
+NOW = datetime(2026, 11, 22, 13, 5, tzinfo=UTC)  # the clock of every test here: no run depends on its day
+TODAY = NOW.date()
 FIRST_MONTH = date(TODAY.year - (TODAY.month <= 3), (TODAY.month - 4) % 12 + 1, 1)  # three months back
 START = datetime(FIRST_MONTH.year, FIRST_MONTH.month, 1, tzinfo=UTC)
 END = START + timedelta(days=70)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(pinned_now) -> None:
+    pinned_now(NOW)
 
 
 def generated_events() -> list[dict]:
@@ -211,7 +217,7 @@ def test_bad_requests_are_400_naming_the_problem(aws, lambda_context, body, expe
 
 
 def test_start_older_than_a_year_is_400(aws, lambda_context):
-    old = (datetime.now(UTC) - timedelta(days=367)).strftime('%Y-%m-%d')
+    old = (NOW - timedelta(days=367)).strftime('%Y-%m-%d')
     status, answer = counts({**VALID, 'startDate': old}, lambda_context)
     assert status == 400
     assert answer['error']['message'].startswith('startDate must be within the past year')
