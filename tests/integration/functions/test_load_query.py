@@ -20,12 +20,20 @@ from tests.conftest import load_event
 from tests.integration.conftest import ingest, invoke, with_body, with_headers
 
 PAGES = ['/docs/intro', '/docs/setup', '/pricing']
+# The clock of every test here (a Sunday afternoon, so "This week" holds six and a half days): Cube's relative
+# ranges and the events of "this week" are read against it, whatever the day or hour the test runs.
+NOW = datetime(2026, 11, 22, 13, 5, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(pinned_now) -> None:
+    pinned_now(NOW)
 
 
 @pytest.fixture
 def this_week_events(aws, lambda_context) -> list[dict]:
-    """Page views of the current ISO week (Monday 00:00 UTC until now), plus a few from long before it."""
-    now = datetime.now(UTC)
+    """Page views of the current ISO week (Monday 00:00 UTC until NOW), plus a few from long before it."""
+    now = NOW
     monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     span = max(int((now - monday).total_seconds()) - 60, 1)
     events = [
@@ -81,7 +89,7 @@ def test_seed_example_counts_this_weeks_events_by_path(aws, lambda_context, this
 
 
 def test_dashboard_query_gets_gitlabs_zero_filled_days(aws, lambda_context, this_week_events):
-    now = datetime.now(UTC)
+    now = NOW
     first = (now - timedelta(days=now.weekday() + 3)).date()
     query = {
         'measures': ['TrackedEvents.pageViewsCount'],
