@@ -2,24 +2,35 @@
 Fluid Topics-shaped export, page by page and counted per day, for the key's project only."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
 import requests
 
 from local import demo_data
 from local.stack import LocalStack
+from serverless_analytics import clock
 from tests.e2e.support import bearer, new_project, post_batch
 from tests.integration.functions.test_export_events import END as WINDOW_END
-from tests.integration.functions.test_export_events import FILTERS, FORMAT, expected_ids, generated_events
+from tests.integration.functions.test_export_events import FILTERS, FORMAT, NOW, expected_ids, generated_events
 from tests.integration.functions.test_export_events import START as WINDOW_START
 
 pytestmark = pytest.mark.e2e
 
 EVENTS = '/analytics/api/v1/events'
 COUNTS = '/analytics/api/v1/traffic/event-counts'
-START = (datetime.now(UTC) - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
+START = (NOW - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
 END = START + timedelta(days=2)
+
+
+@pytest.fixture(scope='module', autouse=True)
+def _pinned_clock() -> Iterator[None]:
+    """The clock of the module's stack (its handlers run in this process) for as long as the stack runs: set up
+    before the module-scoped `stack`, so no request of this module reads the wall clock."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clock, 'now', lambda: NOW)
+        yield
 
 
 def _events() -> list[dict]:
