@@ -3,19 +3,31 @@ then the compaction function as its schedule runs it; the export answers each ev
 
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 
 from local.stack import LocalStack
+from serverless_analytics import clock
 from tests.e2e.support import bearer, lake_keys, lake_rows, new_project, post_batch
 
 pytestmark = pytest.mark.e2e
 
 COUNTS = '/analytics/api/v1/traffic/event-counts'
-START = (datetime.now(UTC) - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
+NOW = datetime(2026, 11, 22, 13, 5, tzinfo=UTC)  # the clock of this module: no run depends on its day
+START = (NOW - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecond=0)
 DAYS = 2
+
+
+@pytest.fixture(scope='module', autouse=True)
+def _pinned_clock() -> Iterator[None]:
+    """The clock of the module's stack (its handlers run in this process) for as long as the stack runs: set up
+    before the module-scoped `stack`, so no request of this module reads the wall clock."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clock, 'now', lambda: NOW)
+        yield
 
 
 def _events(batch: int) -> list[dict]:
