@@ -7,6 +7,7 @@ import shlex
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from local import demo_data
 from local.stack import LocalStack
+from serverless_analytics import clock
 
 pytestmark = pytest.mark.e2e
 
@@ -42,6 +44,13 @@ STATUS = re.compile(r'^HTTP (\d{3}) (.*)$', re.MULTILINE)
 # The status goes to stderr because an example may pipe curl's output; the time limit keeps a hung call from
 # hanging the suite.
 CURL_WRAPPER = 'curl() { command curl --max-time 30 -w \'%{stderr}\\nHTTP %{http_code} %{content_type}\\n\' "$@"; }'
+# The stack, the demo data and the README's shell dates (GNU `date -u -d '30 days ago' +%F`, `date -u +%F`) all
+# read this moment, so no example depends on the day or the hour it runs: `date` counts from it, not from today.
+NOW = datetime(2026, 11, 22, 13, 5, tzinfo=UTC)
+DATE_WRAPPER = (
+    'date() { local args=() at=; while (($#)); do case $1 in -d) at=$2; shift 2 ;; *) args+=("$1"); shift ;; esac; '
+    f'done; command date "${{args[@]}}" -d "{NOW:%Y-%m-%d %H:%M:%S} UTC $at"; }}'
+)
 
 
 @dataclass(frozen=True)
@@ -180,6 +189,7 @@ def run_example(example: Example, stack: LocalStack, workdir: Path) -> Answer:
             'set -o pipefail',
             f'API={shlex.quote(stack.url)}',
             f'KEY={shlex.quote(stack.api_key)}',
+            DATE_WRAPPER,
             *example.variables,
             CURL_WRAPPER,
             example.command,
@@ -192,10 +202,19 @@ def run_example(example: Example, stack: LocalStack, workdir: Path) -> Answer:
     return Answer(done.returncode, int(status), content_type, done.stdout)
 
 
+@pytest.fixture(scope='module', autouse=True)
+def _pinned_clock() -> Iterator[None]:
+    """The clock of the module's stack (its handlers run in this process) for as long as the stack runs: set up
+    before the module-scoped `stack`, so no request of this module reads the wall clock."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clock, 'now', lambda: NOW)
+        yield
+
+
 @pytest.fixture(scope='module')
 def demo_stack(stack: LocalStack) -> LocalStack:
     """The stack as `python -m local run` leaves it: demo events written, then each scheduled function run once."""
-    events = demo_data.generate(DEMO_EVENTS, days=DEMO_DAYS)
+    events = demo_data.generate(DEMO_EVENTS, days=DEMO_DAYS, now=NOW)
     assert demo_data.load(stack.url, stack.api_key, events) == len(events)
     stack.drain()
     stack.scheduler.run_all()
