@@ -6,11 +6,13 @@ import os
 import re
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 
 from local import demo_data
 from local.stack import LocalStack
+from serverless_analytics import clock
 from tests.e2e.conftest import PARAMETERS
 from tests.e2e.test_cube_js_client import NODE_DIR, NODE_TIMEOUT_SECONDS, node  # noqa: F401 - the node fixture
 
@@ -18,12 +20,24 @@ pytestmark = pytest.mark.e2e
 NODE_TEST = 'coder_dashboard.test.mjs'
 # West of UTC, so the dashboard's tz_offset is not 0 (and its sign is Coder's: positive for a western zone).
 DASHBOARD_TIME_ZONE = 'America/New_York'
+# The moment the telemetry ends, the stack's clock and the dashboard's `new Date()` (NOW in the Node test): no run
+# depends on its day or hour (a week of standard time in New York, no DST change inside it).
+NOW = datetime(2026, 11, 22, 13, 5, tzinfo=UTC)
+
+
+@pytest.fixture(scope='module', autouse=True)
+def _pinned_clock() -> Iterator[None]:
+    """The clock of the module's stack (its handlers run in this process) for as long as the stack runs: set up
+    before the module-scoped `coder_stack`, so neither the scheduled jobs nor the routes read the wall clock."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clock, 'now', lambda: NOW)
+        yield
 
 
 @pytest.fixture(scope='module')
 def coder_stack() -> Iterator[LocalStack]:
     with LocalStack(moto_port=0, api_port=0, api_key='coder-dashboard-key', parameter_overrides=PARAMETERS) as stack:
-        events = demo_data.coder_events(7)
+        events = demo_data.coder_events(7, now=NOW)
         assert demo_data.load(stack.url, stack.api_key, events) == len(events)
         stack.drain()
         stack.scheduler.run_all()
@@ -31,7 +45,13 @@ def coder_stack() -> Iterator[LocalStack]:
 
 
 def test_coder_dashboard_requests_get_every_field_it_reads(node: str, coder_stack: LocalStack) -> None:  # noqa: F811
-    environment = {**os.environ, 'API_URL': coder_stack.url, 'API_KEY': coder_stack.api_key, 'TZ': DASHBOARD_TIME_ZONE}
+    environment = {
+        **os.environ,
+        'API_URL': coder_stack.url,
+        'API_KEY': coder_stack.api_key,
+        'TZ': DASHBOARD_TIME_ZONE,
+        'NOW': NOW.isoformat(),
+    }
     finished = subprocess.run(
         [node, '--test', '--test-force-exit', '--test-reporter=spec', NODE_TEST],
         cwd=NODE_DIR,

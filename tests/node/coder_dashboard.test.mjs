@@ -1,21 +1,24 @@
 // Coder's dashboard against the local stack's insights routes: each request built exactly as the dashboard builds
 // it (URLSearchParams in the order template_ids, start_time, end_time, interval; times formatted with date-fns as
 // yyyy-MM-dd'T'HH:mm:ss plus the local ±HH:MM, URL-encoded; tz_offset = Math.trunc(getTimezoneOffset() / 60);
-// template DAUs without tz_offset), and every field the dashboard reads checked. API_URL and API_KEY come from
-// tests/e2e/test_coder_dashboard.py, which loads a week of Coder-shaped telemetry first and runs this in a time
-// zone west of UTC, so tz_offset is not 0. (The answers' values are compared with the independent reference in
-// tests/integration/functions/test_get_daus.py and the other insights tests.)
+// template DAUs without tz_offset), and every field the dashboard reads checked. API_URL, API_KEY and NOW come from
+// tests/e2e/test_coder_dashboard.py, which loads a week of Coder-shaped telemetry up to NOW first, pins the stack's
+// clock to NOW and runs this in a time zone west of UTC, so tz_offset is not 0. NOW stands for the dashboard's
+// `new Date()`, so the requests are the same whatever the day or hour of the run. (The answers' values are
+// compared with the independent reference in tests/integration/functions/test_get_daus.py and the other insights
+// tests.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addHours, format, startOfDay, startOfHour, subDays } from 'date-fns';
 
 const API = process.env.API_URL;
 const KEY = process.env.API_KEY;
-const NOW = new Date();
+const NOW = new Date(process.env.NOW);
+assert.ok(!Number.isNaN(NOW.getTime()), `NOW is not a time: ${process.env.NOW}`);
 const headers = { 'Coder-Session-Token': KEY };
 
 const coderTime = (date) => format(date, "yyyy-MM-dd'T'HH:mm:ssxxx");
-const tzOffset = () => Math.trunc(new Date().getTimezoneOffset() / 60);
+const tzOffset = () => Math.trunc(NOW.getTimezoneOffset() / 60);
 
 async function get(path) {
   const response = await fetch(`${API}${path}`, { headers });
