@@ -13,6 +13,7 @@ import requests
 from botocore.exceptions import ClientError
 from moto.kinesis.models import kinesis_backends
 
+from local import faults
 from local.faults import AwsFrontend, KinesisFaults
 from local.gateway import BoundRoute, IncomingRequest, Router, build_event, to_response
 from local.poller import KinesisPoller
@@ -317,16 +318,38 @@ def test_records_older_than_the_streams_retention_are_dropped_when_another_arriv
     assert [record['Data'] for record in kinesis.get_records(ShardIterator=iterator)['Records']] == [b'new']
 
 
-def test_two_frontends_in_one_process_hand_moto_one_request_at_a_time() -> None:
+class _WatchedLock:
+    """A lock that sets `waiting` when a caller finds it held and has to wait for it."""
+
+    def __init__(self, waiting: threading.Event) -> None:
+        self._lock = threading.Lock()
+        self._waiting = waiting
+
+    def __enter__(self) -> None:
+        if not self._lock.acquire(blocking=False):
+            self._waiting.set()
+            self._lock.acquire()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.release()
+
+
+def test_two_frontends_in_one_process_hand_moto_one_request_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     # moto's backends are per process, so two servers (two stacks in one test process) share them
-    inside, overlaps = [], []
+    # The second request has come when it waits for moto's lock, or (were moto not serialised) when it is in moto.
+    second_came = threading.Event()
+    monkeypatch.setattr(faults, '_MOTO_LOCK', _WatchedLock(second_came))
+    inside, overlaps, first_held = [], [], []
     first_entered = threading.Event()
 
     def moto(environ, start_response):
         overlaps.append(len(inside))
+        if inside:
+            second_came.set()
         inside.append(1)
         first_entered.set()
-        threading.Event().wait(0.3)  # long enough for the other request to arrive
+        if len(overlaps) == 1:  # the first request stays in moto until the second has come: the overlap is certain
+            first_held.append(second_came.wait(10))
         inside.pop()
         start_response('200 OK', [])
         return [b'{}']
@@ -335,10 +358,11 @@ def test_two_frontends_in_one_process_hand_moto_one_request_at_a_time() -> None:
     environ = {'HTTP_X_AMZ_TARGET': 'DynamoDB_20120810.TransactWriteItems'}
     first = threading.Thread(target=frontends[0], args=(environ, lambda *a: None))
     first.start()
-    first_entered.wait(5)
+    assert first_entered.wait(10)
     frontends[1](environ, lambda *a: None)
     first.join()
 
+    assert first_held == [True]
     assert overlaps == [0, 0]
 
 
