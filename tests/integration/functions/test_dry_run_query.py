@@ -1,9 +1,21 @@
 """The dry-run endpoint: the normalised query and its order, on both path families, without running anything."""
 
+from datetime import UTC, datetime
+
+import pytest
+
 from functions.dry_run_query.app import lambda_handler
 from serverless_analytics.logic import query_engine
 from tests.conftest import load_event
 from tests.integration.conftest import invoke, with_body
+
+# The seed's "This week" is resolved against the clock: pinned, so two dry runs agree even across a Monday midnight.
+NOW = datetime(2026, 11, 22, 13, 5, tzinfo=UTC)  # a Sunday
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(pinned_now) -> None:
+    pinned_now(NOW)
 
 
 def _cube_path(event: dict) -> dict:
@@ -27,6 +39,10 @@ def test_seed_dry_run_answers_the_normalised_query_and_runs_nothing(aws, lambda_
     assert body['queryType'] == 'regularQuery'
     [normalized] = body['normalizedQueries']
     assert (normalized['dimensions'], normalized['limit']) == (['TrackedEvents.docPath'], 23)
+    # "This week" of the pinned Sunday: Monday to Sunday, UTC
+    assert normalized['timeDimensions'] == [
+        {'dimension': 'TrackedEvents.utcTime', 'dateRange': ['2026-11-16T00:00:00.000', '2026-11-22T23:59:59.999']}
+    ]
     assert body['queryOrder'] == [
         {'TrackedEvents.count': 'desc', 'TrackedEvents.docPath': 'desc', 'TrackedEvents.utcTime': 'asc'}
     ]
