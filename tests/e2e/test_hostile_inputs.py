@@ -2,12 +2,15 @@
 a 4xx in its family's error shape (or, where the input is acceptable, answered), never a 5xx, never a hang."""
 
 import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 import requests
 
 from local.stack import LocalStack
+from serverless_analytics import clock
 from tests.e2e.family_shapes import is_family_error
 from tests.e2e.support import BATCH, HEALTH, STATS, TRACK, bearer
 
@@ -16,6 +19,17 @@ CUBE = '/cubejs-api/v1'
 EVENTS, COUNTS = '/analytics/api/v1/events', '/analytics/api/v1/traffic/event-counts'
 POST_ROUTES = [TRACK, BATCH, f'{GITLAB}/load', f'{GITLAB}/dry-run', f'{CUBE}/load', f'{CUBE}/dry-run', EVENTS, COUNTS]
 ANY_4XX = None
+# The export's dates below (2026-11-01) are within its past year of this moment, whatever day the test runs.
+NOW = datetime(2026, 11, 22, 13, 5, tzinfo=UTC)
+
+
+@pytest.fixture(scope='module', autouse=True)
+def _pinned_clock() -> Iterator[None]:
+    """The clock of the module's stack (its handlers run in this process) for as long as the stack runs: set up
+    before the module-scoped `stack`, so no request of this module reads the wall clock."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clock, 'now', lambda: NOW)
+        yield
 
 
 def _json(value: Any) -> bytes:
