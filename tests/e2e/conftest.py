@@ -24,3 +24,18 @@ def _no_leftover_faults(request: pytest.FixtureRequest) -> Iterator[None]:
     # to the lake twice.
     if 'stack' in request.fixturenames:
         request.getfixturevalue('stack').kinesis_faults.clear()
+
+
+@pytest.fixture(scope='module', autouse=True)
+def _module_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test module that sets `PINNED_NOW` runs on that clock for as long as its stack runs (the handlers run in this
+    process): autouse, so it is set up before the module-scoped `stack` and no request reads the wall clock."""
+    moment = getattr(request.module, 'PINNED_NOW', None)
+    if moment is None:
+        yield
+        return
+    from serverless_analytics import clock
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(clock, 'now', lambda: moment)
+        yield

@@ -12,7 +12,6 @@ import pytest
 
 from local import demo_data
 from local.stack import LocalStack
-from serverless_analytics import clock
 from tests.e2e.conftest import PARAMETERS
 from tests.e2e.test_cube_js_client import NODE_DIR, NODE_TIMEOUT_SECONDS, node  # noqa: F401 - the node fixture
 
@@ -25,13 +24,7 @@ DASHBOARD_TIME_ZONE = 'America/New_York'
 NOW = datetime(2026, 11, 22, 13, 5, tzinfo=UTC)
 
 
-@pytest.fixture(scope='module', autouse=True)
-def _pinned_clock() -> Iterator[None]:
-    """The clock of the module's stack (its handlers run in this process) for as long as the stack runs: set up
-    before the module-scoped `coder_stack`, so neither the scheduled jobs nor the routes read the wall clock."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(clock, 'now', lambda: NOW)
-        yield
+PINNED_NOW = NOW  # the module's stack runs on this clock (tests/e2e/conftest.py)
 
 
 @pytest.fixture(scope='module')

@@ -2,7 +2,6 @@
 Fluid Topics-shaped export, page by page and counted per day, for the key's project only."""
 
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -10,7 +9,6 @@ import requests
 
 from local import demo_data
 from local.stack import LocalStack
-from serverless_analytics import clock
 from tests.e2e.support import bearer, new_project, post_batch
 from tests.integration.functions.test_export_events import END as WINDOW_END
 from tests.integration.functions.test_export_events import FILTERS, FORMAT, NOW, expected_ids, generated_events
@@ -24,13 +22,7 @@ START = (NOW - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecon
 END = START + timedelta(days=2)
 
 
-@pytest.fixture(scope='module', autouse=True)
-def _pinned_clock() -> Iterator[None]:
-    """The clock of the module's stack (its handlers run in this process) for as long as the stack runs: set up
-    before the module-scoped `stack`, so no request of this module reads the wall clock."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(clock, 'now', lambda: NOW)
-        yield
+PINNED_NOW = NOW  # the module's stack runs on this clock (tests/e2e/conftest.py)
 
 
 def _events() -> list[dict]:

@@ -2,7 +2,6 @@
 a 4xx in its family's error shape (or, where the input is acceptable, answered), never a 5xx, never a hang."""
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,7 +9,6 @@ import pytest
 import requests
 
 from local.stack import LocalStack
-from serverless_analytics import clock
 from tests.e2e.family_shapes import is_family_error
 from tests.e2e.support import BATCH, HEALTH, STATS, TRACK, bearer
 
@@ -23,13 +21,7 @@ ANY_4XX = None
 NOW = datetime(2026, 11, 22, 13, 5, tzinfo=UTC)
 
 
-@pytest.fixture(scope='module', autouse=True)
-def _pinned_clock() -> Iterator[None]:
-    """The clock of the module's stack (its handlers run in this process) for as long as the stack runs: set up
-    before the module-scoped `stack`, so no request of this module reads the wall clock."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(clock, 'now', lambda: NOW)
-        yield
+PINNED_NOW = NOW  # the module's stack runs on this clock (tests/e2e/conftest.py)
 
 
 def _json(value: Any) -> bytes:

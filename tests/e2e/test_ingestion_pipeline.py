@@ -4,7 +4,6 @@ import json
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -12,7 +11,6 @@ import requests
 
 from local import demo_data
 from local.stack import LOCAL_PROJECT_ID, LocalStack
-from serverless_analytics import clock
 from tests.e2e.support import (
     TRACK,
     bearer,
@@ -30,13 +28,7 @@ pytestmark = pytest.mark.e2e
 NOW = datetime(2026, 11, 22, 13, 5, tzinfo=UTC)  # the clock of this module: no run depends on its day
 
 
-@pytest.fixture(scope='module', autouse=True)
-def _pinned_clock() -> Iterator[None]:
-    """The clock of the module's stack (its handlers run in this process) for as long as the stack runs: set up
-    before the module-scoped `stack`, so no request of this module reads the wall clock."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(clock, 'now', lambda: NOW)
-        yield
+PINNED_NOW = NOW  # the module's stack runs on this clock (tests/e2e/conftest.py)
 
 
 def seed_events(count: int, seed: int) -> list[dict]:

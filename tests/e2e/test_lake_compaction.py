@@ -3,14 +3,12 @@ then the compaction function as its schedule runs it; the export answers each ev
 
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 
 from local.stack import LocalStack
-from serverless_analytics import clock
 from tests.e2e.support import bearer, lake_keys, lake_rows, new_project, post_batch
 
 pytestmark = pytest.mark.e2e
@@ -21,13 +19,7 @@ START = (NOW - timedelta(days=3)).replace(hour=0, minute=0, second=0, microsecon
 DAYS = 2
 
 
-@pytest.fixture(scope='module', autouse=True)
-def _pinned_clock() -> Iterator[None]:
-    """The clock of the module's stack (its handlers run in this process) for as long as the stack runs: set up
-    before the module-scoped `stack`, so no request of this module reads the wall clock."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(clock, 'now', lambda: NOW)
-        yield
+PINNED_NOW = NOW  # the module's stack runs on this clock (tests/e2e/conftest.py)
 
 
 def _events(batch: int) -> list[dict]:

@@ -15,7 +15,6 @@ import pytest
 
 from local import demo_data
 from local.stack import LocalStack
-from serverless_analytics import clock
 
 pytestmark = pytest.mark.e2e
 
@@ -202,13 +201,7 @@ def run_example(example: Example, stack: LocalStack, workdir: Path) -> Answer:
     return Answer(done.returncode, int(status), content_type, done.stdout)
 
 
-@pytest.fixture(scope='module', autouse=True)
-def _pinned_clock() -> Iterator[None]:
-    """The clock of the module's stack (its handlers run in this process) for as long as the stack runs: set up
-    before the module-scoped `stack`, so no request of this module reads the wall clock."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(clock, 'now', lambda: NOW)
-        yield
+PINNED_NOW = NOW  # the module's stack runs on this clock (tests/e2e/conftest.py)
 
 
 @pytest.fixture(scope='module')
