@@ -2,6 +2,7 @@
 
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -55,6 +56,12 @@ class QueryEngine(ABC):
     def poll(self, execution_id: str) -> QueryResult | None:
         """The result when the execution has finished, None while it runs; raises if it failed."""
 
+    def wait_until_finished(self, execution_ids: Sequence[str], timeout: float | None) -> None:
+        """Return once every execution has finished or `timeout` seconds passed, if the engine can be told when a
+        query ends; `wait_for` then polls once instead of sleeping. Athena cannot (it is polled), so by default this
+        returns at once."""
+        return None
+
     def execute(self, sql: str, timeout: float | None = None) -> QueryResult:
         """Run `sql` to completion (start, then poll with backoff)."""
         execution_id = self.start(sql)
@@ -69,8 +76,10 @@ def wait_for(
     execution_ids: list[str],
     timeout: float | None,
 ) -> list[QueryResult] | None:
-    """Poll every execution until all finished (results in order) or `timeout` seconds passed (None)."""
+    """Poll every execution until all finished (results in order) or `timeout` seconds passed (None). An engine that
+    knows when its queries end (in-process DuckDB) is never slept on: it is waited on, then polled."""
     deadline = None if timeout is None else time.monotonic() + timeout
+    engine.wait_until_finished(execution_ids, timeout)
     results: dict[str, QueryResult] = {}
     delay = engine.poll_first_delay
     while True:

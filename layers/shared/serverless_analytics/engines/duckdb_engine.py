@@ -4,7 +4,9 @@ usage rollup's `usage/project_id=<p>/dt=<YYYY-MM-DD>/{buckets,builds}.parquet`).
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
 
 import duckdb
@@ -146,6 +148,12 @@ class DuckDBEngine(QueryEngine):
             self._forget_old_results()
             self._running[execution_id] = self._pool.submit(job)
         return execution_id
+
+    def wait_until_finished(self, execution_ids: Sequence[str], timeout: float | None) -> None:
+        """The queries run on this process's pool, so their end is known: no poll tax on an in-process engine."""
+        with self._lock:
+            futures = [self._running[i] for i in execution_ids if i in self._running]
+        futures_wait(futures, timeout=timeout)
 
     def poll(self, execution_id: str) -> QueryResult | None:
         """A finished execution answers every poll, as Athena's do: a plan resumed after "Continue wait" polls

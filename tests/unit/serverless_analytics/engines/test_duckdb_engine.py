@@ -66,3 +66,20 @@ def test_a_finished_result_is_forgotten_after_the_retention_the_engine_was_given
     with pytest.raises(UnknownExecutionError):
         engine.poll(first)
     engine.close()
+
+
+def test_an_in_process_engine_is_waited_on_never_slept_on(monkeypatch):
+    """No poll tax: wait_for blocks on the query's end, then polls once (a sleep here would fail the test)."""
+    from serverless_analytics.engines import base
+
+    engine = DuckDBEngine(lake_source='lake')
+    slept: list[float] = []
+    monkeypatch.setattr(base.time, 'sleep', slept.append)
+    try:
+        execution = engine.start('SELECT count(*) AS n FROM range(3000000)')
+
+        [result] = base.wait_for(engine, [execution], timeout=60)
+
+        assert (result.rows, slept) == ([(3000000,)], [])
+    finally:
+        engine.close()
