@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from serverless_analytics.cube import Target, compile_request, dry_run, load, plan_load, run_plan
+from serverless_analytics.engines import QueryEngine
 from serverless_analytics.models.errors import ContinueWait, CubeQueryError
 from tests.unit.serverless_analytics.cube.conftest import NOW
 
@@ -146,7 +147,7 @@ def test_ungrouped_and_blending(engine):
     assert body['pivotQuery']['measures'] == ['TrackedEvents.count', 'Sessions.count']
 
 
-class _SlowEngine:
+class _SlowEngine(QueryEngine):
     """Wraps the DuckDB engine and reports "running" for the first polls of each execution."""
 
     def __init__(self, inner, running_polls):
