@@ -25,11 +25,20 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
 from serverless_analytics.config import Settings
+from serverless_analytics.engines.base import QueryExecutionError
 from serverless_analytics.models.api_key import Principal
-from serverless_analytics.models.errors import UnparsableBodyError
+from serverless_analytics.models.errors import ServiceUnavailableError, UnparsableBodyError
 from serverless_analytics.observability import logger, metrics
 
 PRINCIPAL = 'principal'
+# Errors of the backend (a dependency that failed or took too long), as opposed to the request or to our code:
+# each family answers them as its "backend unavailable".
+BACKEND_ERRORS: tuple[type[BaseException], ...] = (
+    ServiceUnavailableError,
+    QueryExecutionError,
+    TimeoutError,
+    ConnectionError,
+)
 
 
 def current_principal(app: APIGatewayHttpResolver) -> Principal:

@@ -14,15 +14,20 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from pydantic import ValidationError
 
 from serverless_analytics.config import Settings
-from serverless_analytics.engines.base import QueryExecutionError
-from serverless_analytics.http.common import ApiFamily, json_answer, raw_body, validation_problems, with_json_text_body
+from serverless_analytics.http.common import (
+    BACKEND_ERRORS,
+    ApiFamily,
+    json_answer,
+    raw_body,
+    validation_problems,
+    with_json_text_body,
+)
 from serverless_analytics.logic.api_keys import authenticate
 from serverless_analytics.models.api_key import Principal, Scope
 from serverless_analytics.models.errors import (
     ForbiddenError,
     InvalidCredentialError,
     NotAuthenticatedError,
-    ServiceUnavailableError,
     UnparsableBodyError,
 )
 from serverless_analytics.models.export import EventsRequest, ExportRequestError, PagingRequest
@@ -30,13 +35,6 @@ from serverless_analytics.observability import logger
 
 UNAVAILABLE = 'The query backend is unavailable or too slow for this request; retry later or narrow the range'
 BEARER_CHALLENGE = {'WWW-Authenticate': 'Bearer'}
-# Errors of the backend (a dependency that failed or took too long), as opposed to the request or to our code.
-BACKEND_ERRORS: tuple[type[BaseException], ...] = (
-    ServiceUnavailableError,
-    QueryExecutionError,
-    TimeoutError,
-    ConnectionError,
-)
 
 
 def error_body(status: int, message: str) -> dict[str, Any]:

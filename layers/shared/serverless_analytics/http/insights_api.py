@@ -16,8 +16,7 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from serverless_analytics.config import Settings
-from serverless_analytics.engines.base import QueryExecutionError
-from serverless_analytics.http.common import ApiFamily, json_answer
+from serverless_analytics.http.common import BACKEND_ERRORS, ApiFamily, json_answer
 from serverless_analytics.logic.api_keys import authenticate
 from serverless_analytics.logic.coder_params import INVALID_VALUES, SESSION_TOKEN_PARAM, parse_query, query_without
 from serverless_analytics.models.api_key import Principal, Scope
@@ -26,7 +25,6 @@ from serverless_analytics.models.errors import (
     InsightsParamsError,
     InvalidCredentialError,
     NotAuthenticatedError,
-    ServiceUnavailableError,
 )
 from serverless_analytics.models.insights import CoderResponse, CoderValidationError
 from serverless_analytics.observability import logger
@@ -40,13 +38,6 @@ ROUTE_NOT_FOUND = 'Route not found.'
 INTERNAL = 'Internal error fetching insights.'
 BACKEND_FAILED = 'The insights backend failed or took too long; retry later.'
 UNEXPECTED = 'An unexpected error occurred.'
-# Errors of the backend (a dependency that failed or took too long), as opposed to the request or to our code.
-BACKEND_ERRORS: tuple[type[BaseException], ...] = (
-    ServiceUnavailableError,
-    QueryExecutionError,
-    TimeoutError,
-    ConnectionError,
-)
 
 
 def coder_body(message: str, detail: str = '', validations: list[tuple[str, str]] | None = None) -> dict[str, Any]:

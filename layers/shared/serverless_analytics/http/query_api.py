@@ -18,8 +18,8 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from serverless_analytics.config import Settings
-from serverless_analytics.engines.base import QueryExecutionError
 from serverless_analytics.http.common import (
+    BACKEND_ERRORS,
     ApiFamily,
     json_answer,
     raw_body,
@@ -36,7 +36,6 @@ from serverless_analytics.models.errors import (
     ForbiddenError,
     InvalidCredentialError,
     NotAuthenticatedError,
-    ServiceUnavailableError,
     UnparsableBodyError,
 )
 from serverless_analytics.models.query import CubeRequest
@@ -80,14 +79,6 @@ _INTERNAL: dict[Family, tuple[int, dict[str, str]]] = {
     Family.GITLAB: (HTTPStatus.INTERNAL_SERVER_ERROR, {'message': '500 Internal Server Error'}),
     Family.CUBE: (HTTPStatus.INTERNAL_SERVER_ERROR, {'error': 'Error: Internal Server Error'}),
 }
-
-# Errors of the backend (a dependency that failed or took too long), as opposed to the request or to our code.
-BACKEND_ERRORS: tuple[type[BaseException], ...] = (
-    ServiceUnavailableError,
-    QueryExecutionError,
-    TimeoutError,
-    ConnectionError,
-)
 
 
 def _bad_request(family: Family, message: str) -> Response:
