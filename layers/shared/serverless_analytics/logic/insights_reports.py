@@ -1,7 +1,7 @@
 """The template, user-activity and user-latency answers for one project: SQL over the usage buckets and builds
 (logic.insights_queries) through the deployment's query engine, users named from the user directory."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from serverless_analytics.adapters import dynamodb
 from serverless_analytics.config import Settings
@@ -32,20 +32,18 @@ def template_report(project_id: str, params: TemplateInsightsParams, settings: S
 
 
 def activity_report(project_id: str, params: UserInsightsParams, settings: Settings) -> UserActivityInsightsResponse:
-    response = insights_queries.user_activity(
-        query_engine(settings),
-        project_id,
-        params.start_time,
-        params.end_time,
-        params.template_ids,
-        timeout=settings.INSIGHTS_QUERY_TIMEOUT_SECONDS,
-    )
-    response.report.users = _named(response.report.users, project_id, settings)
-    return response
+    return _user_report(insights_queries.user_activity, project_id, params, settings)
 
 
 def latency_report(project_id: str, params: UserInsightsParams, settings: Settings) -> UserLatencyInsightsResponse:
-    response = insights_queries.user_latency(
+    return _user_report(insights_queries.user_latency, project_id, params, settings)
+
+
+def _user_report[Report: (UserActivityInsightsResponse, UserLatencyInsightsResponse)](
+    answer: Callable[..., Report], project_id: str, params: UserInsightsParams, settings: Settings
+) -> Report:
+    """One of the per-user answers, its users named from the directory."""
+    response = answer(
         query_engine(settings),
         project_id,
         params.start_time,
