@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -124,3 +125,22 @@ def assert_ft_credentials_checked(handler: Any, sample: str, context: Any) -> No
     key, _ = create_key(get_settings(), '1', [Scope.INGEST], 'tracker')
     ingest_only = with_headers(sample, authorization=f'Bearer {key}')
     assert invoke(handler, ingest_only, context) == ft_error(403, "API key lacks the 'read' scope")
+
+
+def run_usage_rollup(event: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The usage rollup's handler with the scheduled event (or `event`), in a context of its template timeout."""
+    from functions.roll_up_usage.app import lambda_handler as rollup_handler
+    from local.runtime import LocalFunction
+
+    context = LocalFunction(TEMPLATE.function('RollUpUsageFunction')).context()
+    return rollup_handler(event or load_event('roll_up_usage'), context)
+
+
+@pytest.fixture
+def rolled_up(aws: Aws, lambda_context: Any, pinned_now: Any, telemetry: Any) -> Any:
+    """The module's `telemetry` ingested through the real handlers a little after its last event, then the usage
+    rollup's scheduled run; the pinned time."""
+    now = pinned_now(telemetry.end + timedelta(hours=1, minutes=20))
+    ingest(aws, telemetry.events, lambda_context)
+    assert run_usage_rollup()['days_recomputed'] >= 4
+    return now

@@ -2,18 +2,16 @@
 real rollup, answered from the aggregates, compared with the independent reference; and Coder's refusals."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from functions.get_daus.app import lambda_handler as daus_handler
 from functions.get_template_daus.app import lambda_handler as template_daus_handler
-from functions.roll_up_usage.app import lambda_handler as rollup_handler
 from local.coder_telemetry import generate
-from local.runtime import LocalFunction
 from tests.conftest import load_event
 from tests.insights_reference import reference
-from tests.integration.conftest import TEMPLATE, ingest, invoke
+from tests.integration.conftest import invoke
 
 START = datetime(2026, 11, 28, tzinfo=UTC)
 
@@ -21,16 +19,6 @@ START = datetime(2026, 11, 28, tzinfo=UTC)
 @pytest.fixture(scope='module')
 def telemetry():
     return generate(seed=7, start=START, days=4, users=6, templates=3)
-
-
-@pytest.fixture
-def rolled_up(aws, lambda_context, pinned_now, telemetry):
-    """The telemetry ingested a little after its last event, then the usage rollup's scheduled run."""
-    now = pinned_now(telemetry.end + timedelta(hours=1, minutes=20))
-    ingest(aws, telemetry.events, lambda_context)
-    context = LocalFunction(TEMPLATE.function('RollUpUsageFunction')).context()
-    assert rollup_handler(load_event('roll_up_usage'), context)['days_recomputed'] >= 4
-    return now
 
 
 def _daus(query: str, template: str | None = None, **headers: str) -> dict:

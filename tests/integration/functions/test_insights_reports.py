@@ -10,12 +10,10 @@ import pytest
 from functions.get_template_insights.app import lambda_handler as templates_handler
 from functions.get_user_activity.app import lambda_handler as activity_handler
 from functions.get_user_latency.app import lambda_handler as latency_handler
-from functions.roll_up_usage.app import lambda_handler as rollup_handler
 from local.coder_telemetry import generate
-from local.runtime import LocalFunction
 from tests.conftest import load_event
 from tests.insights_reference import reference
-from tests.integration.conftest import TEMPLATE, ingest, invoke
+from tests.integration.conftest import invoke
 
 START = datetime(2026, 11, 28, tzinfo=UTC)
 PLUS_TWO = timezone(timedelta(hours=2))
@@ -24,15 +22,6 @@ PLUS_TWO = timezone(timedelta(hours=2))
 @pytest.fixture(scope='module')
 def telemetry():
     return generate(seed=11, start=START, days=4, users=6, templates=3)
-
-
-@pytest.fixture
-def rolled_up(aws, lambda_context, pinned_now, telemetry):
-    now = pinned_now(telemetry.end + timedelta(hours=1, minutes=20))
-    ingest(aws, telemetry.events, lambda_context)
-    context = LocalFunction(TEMPLATE.function('RollUpUsageFunction')).context()
-    assert rollup_handler(load_event('roll_up_usage'), context)['days_recomputed'] >= 4
-    return now
 
 
 def _request(route: str, query: list[tuple[str, str]]) -> dict:

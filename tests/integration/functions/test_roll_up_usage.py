@@ -10,13 +10,10 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from functions.roll_up_usage.app import lambda_handler as rollup_handler
-from local.runtime import LocalFunction
 from serverless_analytics.adapters import dynamodb
 from serverless_analytics.config import get_settings
 from tests.conftest import load_event
-from tests.integration.conftest import TEMPLATE as TEMPLATE_SPEC
-from tests.integration.conftest import ingest
+from tests.integration.conftest import ingest, run_usage_rollup
 
 TEMPLATE = '152bbc74-88ec-4e74-993e-4efe64c8e56f'
 OTHER = '0b7a5a3e-6f8e-4c33-9f0a-3c2e1d4b5a69'
@@ -56,9 +53,7 @@ def now(pinned_now):
 
 
 def _run(context: Any, event: dict | None = None) -> dict:
-    # The function's context as Lambda gives it: its template timeout is the time the run may take.
-    function = LocalFunction(TEMPLATE_SPEC.function('RollUpUsageFunction')).context()
-    return rollup_handler(event or load_event('roll_up_usage'), function)
+    return run_usage_rollup(event)
 
 
 def _buckets(aws, day: str = DAY, project: str = '1') -> list[dict]:

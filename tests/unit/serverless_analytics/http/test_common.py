@@ -7,35 +7,23 @@ from typing import Any
 import pytest
 
 from local.environment import stack_settings
-from serverless_analytics.adapters import dynamodb
 from serverless_analytics.config import Settings
 from serverless_analytics.http.common import ApiFamily
 from serverless_analytics.http.export_api import UNAVAILABLE, ExportApi, error_body
 from serverless_analytics.http.ingestion_api import IngestionApi
 from serverless_analytics.http.query_api import QueryApi
-from serverless_analytics.logic.api_keys import create_key, key_id_of
 from serverless_analytics.models.api_key import Scope
-from serverless_analytics.models.errors import ServiceUnavailableError
 from tests.unit.serverless_analytics.conftest import http_api_event
+from tests.unit.serverless_analytics.http.conftest import FAILING_KEY
 
-INGEST_KEY, READ_KEY, FAILING_KEY = 'sa_ingest-only', 'sa_read-only', 'sa_secret-of-a-failing-lookup'
+INGEST_KEY, READ_KEY = 'sa_ingest-only', 'sa_read-only'
 BEARER = {'WWW-Authenticate': 'Bearer'}
 
 
 @pytest.fixture(autouse=True)
-def key_table(monkeypatch):
-    """An in-memory key table; looking up FAILING_KEY fails as DynamoDB would."""
-    items: dict[str, dict[str, Any]] = {}
-    monkeypatch.setattr(dynamodb, 'put_item', lambda table, item: items.__setitem__(item['key_id'], item))
-
-    def get_item(table: str, key: dict[str, str]) -> dict[str, Any] | None:
-        if key['key_id'] == key_id_of(FAILING_KEY):
-            raise ServiceUnavailableError('DynamoDB request failed: ProvisionedThroughputExceededException')
-        return items.get(key['key_id'])
-
-    monkeypatch.setattr(dynamodb, 'get_item', get_item)
-    create_key(stack_settings(), '1', [Scope.INGEST], key=INGEST_KEY)
-    create_key(stack_settings(), '1', [Scope.READ], key=READ_KEY)
+def _keys(key_table):
+    key_table(INGEST_KEY, '1', Scope.INGEST)
+    key_table(READ_KEY, '1', Scope.READ)
 
 
 def _event(path: str, key: str | None) -> dict[str, Any]:

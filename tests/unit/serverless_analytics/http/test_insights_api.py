@@ -9,18 +9,16 @@ import pytest
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from local.environment import stack_settings
-from serverless_analytics.adapters import dynamodb
 from serverless_analytics.http.common import current_principal
 from serverless_analytics.http.insights_api import InsightsApi, coder_body, query_values
-from serverless_analytics.logic.api_keys import create_key, key_id_of
 from serverless_analytics.logic.coder_params import parse_daus, parse_template_insights
 from serverless_analytics.models.api_key import Scope
 from serverless_analytics.models.errors import InsightsParamsError, ServiceUnavailableError
 from serverless_analytics.models.insights import DAUsResponse, TemplateInsightsReport, TemplateInsightsResponse
 from tests.unit.serverless_analytics.conftest import http_api_event
+from tests.unit.serverless_analytics.http.conftest import FAILING_KEY
 
 READ_KEY, OTHER_PROJECT_KEY, INGEST_KEY = 'sa_read-only', 'sa_read-project-2', 'sa_ingest-only'
-FAILING_KEY = 'sa_secret-of-a-failing-lookup'
 NOW = datetime(2023, 8, 10, 14, 25, tzinfo=UTC)
 SIGNED_OUT = 'You are signed out or your session has expired. Please sign in again to continue.'
 DAUS = '/api/v2/insights/daus'
@@ -28,20 +26,10 @@ TEMPLATES = '/api/v2/insights/templates'
 
 
 @pytest.fixture(autouse=True)
-def key_table(monkeypatch):
-    """An in-memory key table; looking up FAILING_KEY fails as DynamoDB would."""
-    items: dict[str, dict[str, Any]] = {}
-    monkeypatch.setattr(dynamodb, 'put_item', lambda table, item: items.__setitem__(item['key_id'], item))
-
-    def get_item(table: str, key: dict[str, str]) -> dict[str, Any] | None:
-        if key['key_id'] == key_id_of(FAILING_KEY):
-            raise ServiceUnavailableError('DynamoDB request failed: ProvisionedThroughputExceededException')
-        return items.get(key['key_id'])
-
-    monkeypatch.setattr(dynamodb, 'get_item', get_item)
-    create_key(stack_settings(), '1', [Scope.READ], key=READ_KEY)
-    create_key(stack_settings(), '2', [Scope.READ], key=OTHER_PROJECT_KEY)
-    create_key(stack_settings(), '1', [Scope.INGEST], key=INGEST_KEY)
+def _keys(key_table):
+    key_table(READ_KEY, '1', Scope.READ)
+    key_table(OTHER_PROJECT_KEY, '2', Scope.READ)
+    key_table(INGEST_KEY, '1', Scope.INGEST)
 
 
 def _app(api: InsightsApi) -> APIGatewayHttpResolver:
