@@ -14,7 +14,7 @@ Athena as values), lists the empty intervals, and merges parameter definitions a
 
 import json
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from functools import cache
@@ -78,6 +78,8 @@ WINDOW_BUILD_COLUMNS = (
     'template_parameters',
 )
 Directory = Mapping[str, tuple[str, str]]  # user id -> (username, avatar URL)
+# The names of the users an answer lists, looked up once their ids are known (the users table, in one read).
+DirectoryLookup = Callable[[list[str]], Directory]
 
 
 @dataclass(frozen=True)
@@ -153,15 +155,16 @@ def user_activity(
     start: datetime,
     end: datetime,
     template_ids: Iterable[UUID | str] = (),
-    directory: Directory | None = None,
+    directory: DirectoryLookup | None = None,
     timeout: float | None = None,
 ) -> UserActivityInsightsResponse:
     """`GET /api/v2/insights/user-activity`: per user, usage capped at 30 minutes per bucket across templates."""
     window = InsightsWindow.of(project_id, start, end, template_ids)
-    rows = _run_all(engine, {'activity': _user_activity_sql(engine, window)}, timeout)['activity'].rows
+    rows = _per_user(_run_all(engine, {'activity': _user_activity_sql(engine, window)}, timeout)['activity'].rows)
+    names = _names(rows, directory)
     users = [
-        UserActivity(**_user_fields(user_id, templates, directory or {}), seconds=int(seconds))
-        for user_id, (seconds,), templates in _per_user(rows)
+        UserActivity(**_user_fields(user_id, templates, names), seconds=int(seconds))
+        for user_id, (seconds,), templates in rows
     ]
     report = UserActivityInsightsReport(
         start_time=window.start, end_time=window.end, template_ids=_union(users), users=users
@@ -175,19 +178,20 @@ def user_latency(
     start: datetime,
     end: datetime,
     template_ids: Iterable[UUID | str] = (),
-    directory: Directory | None = None,
+    directory: DirectoryLookup | None = None,
     timeout: float | None = None,
 ) -> UserLatencyInsightsResponse:
     """`GET /api/v2/insights/user-latency`: per user, the 50th and 95th percentiles of its bucket medians, -1 for a
     user with usage but no median."""
     window = InsightsWindow.of(project_id, start, end, template_ids)
-    rows = _run_all(engine, {'latency': _user_latency_sql(engine, window)}, timeout)['latency'].rows
+    rows = _per_user(_run_all(engine, {'latency': _user_latency_sql(engine, window)}, timeout)['latency'].rows)
+    names = _names(rows, directory)
     users = [
         UserLatency(
-            **_user_fields(user_id, templates, directory or {}),
+            **_user_fields(user_id, templates, names),
             latency_ms=ConnectionLatency(p50=float(p50), p95=float(p95)),
         )
-        for user_id, (p50, p95), templates in _per_user(rows)
+        for user_id, (p50, p95), templates in rows
     ]
     report = UserLatencyInsightsReport(
         start_time=window.start, end_time=window.end, template_ids=_union(users), users=users
@@ -372,6 +376,10 @@ def _per_user(rows: list[tuple]) -> list[tuple[str, tuple, list[str]]]:
         if template_id is not None:
             templates[user_id].append(template_id)
     return [(user_id, measures[user_id], sorted(templates[user_id])) for user_id in sorted(measures)]
+
+
+def _names(rows: list[Any], directory: DirectoryLookup | None) -> Directory:
+    return directory([user_id for user_id, *_ in rows]) if directory and rows else {}
 
 
 def _user_fields(user_id: str, templates: list[str], directory: Directory) -> dict[str, Any]:

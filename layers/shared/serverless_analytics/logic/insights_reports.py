@@ -1,7 +1,8 @@
 """The template, user-activity and user-latency answers for one project: SQL over the usage buckets and builds
 (logic.insights_queries) through the deployment's query engine, users named from the user directory."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from functools import partial
 
 from serverless_analytics.adapters import dynamodb
 from serverless_analytics.config import Settings
@@ -10,10 +11,8 @@ from serverless_analytics.logic.query_engine import query_engine
 from serverless_analytics.models.insights import (
     TemplateInsightsParams,
     TemplateInsightsResponse,
-    UserActivity,
     UserActivityInsightsResponse,
     UserInsightsParams,
-    UserLatency,
     UserLatencyInsightsResponse,
 )
 
@@ -43,28 +42,18 @@ def _user_report[Report: (UserActivityInsightsResponse, UserLatencyInsightsRespo
     answer: Callable[..., Report], project_id: str, params: UserInsightsParams, settings: Settings
 ) -> Report:
     """One of the per-user answers, its users named from the directory."""
-    response = answer(
+    return answer(
         query_engine(settings),
         project_id,
         params.start_time,
         params.end_time,
         params.template_ids,
+        directory=partial(_directory, project_id, settings),
         timeout=settings.INSIGHTS_QUERY_TIMEOUT_SECONDS,
     )
-    response.report.users = _named(response.report.users, project_id, settings)
-    return response
 
 
-def _named[User: (UserActivity, UserLatency)](users: Sequence[User], project_id: str, settings: Settings) -> list[User]:
-    """Each user with the username and avatar of its latest event (the stream writer's directory); one batched
-    read for the page's users."""
-    entries = dynamodb.get_user_entries(settings.USERS_TABLE, project_id, [user.user_id for user in users])
-    return [_with_entry(user, entries.get(user.user_id)) for user in users]
-
-
-def _with_entry[User: (UserActivity, UserLatency)](user: User, entry: dict | None) -> User:
-    if entry is None:
-        return user
-    return user.model_copy(
-        update={'username': entry.get('username') or '', 'avatar_url': entry.get('avatar_url') or ''}
-    )
+def _directory(project_id: str, settings: Settings, user_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """The username and avatar of each listed user's latest event (the stream writer's directory), in one read."""
+    entries = dynamodb.get_user_entries(settings.USERS_TABLE, project_id, user_ids)
+    return {user_id: (entry.get('username') or '', entry.get('avatar_url') or '') for user_id, entry in entries.items()}

@@ -166,8 +166,8 @@ def test_the_answers_are_the_references_over_random_windows(generated, number):
     templates = template_insights(
         g.engine, PROJECT, case.start, case.end, case.template_ids, case.interval, case.sections
     )
-    activity = user_activity(g.engine, PROJECT, case.start, case.end, case.template_ids, g.directory)
-    latency = user_latency(g.engine, PROJECT, case.start, case.end, case.template_ids, g.directory)
+    activity = user_activity(g.engine, PROJECT, case.start, case.end, case.template_ids, lambda ids: g.directory)
+    latency = user_latency(g.engine, PROJECT, case.start, case.end, case.template_ids, lambda ids: g.directory)
 
     sections = [str(section) for section in case.sections]
     interval = case.interval and str(case.interval)
@@ -544,7 +544,7 @@ def test_users_are_by_id_with_the_directorys_name_and_avatar(lake):
     write_rollup(root, buckets=[bucket(NINE, user='b-user'), bucket(NINE, user='a-user', template=None)])
     directory = {'b-user': ('bob', 'https://a.example/b.png')}
 
-    users = user_activity(engine, PROJECT, DAY, DAY + timedelta(days=1), directory=directory).report.users
+    users = user_activity(engine, PROJECT, DAY, DAY + timedelta(days=1), directory=lambda ids: directory).report.users
 
     assert [(u.user_id, u.username, u.avatar_url, u.template_ids) for u in users] == [
         ('a-user', '', '', []),
