@@ -186,3 +186,16 @@ def test_two_writers_of_one_user_at_once_both_count(aws, lambda_context, now):
     assert (entry['first_seen'], entry['last_seen'], entry['username']) == (_at(9), _at(12), 'ada.from.the.other.shard')
     assert entry['version'] == 2
     assert [sk.rsplit('/', 2)[1] for sk, _ in _history(_items(aws))] == [_at(9)]  # created at the earlier event
+
+
+def test_a_user_seen_every_30_s_is_written_once_an_hour(aws, lambda_context, now):
+    reports = [_event('workspace.agent_stats', 8 + n / 120, 'u1', username='ada') for n in range(240)]
+
+    versions = []
+    for start in range(0, len(reports), 10):  # 24 batches over two hours
+        ingest(aws, reports[start : start + 10], lambda_context)
+        versions.append(_items(aws)['user/u1']['version'])
+
+    assert versions == [1] * 12 + [2] * 12
+    entry = _items(aws)['user/u1']
+    assert (entry['first_seen'], entry['last_seen'], entry['username']) == (_at(8), _at(9), 'ada')

@@ -12,6 +12,13 @@ differs):
 - the status job's dormancy (`logic.user_status`) makes an `active` user `dormant` at the job's time; a late event
   between its cutoff and that time shows the user was not idle, and takes it back.
 
+Ongoing activity is kept to the hour, as Coder updates a session's last use at most once an hour: `last_seen`,
+`username_at` and `avatar_at` are the hour of their event, and of the last hour's activity the entry keeps the
+first. So a user's events within an hour they have already been seen in change nothing, and the writer writes the
+entry about once per user and hour, not once per batch (agent reports every 30 s are 120 events an hour). Of two
+values in one hour, the greater is kept (so that the order they come in does not matter): a rename shows at the
+latest with the user's first event of a later hour; and dormancy compares with the cutoff's hour.
+
 Every fact is kept with its time and event id, and the history is derived again from all of them on each change,
 so batches in any order, late events and redeliveries give the same directory and history: a history item's key
 is `status/<user>/<changed_at>/<rank>-<event id>`, the rank ordering moments of one millisecond as they are
@@ -21,7 +28,7 @@ the first activity after each status fact. So a `dormant` status event that arri
 of it kept, is left until the next kept activity, where in-order delivery would have reactivated the user at
 the first one.
 
-Writes: one conditional put per (project, user) and batch when the entry changes (a read first: one BatchGetItem
+Writes: one conditional put per (project, user) and batch when the entry changes (about hourly, above) (a read first: one BatchGetItem
 key), a transaction when history items change too; concurrent writers of one user (two shards) meet on the
 entry's version and the loser merges again.
 """
@@ -64,6 +71,11 @@ def iso_ms(moment: datetime) -> str:
     """A UTC time as the table stores it: sortable text to the millisecond, `2026-11-22T13:05:00.000Z`."""
     moment = moment.astimezone(UTC)
     return f'{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z'
+
+
+def hour_of(at: str) -> str:
+    """The hour of an `iso_ms` time, in the same form: `2026-11-22T13:00:00.000Z`."""
+    return at[:13] + ':00:00.000Z'
 
 
 class UserEvent(NamedTuple):
@@ -198,10 +210,10 @@ def merge(entry: DirectoryEntry | None, user_id: str, events: Sequence[UserEvent
     if entry is not None and (entry.first_event.at, entry.first_event_rank, entry.first_event.id) <= _order(first):
         first_event, first_rank = entry.first_event, entry.first_event_rank
     username, username_at = _latest(
-        (entry.username_at, entry.username) if entry else None, [(e.at, e.username) for e in events]
+        (entry.username_at, entry.username) if entry else None, [(hour_of(e.at), e.username) for e in events]
     )
     avatar_url, avatar_at = _latest(
-        (entry.avatar_at, entry.avatar_url) if entry else None, [(e.at, e.avatar_url) for e in events]
+        (entry.avatar_at, entry.avatar_url) if entry else None, [(hour_of(e.at), e.avatar_url) for e in events]
     )
     deleted_at, deleted_by = _deletion(entry, events)
     facts = _facts(entry, events)
@@ -217,7 +229,7 @@ def merge(entry: DirectoryEntry | None, user_id: str, events: Sequence[UserEvent
         first_seen=first_event.at,
         first_event=first_event,
         first_event_rank=first_rank,
-        last_seen=max([e.at for e in events] + ([entry.last_seen] if entry else [])),
+        last_seen=max([hour_of(e.at) for e in events] + ([entry.last_seen] if entry else [])),
         status=history[-1].status,
         status_at=history[-1].at,
         deleted_at=deleted_at,
@@ -232,7 +244,7 @@ def merge(entry: DirectoryEntry | None, user_id: str, events: Sequence[UserEvent
 def with_dormancy(entry: DirectoryEntry, at: datetime, idle_since: datetime) -> DirectoryEntry | None:
     """The entry made `dormant` at `at`, if it is an `active` user not deleted and not seen since `idle_since`."""
     cutoff = iso_ms(idle_since)
-    if entry.status != UserStatus.ACTIVE or entry.deleted_at is not None or entry.last_seen >= cutoff:
+    if entry.status != UserStatus.ACTIVE or entry.deleted_at is not None or entry.last_seen >= hour_of(cutoff):
         return None
     fact = StatusFact(iso_ms(at), DORMANCY_ID, UserStatus.DORMANT, cutoff)
     facts = tuple(sorted({*entry.facts, fact}, key=_fact_order))
@@ -259,8 +271,8 @@ def _fact_order(fact: StatusFact) -> tuple[str, int, str]:
 def _latest(
     stored: tuple[str | None, str | None] | None, candidates: Iterable[tuple[str, str | None]]
 ) -> tuple[str | None, str | None]:
-    """(value, time) of the latest (time, value) that has a value: the latest event carrying one (of two in one
-    millisecond, the greater value, so that the order they come in does not matter)."""
+    """(value, time) of the latest (time, value) that has a value: the latest event carrying one (of two at one
+    time, the greater value, so that the order they come in does not matter)."""
     latest = stored if stored is not None and stored[1] else None
     for at, value in candidates:
         if value and (latest is None or (at, value) > latest):
@@ -323,12 +335,14 @@ def _status_after(rank: int, sets: UserStatus | None, status: UserStatus | None)
 def kept_activity(
     known: set[Moment], facts: Iterable[StatusFact], history: Iterable[HistoryEntry]
 ) -> tuple[Moment, ...]:
-    """The activity worth keeping: the first and the last, each that reactivated the user, and the first after each
-    status fact (where a late dormant fact would reactivate the user)."""
+    """The activity worth keeping: the first, the first of the last hour (not the last: a later event of that hour
+    would change it), each that reactivated the user, and the first after each status fact (where a late dormant
+    fact would reactivate the user)."""
     ordered = sorted(known)
     if not ordered:
         return ()
-    keep = {ordered[0], ordered[-1]}
+    last_hour = hour_of(ordered[-1].at)
+    keep = {ordered[0], next(m for m in ordered if m.at >= last_hour)}
     reactivations = {(entry.at, entry.n) for entry in history}
     keep.update(m for m in ordered if (m.at, f'{ACTIVITY}-{m.id}') in reactivations)
     times = [m.at for m in ordered]

@@ -258,3 +258,42 @@ def test_an_entry_reads_back_from_its_item():
     entry = _merged([[event] for event in LIFE])
 
     assert DirectoryEntry.model_validate(entry.item()) == entry
+
+
+def test_events_in_an_hour_the_user_was_already_seen_in_change_nothing():
+    entry = _merged([[_event('e01', '01-01T09:05:00', username='ada')]])
+
+    # agent reports every 30 s for the rest of the hour, a batch at a time: the entry stays as written
+    reports = [_event(f'r{n:03d}', f'01-01T09:{5 + n // 2:02d}:{30 * (n % 2):02d}', username='ada') for n in range(100)]
+    assert all(merge(entry, 'u1', [report]) == entry for report in reports)
+    assert (entry.last_seen, entry.username_at) == ('2026-01-01T09:00:00.000Z', '2026-01-01T09:00:00.000Z')
+
+    # the next hour's first event is written
+    later = merge(entry, 'u1', [_event('e02', '01-01T10:00:30', username='ada')])
+    assert later != entry and later.last_seen == '2026-01-01T10:00:00.000Z'
+    assert merge(later, 'u1', [_event('e03', '01-01T10:59:59')]) == later
+
+
+def test_of_two_names_in_one_hour_the_greater_shows_until_a_later_hour_brings_the_new_one():
+    names = [_event('e01', '01-01T09:05:00', username='robert'), _event('e02', '01-01T09:10:00', username='bob')]
+
+    assert _merged([names]).username == _merged([names[1:], names[:1]]).username == 'robert'
+    assert _merged([names, [_event('e03', '01-01T10:00:00', username='bob')]]).username == 'bob'
+
+
+def test_of_the_last_hour_the_first_activity_is_kept_whatever_the_order():
+    hour = [_event(f'e{n}', f'01-01T09:{n:02d}:00') for n in (40, 5, 20)]
+    first = _event('e00', '01-01T08:00:00')
+
+    kept = {_merged([[first], *([event] for event in order)]).activity for order in (hour, hour[::-1])}
+
+    assert kept == {(('2026-01-01T08:00:00.000Z', 'e00'), ('2026-01-01T09:05:00.000Z', 'e5'))}
+
+
+def test_dormancy_compares_the_cutoff_with_the_hour_the_user_was_last_seen_in():
+    entry = _merged([[_event('e01', '01-01T09:40:00')]])
+    job = datetime(2026, 4, 1, 0, 15, tzinfo=UTC)
+
+    # seen at 09:40, idle since 09:50: still seen within the cutoff's hour (the job's next run makes it dormant)
+    assert with_dormancy(entry, job, datetime(2026, 1, 1, 9, 50, tzinfo=UTC)) is None
+    assert with_dormancy(entry, job, datetime(2026, 1, 1, 10, 0, tzinfo=UTC)) is not None
