@@ -1,9 +1,11 @@
 """The engine interface: run SQL now, or start it and poll it (for Cube's "Continue wait")."""
 
+import math
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Self
 
 
 class QueryExecutionError(Exception):
@@ -26,6 +28,35 @@ class QueryResult:
     rows: list[tuple] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class PollSchedule:
+    """When `wait_for` polls, in seconds since it began waiting: first at `first_poll`, then each poll
+    `gap_after(elapsed)` after the one before. With the gap `fraction` × elapsed + `slack`, a query that ends at
+    T ≥ `first_poll` is seen at most `fraction` × T + `slack` later, whatever T, since the poll before its end was
+    at an elapsed time under T. `max_gap` caps the gap; a pure value, so the schedule is tested on its own."""
+
+    first_poll: float
+    fraction: float
+    slack: float
+    max_gap: float = math.inf
+
+    @classmethod
+    def doubling(cls, first_delay: float, max_delay: float) -> Self:
+        """Poll at once, then after `first_delay`, each delay twice the last up to `max_delay`: after polls at
+        0, d, 3d, 7d … the next delay (2d, 4d, 8d …) is the elapsed time plus d."""
+        return cls(first_poll=0.0, fraction=1.0, slack=first_delay, max_gap=max_delay)
+
+    def gap_after(self, elapsed: float) -> float:
+        return min(self.fraction * elapsed + self.slack, self.max_gap)
+
+    def poll_times(self) -> Iterator[float]:
+        """The nominal poll times (polls that took no time), for the model in bench_athena_poll and the tests."""
+        elapsed = self.first_poll
+        while True:
+            yield elapsed
+            elapsed += self.gap_after(elapsed)
+
+
 class QueryEngine(ABC):
     """`dialect` is the sqlglot dialect to render; `lake_source` the SQL of the events scan in that dialect, and
     `usage_source` and `builds_source` those of the usage rollup's files (logic.usage_rollup), each with the
@@ -34,9 +65,15 @@ class QueryEngine(ABC):
     dialect: str
     db_type: str
     lake_source: str
-    # How `wait_for` polls: an in-process engine answers a poll for free, Athena's costs an API call.
+    # The default poll schedule, for an engine that answers a poll for free but cannot signal its queries' end:
+    # poll at once, then after 2 ms, doubling up to 50 ms. Athena, whose polls are API calls, has its own.
     poll_first_delay: float = 0.002
     poll_max_delay: float = 0.05
+
+    @property
+    def poll_schedule(self) -> PollSchedule:
+        """When `wait_for` polls this engine's executions."""
+        return PollSchedule.doubling(self.poll_first_delay, self.poll_max_delay)
 
     @property
     def usage_source(self) -> str:
@@ -75,22 +112,46 @@ def wait_for(
     engine: QueryEngine,
     execution_ids: list[str],
     timeout: float | None,
+    *,
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> list[QueryResult] | None:
-    """Poll every execution until all finished (results in order) or `timeout` seconds passed (None). An engine that
-    knows when its queries end (in-process DuckDB) is never slept on: it is waited on, then polled."""
-    deadline = None if timeout is None else time.monotonic() + timeout
+    """Poll every execution on the engine's `poll_schedule` until all finished (results in order) or `timeout`
+    seconds passed (None, the caller's "Continue wait"). The last poll is at the deadline and no sleep goes past it.
+    An engine that knows when its queries end (in-process DuckDB) is never slept on: it is waited on, then polled.
+
+    `monotonic` and `sleep` are the clock, for tests and the bench to drive with a fake one."""
+    started = monotonic()
+    deadline = math.inf if timeout is None else started + timeout
     engine.wait_until_finished(execution_ids, timeout)
+    schedule = engine.poll_schedule
     results: dict[str, QueryResult] = {}
-    delay = engine.poll_first_delay
+    poll_at = started + schedule.first_poll
     while True:
-        for execution_id in execution_ids:
-            if execution_id not in results:
-                result = engine.poll(execution_id)
-                if result is not None:
-                    results[execution_id] = result
+        at_deadline = poll_at >= deadline
+        polled_at = _sleep_until(min(poll_at, deadline), monotonic, sleep)
+        _poll_unfinished(engine, execution_ids, results)
         if len(results) == len(set(execution_ids)):
             return [results[execution_id] for execution_id in execution_ids]
-        if deadline is not None and time.monotonic() + delay > deadline:
+        if at_deadline or monotonic() >= deadline:
             return None
-        time.sleep(delay)
-        delay = min(delay * 2, engine.poll_max_delay)
+        # From when this round of polls began, not ended: the round's API calls do not push the schedule back.
+        poll_at = polled_at + schedule.gap_after(polled_at - started)
+
+
+def _sleep_until(moment: float, monotonic: Callable[[], float], sleep: Callable[[float], None]) -> float:
+    """Sleep until `moment` if it is still ahead; returns the time then."""
+    now = monotonic()
+    if moment > now:
+        sleep(moment - now)
+        now = monotonic()
+    return now
+
+
+def _poll_unfinished(engine: QueryEngine, execution_ids: list[str], results: dict[str, QueryResult]) -> None:
+    """Poll each execution not yet finished once (a finished one costs no further call), keeping the results."""
+    for execution_id in execution_ids:
+        if execution_id not in results:
+            result = engine.poll(execution_id)
+            if result is not None:
+                results[execution_id] = result

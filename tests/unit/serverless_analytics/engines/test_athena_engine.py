@@ -11,6 +11,7 @@ from botocore.stub import Stubber
 from serverless_analytics.adapters import athena
 from serverless_analytics.engines import AthenaEngine, AthenaQueryError, QueryResult, ResultColumn
 from serverless_analytics.engines.athena_engine import convert_value
+from serverless_analytics.engines.base import PollSchedule
 
 COLUMNS = [
     {'Name': 'd', 'Type': 'timestamp'},
@@ -29,8 +30,12 @@ def stubbed(monkeypatch):
         stubber.assert_no_pending_responses()
 
 
+# Stubbed answers need no waiting: every poll at once (the real schedule is tested in test_wait_for).
+NO_WAIT = PollSchedule(first_poll=0, fraction=0, slack=0)
+
+
 def _engine() -> AthenaEngine:
-    return AthenaEngine('primary', 'analytics', reuse_minutes=30, poll_first_delay=0)
+    return AthenaEngine('primary', 'analytics', reuse_minutes=30, poll_schedule=NO_WAIT)
 
 
 def _state(stubber: Stubber, state: str, reason: str | None = None) -> None:

@@ -68,17 +68,14 @@ def test_a_finished_result_is_forgotten_after_the_retention_the_engine_was_given
     engine.close()
 
 
-def test_an_in_process_engine_is_waited_on_never_slept_on(monkeypatch):
+def test_an_in_process_engine_is_waited_on_never_slept_on():
     """No poll tax: wait_for blocks on the query's end, then polls once (a sleep here would fail the test)."""
-    from serverless_analytics.engines import base
-
     engine = DuckDBEngine(lake_source='lake')
     slept: list[float] = []
-    monkeypatch.setattr(base.time, 'sleep', slept.append)
     try:
         execution = engine.start('SELECT count(*) AS n FROM range(3000000)')
 
-        [result] = base.wait_for(engine, [execution], timeout=60)
+        [result] = wait_for(engine, [execution], timeout=60, sleep=slept.append)
 
         assert (result.rows, slept) == ([(3000000,)], [])
     finally:
