@@ -116,6 +116,7 @@ def format_load(plan: LoadPlan, results: list[QueryResult], db_type: str) -> dic
 
 
 def _result_body(plan, query, compiled, result, echo, total, db_type) -> dict:
+    formatter.check_visible(compiled, query, plan.model, bool(result.rows))
     data = formatter.rows(compiled, query, result)
     if plan.query_type == COMPARE:
         formatter.add_compare_key(data, echo['timeDimensions'] and _compare_range(echo))

@@ -8,7 +8,7 @@ Shape of every query (one cube; joins are not supported):
     ORDER BY <ordinals> LIMIT n OFFSET m
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlglot import exp
@@ -24,7 +24,7 @@ from serverless_analytics.cube.filters import (
     leaf_condition,
 )
 from serverless_analytics.cube.limits import MAX_SQL_BYTES
-from serverless_analytics.cube.query import FilterGroup, FilterLeaf, Query
+from serverless_analytics.cube.query import FilterGroup, FilterLeaf, Query, TimeDimension
 from serverless_analytics.cube.target import Target
 from serverless_analytics.cube.titles import snake_case
 from serverless_analytics.models.errors import CubeQueryError
@@ -55,10 +55,21 @@ class CompiledQuery:
     columns: list[Column]
     order: list[tuple[str, bool]]
     total_sql: str | None = None
+    aliases: list[str] = field(default_factory=list)  # the SQL alias of each column, in order
 
 
 def compile_query(query: Query, model: DataModel, project_id: str, target: Target, now: datetime) -> CompiledQuery:
     return _Compiler(query, model, project_id, target, now).compile()
+
+
+PREDEFINED_GRANULARITIES = frozenset({'second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'})
+
+
+def _check_granularities(time_dimensions: list[TimeDimension]) -> None:
+    """The model defines no custom granularities: any other name is unknown, as Cube says."""
+    for td in time_dimensions:
+        if td.granularity is not None and td.granularity not in PREDEFINED_GRANULARITIES:
+            raise CubeQueryError(f'Granularity "{td.granularity}" does not exist in dimension {td.dimension}')
 
 
 class _Compiler:
@@ -72,6 +83,7 @@ class _Compiler:
         measures = [self._member(m, ('measure',)) for m in q.measures]
         dimensions = [self._member(d, ('dimension',)) for d in q.dimensions]
         time_dims = [(self._time_member(td.dimension), td) for td in q.time_dimensions]
+        _check_granularities(q.time_dimensions)
         segments = [self._member(s, ('segment',)) for s in q.segments]
         filter_members = [self._member(leaf.member, ('dimension', 'measure')) for leaf in _leaves(q.filters)]
         self._check_single_cube([*measures, *dimensions, *[m for m, _ in time_dims], *segments, *filter_members])
@@ -79,7 +91,7 @@ class _Compiler:
         columns += [Column(m, td.granularity) for m, td in time_dims if td.granularity]
         group_count = len(columns)
         columns += [Column(m) for m in measures]
-        aliases: set[str] = set()
+        aliases: dict[str, None] = {}  # ordered: one per column
         select = exp.Select(expressions=[self._select_expr(c, aliases) for c in columns])
         dt_range = self._dt_range(time_dims)
         select = select.from_(exp.alias_(self._source(dt_range), self.cube.alias, quoted=True, table=True))
@@ -100,7 +112,7 @@ class _Compiler:
         sql = select.sql(dialect=self.target.dialect)
         for statement in (sql, total_sql):
             _check_size(statement)
-        return CompiledQuery(sql, columns, order, total_sql)
+        return CompiledQuery(sql, columns, order, total_sql, list(aliases))
 
     def _member(self, path: str, kinds: tuple[str, ...]) -> Member:
         return self.model.member(path, kinds)
@@ -129,7 +141,7 @@ class _Compiler:
             return member.raw.copy()
         return member.expr.copy()
 
-    def _select_expr(self, column: Column, aliases: set[str]) -> exp.Expr:
+    def _select_expr(self, column: Column, aliases: dict[str, None]) -> exp.Expr:
         value = self._value(column.member)
         if column.granularity:
             value = truncate(to_local(value, self.query.timezone), column.granularity)
@@ -137,7 +149,7 @@ class _Compiler:
         alias = f'{alias}_{column.granularity}' if column.granularity else alias
         while alias in aliases:  # rows are mapped by position, aliases only need to be unique and readable
             alias += '_'
-        aliases.add(alias)
+        aliases[alias] = None
         return exp.alias_(value, alias)
 
     def _source(self, dt_range: tuple[str | None, str | None]) -> exp.Expression:
@@ -186,8 +198,9 @@ class _Compiler:
             if td.date_range:
                 start, end = (parse_local(bound) for bound in td.date_range)
                 conditions.append(in_local_range(self._value(member), start, end, self.ctx))
-        in_where = self.query.ungrouped
-        conditions += [self._condition(f) for f in self.query.filters if in_where or not self._is_measure_filter(f)]
+        if self.query.ungrouped and any(self._is_measure_filter(f) for f in self.query.filters):
+            raise CubeQueryError("Measure filters aren't allowed in ungrouped query")
+        conditions += [self._condition(f) for f in self.query.filters if not self._is_measure_filter(f)]
         return conditions
 
     def _having(self) -> list[exp.Expr]:

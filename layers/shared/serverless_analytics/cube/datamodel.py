@@ -294,7 +294,9 @@ class _CubeCompiler:
             raise CubeModelError(f'Cube {self.definition.name}: measure {m.name} needs sql')
         if condition is not None:
             value = exp.Case(ifs=[exp.If(this=condition, true=value)])
-        return value if raw else _aggregate(m.type, value, m.sql is None and condition is None)
+        if raw:
+            return _ungrouped(m.type, value)
+        return _aggregate(m.type, value, m.sql is None and condition is None)
 
     def sql_expr(self, sql: str, raw: bool) -> exp.Expression:
         """Parse member SQL, then replace references by the members' expressions."""
@@ -324,6 +326,15 @@ class _CubeCompiler:
 
 # Typed as the node classes they are: inferred, sqlglot's common base would be its AggFunc trait, not an Expression.
 _AGGREGATES: dict[str, type[exp.Expression]] = {'sum': exp.Sum, 'avg': exp.Avg, 'min': exp.Min, 'max': exp.Max}
+
+
+def _ungrouped(measure_type: str, value: exp.Expression) -> exp.Expression:
+    """A measure's value on one row of an ungrouped query, as Cube writes it: a count of the row is 1 when the
+    counted value is there, else NULL; any other aggregate is the value itself."""
+    if measure_type.startswith('count'):
+        present = exp.Not(this=exp.Is(this=exp.paren(value), expression=exp.Null()))
+        return exp.Case(ifs=[exp.If(this=present, true=exp.Literal.number(1))])
+    return value
 
 
 def _aggregate(measure_type: str, value: exp.Expression, count_star: bool) -> exp.Expression:

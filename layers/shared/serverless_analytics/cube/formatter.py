@@ -8,6 +8,7 @@ from serverless_analytics.cube.dates import format_local
 from serverless_analytics.cube.query import BLENDING, COMPARE, REGULAR, Query
 from serverless_analytics.cube.values import wire_number
 from serverless_analytics.engines.base import QueryResult
+from serverless_analytics.models.errors import CubeQueryError
 
 
 def wire_value(value, member: Member):
@@ -46,6 +47,26 @@ def rows(compiled: CompiledQuery, query: Query, result: QueryResult) -> list[dic
     return out
 
 
+HIDDEN_MEMBER = (
+    "You requested hidden member: '{}'. Please make it visible using `public: true`. Please note primaryKey fields "
+    'are `public: false` by default: https://cube.dev/docs/schema/reference/joins#setting-a-primary-key.'
+)
+
+
+def check_visible(compiled: CompiledQuery, query: Query, model: DataModel, has_rows: bool) -> None:
+    """Cube refuses a selected member its meta hides (a primary key without `public: true`) when it maps the
+    result: by the column's alias when there are rows, else by the member's name (a 500 in Cube, a 400 here)."""
+    if has_rows:
+        hidden = [
+            alias for column, alias in zip(compiled.columns, compiled.aliases, strict=True) if not column.member.visible
+        ]
+    else:
+        paths = [*query.measures, *query.dimensions, *(td.dimension for td in query.time_dimensions)]
+        hidden = [path for path in paths if not model.member(path, ('measure', 'dimension')).visible]
+    if hidden:
+        raise CubeQueryError('Error: ' + HIDDEN_MEMBER.format(hidden[0]))
+
+
 def annotation(compiled: CompiledQuery, query: Query, model: DataModel) -> dict:
     measures = {c.key: member_annotation(c.member, model) for c in compiled.columns if c.member.kind == 'measure'}
     dimensions = {
@@ -54,13 +75,22 @@ def annotation(compiled: CompiledQuery, query: Query, model: DataModel) -> dict:
         if c.member.kind == 'dimension' and not c.granularity
     }
     time_dimensions = {
-        key: member_annotation(column.member, model)
+        key: _time_annotation(column.member, model, column.granularity if key == column.key else None)
         for column in compiled.columns
         if column.granularity
         for key in column.keys(query)
     }
     segments = {path: member_annotation(model.member(path, ('segment',)), model) for path in query.segments}
     return {'measures': measures, 'dimensions': dimensions, 'segments': segments, 'timeDimensions': time_dimensions}
+
+
+def _time_annotation(member: Member, model: DataModel, granularity: str | None) -> dict:
+    """A time bucket's annotation carries its granularity as Cube 1.7 describes a predefined one; the deprecated
+    bare key of the same member does not."""
+    item = member_annotation(member, model)
+    if granularity is not None:
+        item['granularity'] = {'name': granularity, 'title': granularity, 'interval': f'1 {granularity}'}
+    return item
 
 
 def member_annotation(member: Member, model: DataModel) -> dict:

@@ -4,42 +4,17 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from serverless_analytics.cube.dates import resolve_date_range
 from serverless_analytics.cube.guards import TOO_DEEP, check_request
 from serverless_analytics.cube.limits import DEFAULT_LIMIT, MAX_LIMIT, MAX_TIMEZONE_CHARS
-from serverless_analytics.cube.schema import invalid, validate_query
-from serverless_analytics.cube.values import js_json, js_string
+from serverless_analytics.cube.schema import OPERATORS, invalid, validate_query
+from serverless_analytics.cube.values import js_json, js_number, js_string
 from serverless_analytics.models.errors import CubeLimitError, CubeQueryError
 
-OPERATORS = (
-    'equals',
-    'notEquals',
-    'contains',
-    'notContains',
-    'startsWith',
-    'notStartsWith',
-    'endsWith',
-    'notEndsWith',
-    'in',
-    'notIn',
-    'gt',
-    'gte',
-    'lt',
-    'lte',
-    'set',
-    'notSet',
-    'inDateRange',
-    'notInDateRange',
-    'onTheDate',
-    'beforeDate',
-    'beforeOrOnDate',
-    'afterDate',
-    'afterOrOnDate',
-    'measureFilter',
-)
 NO_VALUE_OPERATORS = ('set', 'notSet', 'measureFilter')
 # IANA names are short ASCII paths of up to three parts; anything else is not looked up at all, as zoneinfo
 # walks a long path recursively.
@@ -98,8 +73,22 @@ def parse_query_param(value: Any) -> Any:
         except RecursionError:
             raise CubeQueryError(TOO_DEEP) from None
     if not isinstance(value, (dict, list)):
-        raise CubeQueryError('Query param is required')
+        raise CubeQueryError(_not_an_object(value))
     return value
+
+
+def _not_an_object(value: Any) -> str:
+    """What Cube's gateway answers (a 500 there: it sets `cacheMode` on the query) for a query that is JSON but
+    neither an object nor an array."""
+    if value is None:
+        return "TypeError: Cannot set properties of null (setting 'cacheMode')"
+    if isinstance(value, bool):
+        kind, text = 'boolean', 'true' if value else 'false'
+    elif isinstance(value, (int, float)):
+        kind, text = 'number', js_number(float(value)) if isinstance(value, float) else str(value)
+    else:
+        kind, text = 'string', str(value)
+    return f"TypeError: Cannot create property 'cacheMode' on {kind} '{text}'"
 
 
 def normalize_request(query_json: Any, now: datetime) -> tuple[str, list[Query]]:
@@ -157,7 +146,7 @@ def normalize_query(query: Any, now: datetime) -> Query:
     _check_members_present(query)
     filters = query.get('filters') or []
     _check_filter_leaves(filters)
-    timezone = _timezone(query.get('timezone', 'UTC'))
+    timezone = _timezone(query.get('timezone') or 'UTC')
     dimensions = [d for d in query.get('dimensions') or [] if d.count('.') == 1]
     moved = [_split_dimension(d) for d in query.get('dimensions') or [] if d.count('.') == 2]
     time_echo = [_time_echo(td, timezone, now) for td in query.get('timeDimensions') or []] + moved
@@ -220,13 +209,20 @@ def _check_filter_leaves(filters: list) -> None:
 
 
 def _timezone(name: str) -> str:
+    """The zone's name as the tz database spells it: Cube 1.7 matches names case-insensitively (`europe/berlin`)."""
     try:
         if len(name) > MAX_TIMEZONE_CHARS or not _TIMEZONE_NAME.fullmatch(name):
             raise ValueError(name)
-        ZoneInfo(name)
+        canonical = _zone_names().get(name.lower(), name)
+        ZoneInfo(canonical)
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise invalid(f'"timezone" must be a valid IANA time zone, got "{name}"') from error
-    return name
+    return canonical
+
+
+@cache
+def _zone_names() -> dict[str, str]:
+    return {name.lower(): name for name in available_timezones()}
 
 
 def _split_dimension(name: str) -> dict:

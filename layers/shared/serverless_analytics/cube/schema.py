@@ -10,10 +10,18 @@ from typing import Any
 from serverless_analytics.models.errors import CubeQueryError
 
 ID_PATTERN = re.compile(r'^[a-zA-Z0-9_]+\.[a-zA-Z0-9_]+$')
-DIMENSION_PATTERN = re.compile(r'^[a-zA-Z0-9_]+\.[a-zA-Z0-9_]+(\.(second|minute|hour|day|week|month|year))?$')
-GRANULARITIES = ('quarter', 'day', 'month', 'year', 'week', 'hour', 'minute', 'second')
+DIMENSION_PATTERN = re.compile(r'^[a-zA-Z0-9_]+\.[a-zA-Z0-9_]+(\.[a-zA-Z0-9_]+)?$')
+# Cube 1.7 takes any granularity name here (custom granularities); an unknown one is refused when compiled.
+MAX_GRANULARITY_CHARS = 128
+CACHE_MODES = ('stale-if-slow', 'stale-while-revalidate', 'must-revalidate', 'no-cache')
+RESPONSE_FORMATS = ('default', 'compact', 'columnar')
 # Joi quotes a pattern as JavaScript writes it; these regexes read the same in both languages.
 _ID_SOURCE = f'/{ID_PATTERN.pattern}/'
+# An order key: a member, a time dimension with its granularity, or a bare name (a member expression's alias).
+ORDER_PATTERN = re.compile(
+    r'^[a-zA-Z0-9_]+\.[a-zA-Z0-9_]+$|^[a-zA-Z0-9_]+$|^[a-zA-Z0-9_]+\.[a-zA-Z0-9_]+\.[a-zA-Z0-9_]+$'
+)
+_ORDER_SOURCE = f'/{ORDER_PATTERN.pattern}/'
 _DIMENSION_SOURCE = f'/{DIMENSION_PATTERN.pattern}/'
 TOP_LEVEL_KEYS = (
     'measures',
@@ -26,14 +34,42 @@ TOP_LEVEL_KEYS = (
     'limit',
     'offset',
     'total',
-    'renewQuery',
+    'renewQuery',  # not in Cube 1.7's schema; older clients send it, so it is accepted and ignored (docs/cube.md)
     'ungrouped',
     'responseFormat',
+    'cache',
+    'cacheMode',
 )
 _TIME_DIMENSION_KEYS = ('dimension', 'granularity', 'dateRange', 'compareDateRange')
 # Joi's numbers are JavaScript's: beyond 2**53 - 1 an integer is no longer exact, and Joi refuses it.
 MAX_SAFE_INTEGER = 2**53 - 1
 _LEAF_KEYS = ('member', 'dimension', 'operator', 'values')
+OPERATORS = (
+    'equals',
+    'notEquals',
+    'contains',
+    'notContains',
+    'startsWith',
+    'notStartsWith',
+    'endsWith',
+    'notEndsWith',
+    'in',
+    'notIn',
+    'gt',
+    'gte',
+    'lt',
+    'lte',
+    'set',
+    'notSet',
+    'inDateRange',
+    'notInDateRange',
+    'onTheDate',
+    'beforeDate',
+    'beforeOrOnDate',
+    'afterDate',
+    'afterOrOnDate',
+    'measureFilter',
+)
 
 
 def invalid(message: str) -> CubeQueryError:
@@ -56,14 +92,18 @@ def validate_query(query: Any) -> dict:
     _check_order(query.get('order'))
     if 'timezone' in query and not isinstance(query['timezone'], str):
         raise invalid('"timezone" must be a string')
-    for key, minimum in (('limit', 1), ('offset', 0)):
+    for key in ('limit', 'offset'):
         if key in query:
-            converted[key] = _integer(query[key], key, minimum)
+            converted[key] = _integer(query[key], key)
     for key in ('total', 'renewQuery', 'ungrouped'):
         if key in query:
             converted[key] = _boolean(query[key], key)
-    if 'responseFormat' in query and query['responseFormat'] not in ('default', 'compact'):
-        raise invalid('"responseFormat" must be one of [default, compact]')
+    if 'responseFormat' in query and query['responseFormat'] not in RESPONSE_FORMATS:
+        raise invalid(f'"responseFormat" must be one of [{", ".join(RESPONSE_FORMATS)}]')
+    # Cube moves `cache` to `cacheMode` before validating, so both are reported as `cacheMode`.
+    for key in ('cache', 'cacheMode'):
+        if query.get(key) is not None and query[key] not in CACHE_MODES:
+            raise invalid(f'"cacheMode" must be one of [{", ".join(CACHE_MODES)}]')
     return converted
 
 
@@ -97,8 +137,12 @@ def _check_time_dimensions(value: Any) -> None:
             raise invalid(f'"{label}.dimension" is required')
         _check_id(item['dimension'], f'{label}.dimension')
         granularity = item.get('granularity')
-        if granularity is not None and granularity not in GRANULARITIES:
-            raise invalid(f'"{label}.granularity" must be one of [{", ".join(GRANULARITIES)}, null]')
+        if granularity is not None and not isinstance(granularity, str):
+            raise invalid(f'"{label}.granularity" must be a string')
+        if granularity is not None and len(granularity.encode()) > MAX_GRANULARITY_CHARS:
+            raise invalid(
+                f'"{label}.granularity" length must be less than or equal to {MAX_GRANULARITY_CHARS} characters long'
+            )
         if 'dateRange' in item and 'compareDateRange' in item:
             raise invalid(
                 f'"{label}" contains a conflict between optional exclusive peers [dateRange, compareDateRange]'
@@ -111,10 +155,18 @@ def _check_time_dimensions(value: Any) -> None:
 
 
 def _check_date_range(value: Any, label: str) -> None:
+    """Joi's `[array().items(string()).min(1).max(2), string()]`: an array is reported as an array."""
     if isinstance(value, str):
         return
-    if not isinstance(value, list) or not 1 <= len(value) <= 2 or not all(isinstance(v, str) for v in value):
-        raise invalid(f'"{label}" must be one of [string, array of 1 or 2 strings]')
+    if not isinstance(value, list):
+        raise invalid(f'"{label}" must be one of [array, string]')
+    for position, entry in enumerate(value):
+        if not isinstance(entry, str):
+            raise invalid(f'"{label}[{position}]" must be a string')
+    if not value:
+        raise invalid(f'"{label}" must contain at least 1 items')
+    if len(value) > 2:
+        raise invalid(f'"{label}" must contain less than or equal to 2 items')
 
 
 def _check_object(item: Any, label: str, keys: tuple[str, ...]) -> None:
@@ -126,34 +178,39 @@ def _check_object(item: Any, label: str, keys: tuple[str, ...]) -> None:
 
 
 def _check_filters(value: Any, label: str) -> None:
+    """Joi's `array().items(oneFilter, oneCondition)`: an item that is neither is reported as such, whatever is
+    wrong inside it."""
     if value is None:
         return
     for index, item in enumerate(_check_array(value, label)):
-        item_label = f'{label}[{index}]'
-        if isinstance(item, dict) and ('or' in item or 'and' in item):
-            _check_object(item, item_label, ('or', 'and'))
-            if len(item) != 1:
-                raise invalid(f'"{item_label}" contains a conflict between exclusive peers [or, and]')
-            key = next(iter(item))
-            _check_filters(item[key], f'{item_label}.{key}')
-            continue
-        _check_leaf(item, item_label)
+        try:
+            _check_filter(item)
+        except CubeQueryError:
+            raise invalid(f'"{label}[{index}]" does not match any of the allowed types') from None
 
 
-def _check_leaf(item: Any, label: str) -> None:
-    _check_object(item, label, _LEAF_KEYS)
-    if 'member' in item and 'dimension' in item:
-        raise invalid(f'"{label}" contains a conflict between exclusive peers [member, dimension]')
-    if 'member' not in item and 'dimension' not in item:
-        raise invalid(f'"{label}" must contain at least one of [member, dimension]')
-    key = 'member' if 'member' in item else 'dimension'
-    _check_id(item[key], f'{label}.{key}', DIMENSION_PATTERN, _DIMENSION_SOURCE)
-    if 'operator' in item and item['operator'] is not None and not isinstance(item['operator'], str):
-        raise invalid(f'"{label}.operator" must be a string')
-    if item.get('values') is not None:
-        for position, entry in enumerate(_check_array(item['values'], f'{label}.values')):
-            if entry is not None and not isinstance(entry, (str, int, float, bool)):
-                raise invalid(f'"{label}.values[{position}]" must be one of [string, number, boolean, null]')
+def _check_filter(item: Any) -> None:
+    if isinstance(item, dict) and ('or' in item or 'and' in item):
+        _check_object(item, 'condition', ('or', 'and'))
+        if len(item) != 1:
+            raise invalid('or and and')
+        nested = item[next(iter(item))]
+        for entry in _check_array(nested, 'condition'):
+            _check_filter(entry)
+        return
+    _check_leaf(item)
+
+
+def _check_leaf(item: Any) -> None:
+    _check_object(item, 'filter', _LEAF_KEYS)
+    if ('member' in item) == ('dimension' in item):
+        raise invalid('member xor dimension')
+    _check_id(item.get('member', item.get('dimension')), 'member')
+    if item.get('operator') not in OPERATORS:
+        raise invalid('operator')
+    for entry in _check_array(item.get('values', []), 'values'):
+        if entry is not None and not isinstance(entry, (str, int, float, bool)):
+            raise invalid('values')
 
 
 def _check_order(value: Any) -> None:
@@ -161,25 +218,28 @@ def _check_order(value: Any) -> None:
         return
     if isinstance(value, dict):
         for member, direction in value.items():
-            _check_id(member, f'order.{member}', DIMENSION_PATTERN, _DIMENSION_SOURCE)
+            if not ORDER_PATTERN.match(member):
+                raise invalid(f'"order.{member}" is not allowed')
             if direction not in ('asc', 'desc'):
                 raise invalid(f'"order.{member}" must be one of [asc, desc]')
         return
     if not isinstance(value, list):
         raise invalid('"order" must be one of [object, array]')
     for index, pair in enumerate(value):
-        if not isinstance(pair, list) or len(pair) < 2:
-            raise invalid(f'"order[{index}]" must contain at least 2 items')
-        _check_id(pair[0], f'order[{index}][0]', DIMENSION_PATTERN, _DIMENSION_SOURCE)
+        label = f'order[{index}]'
+        if len(_check_array(pair, label)) < 2:
+            raise invalid(f'"{label}" must contain at least 2 items')
+        _check_id(pair[0], f'{label}[0]', ORDER_PATTERN, _ORDER_SOURCE)
         if pair[1] not in ('asc', 'desc'):
-            raise invalid(f'"order[{index}][1]" must be one of [asc, desc]')
+            raise invalid(f'"{label}[1]" must be one of [asc, desc]')
+        if len(pair) > 2:
+            raise invalid(f'"{label}" must contain at most 2 items')
 
 
-def _integer(value: Any, label: str, minimum: int) -> int:
-    """Joi's `number().integer().min(minimum)`, in Joi's order: type, safe range, integer, minimum."""
+def _integer(value: Any, label: str, minimum: int = 0) -> int:
+    """Joi's `number().integer().strict().min(0)`, in Joi's order: type (no numeric strings), safe range, integer,
+    minimum."""
     number = value
-    if isinstance(value, str) and re.fullmatch(r'\s*-?\d+\s*', value):
-        number = _digits_to_int(value.strip(), label)
     # Python's JSON reader takes Infinity and NaN, which JSON (and Cube's reader) do not have.
     if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
         raise invalid(f'"{label}" must be a number')
@@ -190,13 +250,6 @@ def _integer(value: Any, label: str, minimum: int) -> int:
     if number < minimum:
         raise invalid(f'"{label}" must be greater than or equal to {minimum}')
     return int(number)
-
-
-def _digits_to_int(text: str, label: str) -> int:
-    # A longer run of digits is unsafe whatever it holds; `int()` of thousands of digits is refused by Python.
-    if len(text.lstrip('-').lstrip('0')) > len(str(MAX_SAFE_INTEGER)):
-        raise invalid(f'"{label}" must be a safe number')
-    return int(text)
 
 
 def _boolean(value: Any, label: str) -> bool:

@@ -32,6 +32,10 @@ _NON_TITLECASED = {
 }
 
 
+# JavaScript's `\b` is ASCII-only, as is this pattern's.
+_ID_WORD = re.compile(r'\bId(s?)\b', re.ASCII)
+
+
 def _is_lower(char: str) -> bool:
     return char.lower() == char and char.upper() != char
 
@@ -89,8 +93,8 @@ def titleize(text: str) -> str:
 
 
 def humanize(name: str) -> str:
-    """The title Cube derives from a cube or member name."""
-    return titleize(underscore(pascal_case(name)))
+    """The title Cube derives from a cube or member name; Cube 1.7 writes the word `Id` as `ID` (`User ID`, `IDs`)."""
+    return _ID_WORD.sub(lambda match: f'ID{match.group(1)}', titleize(underscore(pascal_case(name))))
 
 
 def snake_case(name: str) -> str:

@@ -57,9 +57,15 @@ def test_a_query_wrapped_in_query_is_an_unknown_key():
 
 
 @pytest.mark.parametrize('key', ['offset', 'limit'])
-@pytest.mark.parametrize('value', [2**70, -(2**70), 2**53, 1e300, '9' * 10_000, '9007199254740992'])
+@pytest.mark.parametrize('value', [2**70, -(2**70), 2**53, 1e300])
 def test_numbers_past_javascripts_safe_integers_are_joi_unsafe(key, value):
     assert _refusal({'measures': COUNT, key: value}) == f'Invalid query format: "{key}" must be a safe number'
+
+
+@pytest.mark.parametrize('key', ['offset', 'limit'])
+@pytest.mark.parametrize('value', ['9' * 10_000, '9007199254740992', '20'])
+def test_numeric_strings_are_not_numbers_to_cube_1_7(key, value):
+    assert _refusal({'measures': COUNT, key: value}) == f'Invalid query format: "{key}" must be a number'
 
 
 def test_the_largest_safe_offset_is_taken():
@@ -248,7 +254,8 @@ def test_nesting_to_the_json_cap_is_decoded():
     for _ in range(MAX_JSON_DEPTH - 4):  # 60 levels around the innermost list, inside the query, order and pair
         nested = [nested]
     query = {'measures': COUNT, 'order': [['TrackedEvents.count', 'asc', nested]]}
-    assert dry_run(query, now=NOW)['queryOrder'] == [{'TrackedEvents.count': 'asc'}]
+    # decoded, then refused by the schema (an order pair has two items), not by the nesting cap
+    assert _refusal(query) == 'Invalid query format: "order[0]" must contain at most 2 items'
 
 
 @pytest.mark.parametrize(
@@ -277,7 +284,10 @@ def test_timezones_that_cannot_be_iana_names_are_not_looked_up(timezone):
 def test_date_operators_on_members_that_are_not_time_are_refused(member, ungrouped):
     query = _date_filter('afterOrOnDate', '2024-01-01') | {'ungrouped': ungrouped}
     query['filters'][0]['member'] = member
-    assert _refusal(query) == f"afterOrOnDate can only be used with time dimensions: '{member}'"
+    expected = f"afterOrOnDate can only be used with time dimensions: '{member}'"
+    if ungrouped and member == 'TrackedEvents.count':  # Cube refuses it first as a measure filter
+        expected = "Measure filters aren't allowed in ungrouped query"
+    assert _refusal(query) == expected
 
 
 def test_sql_past_athenas_query_length_is_refused():

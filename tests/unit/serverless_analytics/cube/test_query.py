@@ -15,7 +15,7 @@ def _echo(query: dict) -> dict:
 
 
 def test_three_part_dimension_moves_to_time_dimensions():
-    echo = _echo({'dimensions': ['TrackedEvents.pageUrl', 'TrackedEvents.derivedTstamp.month'], 'limit': '20'})
+    echo = _echo({'dimensions': ['TrackedEvents.pageUrl', 'TrackedEvents.derivedTstamp.month'], 'limit': 20})
     assert echo['dimensions'] == ['TrackedEvents.pageUrl']
     assert echo['timeDimensions'] == [{'dimension': 'TrackedEvents.derivedTstamp', 'granularity': 'month'}]
     assert (echo['limit'], echo['rowLimit']) == (20, 20)
@@ -27,8 +27,10 @@ def test_three_part_dimension_moves_to_time_dimensions():
         ('undefined', 'Query param is required'),
         ('{bad json', 'Unable to decode query param as JSON, error: '),
         ({'measures': 'TrackedEvents.count'}, 'Invalid query format: "measures" must be an array'),
-        ({'dimensions': ['TrackedEvents.x.quarter']}, 'Invalid query format: "dimensions[0]" with value'),
-        ({'measures': ['TrackedEvents.count'], 'limit': 0}, 'Invalid query format: "limit" must be greater than'),
+        ({'dimensions': ['TrackedEvents.x.quarter']}, "'x' not found for path 'TrackedEvents.x'"),
+        ({'dimensions': ['TrackedEvents.x.y.z']}, 'Invalid query format: "dimensions[0]" with value'),
+        ({'measures': ['TrackedEvents.count'], 'limit': -1}, 'Invalid query format: "limit" must be greater than'),
+        ({'measures': ['TrackedEvents.count'], 'limit': '5'}, 'Invalid query format: "limit" must be a number'),
         (
             {'measures': ['TrackedEvents.count'], 'timeDimensions': [{'granularity': 'day'}]},
             'Invalid query format: "timeDimensions[0].dimension" is required',
@@ -38,7 +40,7 @@ def test_three_part_dimension_moves_to_time_dimensions():
                 'measures': ['TrackedEvents.count'],
                 'timeDimensions': [{'dimension': 'TrackedEvents.derivedTstamp', 'granularity': 'fortnight'}],
             },
-            'Invalid query format: "timeDimensions[0].granularity" must be one of',
+            'Granularity "fortnight" does not exist in dimension TrackedEvents.derivedTstamp',
         ),
         (
             {'measures': ['TrackedEvents.count'], 'order': [['TrackedEvents.count']]},

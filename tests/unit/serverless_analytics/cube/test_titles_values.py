@@ -10,7 +10,12 @@ from serverless_analytics.cube.values import js_number, js_string
     ('name', 'title'),
     [
         ('startAt', 'Start at'),
-        ('sessionID', 'Session Id'),
+        ('sessionID', 'Session ID'),  # Cube 1.7 writes the word Id as ID
+        ('userId', 'User ID'),
+        ('ids', 'IDs'),
+        ('apiIdKey', 'Api ID Key'),
+        ('user_id2', 'User Id2'),
+        ('identity', 'Identity'),
         ('TrackedEvents', 'Tracked Events'),
         ('SnowplowSessions', 'Snowplow Sessions'),
         ('derivedTstamp', 'Derived Tstamp'),

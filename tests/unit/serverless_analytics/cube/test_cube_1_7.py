@@ -1,0 +1,138 @@
+"""Cube 1.7's answers where they differ from older Cube: the messages and shapes below were read from Cube 1.7.43
+itself (tools/cube-oracle) on the same queries."""
+
+import pytest
+
+from serverless_analytics.cube import load
+from serverless_analytics.models.errors import CubeQueryError
+from tests.unit.serverless_analytics.cube.conftest import NOW
+
+COUNT = ['TrackedEvents.count']
+BY_PAGE = {'measures': COUNT, 'dimensions': ['TrackedEvents.pageUrlpath']}
+
+
+def _result(engine, query) -> dict:
+    return load(query, '1', engine, now=NOW, query_type='multi')['results'][0]
+
+
+def _refusal(engine, query) -> str:
+    with pytest.raises(CubeQueryError) as raised:
+        load(query, '1', engine, now=NOW, query_type='multi')
+    return raised.value.message
+
+
+def test_a_time_buckets_annotation_describes_its_granularity(engine):
+    query = {'measures': COUNT, 'timeDimensions': [{'dimension': 'TrackedEvents.derivedTstamp', 'granularity': 'week'}]}
+
+    annotation = _result(engine, query)['annotation']['timeDimensions']
+
+    assert annotation['TrackedEvents.derivedTstamp.week']['granularity'] == {
+        'name': 'week',
+        'title': 'week',
+        'interval': '1 week',
+    }
+    assert 'granularity' not in annotation['TrackedEvents.derivedTstamp']
+
+
+def test_limit_zero_answers_no_rows(engine):
+    assert _result(engine, BY_PAGE | {'limit': 0})['data'] == []
+
+
+def test_columnar_answers_rows_as_the_default_format_does(engine):
+    default = _result(engine, BY_PAGE | {'order': {'TrackedEvents.pageUrlpath': 'asc'}})['data']
+
+    assert (
+        _result(engine, BY_PAGE | {'order': {'TrackedEvents.pageUrlpath': 'asc'}, 'responseFormat': 'columnar'})['data']
+        == default
+    )
+    assert default
+
+
+@pytest.mark.parametrize('mode', ['stale-if-slow', 'no-cache'])
+def test_cache_modes_are_accepted(engine, mode):
+    assert _result(engine, {'measures': COUNT, 'cache': mode})['data'] == [{'TrackedEvents.count': '6'}]
+
+
+def test_an_unknown_cache_mode_is_refused_as_cube_names_it(engine):
+    assert _refusal(engine, {'measures': COUNT, 'cache': 'x'}) == (
+        'Invalid query format: "cacheMode" must be one of [stale-if-slow, stale-while-revalidate, must-revalidate, '
+        'no-cache]'
+    )
+
+
+def test_a_time_zone_name_is_matched_whatever_its_case(engine):
+    echo = _result(engine, {'measures': COUNT, 'timezone': 'europe/berlin'})['query']
+
+    assert echo['timezone'] == 'Europe/Berlin'
+
+
+def test_a_quarter_in_dimensions_is_a_time_dimension(engine):
+    data = _result(engine, {'measures': COUNT, 'dimensions': ['TrackedEvents.derivedTstamp.quarter']})['data']
+
+    assert data == [
+        {
+            'TrackedEvents.derivedTstamp.quarter': '2024-04-01T00:00:00.000',
+            'TrackedEvents.derivedTstamp': '2024-04-01T00:00:00.000',
+            'TrackedEvents.count': '6',
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ('query', 'message'),
+    [
+        (True, "TypeError: Cannot create property 'cacheMode' on boolean 'true'"),
+        (5, "TypeError: Cannot create property 'cacheMode' on number '5'"),
+        ('"abc"', "TypeError: Cannot create property 'cacheMode' on string 'abc'"),
+        (
+            {'measures': COUNT, 'dimensions': ['TrackedEvents.pageUrlpath'], 'ungrouped': True}
+            | {'filters': [{'member': 'TrackedEvents.count', 'operator': 'gt', 'values': ['1']}]},
+            "Measure filters aren't allowed in ungrouped query",
+        ),
+        (
+            {'measures': COUNT, 'timeDimensions': [{'dimension': 'TrackedEvents.derivedTstamp', 'granularity': 'x'}]},
+            'Granularity "x" does not exist in dimension TrackedEvents.derivedTstamp',
+        ),
+        ({'measures': COUNT, 'limit': -1}, 'Invalid query format: "limit" must be greater than or equal to 0'),
+        ({'measures': COUNT, 'order': {'a-b': 'asc'}}, 'Invalid query format: "order.a-b" is not allowed'),
+        ({'measures': COUNT, 'order': ['x']}, 'Invalid query format: "order[0]" must be an array'),
+        (
+            {'measures': COUNT, 'filters': [{'or': [{'member': 'TrackedEvents.pageUrl', 'operator': 'no'}]}]},
+            'Invalid query format: "filters[0]" does not match any of the allowed types',
+        ),
+        (
+            {'measures': COUNT, 'timeDimensions': [{'dimension': 'TrackedEvents.derivedTstamp', 'dateRange': []}]},
+            'Invalid query format: "timeDimensions[0].dateRange" must contain at least 1 items',
+        ),
+        (
+            {'measures': COUNT, 'timeDimensions': [{'dimension': 'TrackedEvents.derivedTstamp', 'dateRange': 5}]},
+            'Invalid query format: "timeDimensions[0].dateRange" must be one of [array, string]',
+        ),
+    ],
+)
+def test_refusals_in_cube_1_7s_words(engine, query, message):
+    assert _refusal(engine, query) == message
+
+
+def test_a_hidden_member_is_refused_by_its_alias_when_there_are_rows(engine):
+    assert _refusal(engine, {'measures': COUNT, 'dimensions': ['TrackedEvents.eventId']}) == (
+        "Error: You requested hidden member: 'tracked_events__event_id'. Please make it visible using `public: true`. "
+        'Please note primaryKey fields are `public: false` by default: '
+        'https://cube.dev/docs/schema/reference/joins#setting-a-primary-key.'
+    )
+
+
+def test_a_hidden_member_is_refused_by_its_name_when_there_are_none(engine):
+    nothing = [{'member': 'TrackedEvents.pageUrlpath', 'operator': 'equals', 'values': ['/nowhere']}]
+    message = _refusal(engine, {'measures': COUNT, 'dimensions': ['TrackedEvents.eventId'], 'filters': nothing})
+
+    assert message.startswith("Error: You requested hidden member: 'TrackedEvents.eventId'.")
+
+
+def test_ungrouped_counts_are_one_per_row_and_ratios_of_them_are_computed(engine):
+    query = {'measures': ['Sessions.count', 'Sessions.averagePerUser'], 'ungrouped': True}
+
+    data = _result(engine, query)['data']
+
+    # every session row counts once, for a user who is there: 1.0 * 1 / 1
+    assert data and all(row == {'Sessions.count': '1', 'Sessions.averagePerUser': '1'} for row in data)
