@@ -29,6 +29,10 @@ from serverless_analytics.cube.target import Target
 from serverless_analytics.cube.titles import snake_case
 from serverless_analytics.models.errors import CubeQueryError
 
+# Finest first, as Cube ranks them.
+GRANULARITY_LEVELS = {'second': 1, 'minute': 2, 'hour': 3, 'day': 4, 'week': 5, 'month': 6, 'quarter': 7, 'year': 8}
+PREDEFINED_GRANULARITIES = frozenset(GRANULARITY_LEVELS)
+
 
 @dataclass(frozen=True)
 class Column:
@@ -42,11 +46,15 @@ class Column:
         return f'{self.member.path}.{self.granularity}' if self.granularity else self.member.path
 
     def keys(self, query: Query) -> list[str]:
-        """Where the column shows in rows and annotations: its key, and for a time bucket also the deprecated
-        bare `Cube.td` key, unless the query asks for that member as a plain dimension too."""
-        if self.granularity and self.member.path not in query.dimensions:
+        """Where the column shows in rows and annotations: its key, and for the finest bucket of a time dimension
+        also the deprecated bare `Cube.td` key, unless the query asks for that member as a plain dimension too."""
+        if self.granularity and self.member.path not in query.dimensions and self._finest_of(query):
             return [self.key, self.member.path]
         return [self.key]
+
+    def _finest_of(self, query: Query) -> bool:
+        same = [td.granularity for td in query.time_dimensions if td.dimension == self.member.path and td.granularity]
+        return min(same, key=GRANULARITY_LEVELS.__getitem__) == self.granularity
 
 
 @dataclass
@@ -60,9 +68,6 @@ class CompiledQuery:
 
 def compile_query(query: Query, model: DataModel, project_id: str, target: Target, now: datetime) -> CompiledQuery:
     return _Compiler(query, model, project_id, target, now).compile()
-
-
-PREDEFINED_GRANULARITIES = frozenset({'second', 'minute', 'hour', 'day', 'week', 'month', 'quarter', 'year'})
 
 
 def _check_granularities(time_dimensions: list[TimeDimension]) -> None:
@@ -145,6 +150,8 @@ class _Compiler:
         value = self._value(column.member)
         if column.granularity:
             value = truncate(to_local(value, self.query.timezone), column.granularity)
+        elif column.member.type == 'time' and column.member.kind == 'dimension':
+            value = to_local(value, self.query.timezone)  # a raw time is shown in the query's time zone too
         alias = f'{self.cube.alias}__{snake_case(column.member.name)}'
         alias = f'{alias}_{column.granularity}' if column.granularity else alias
         while alias in aliases:  # rows are mapped by position, aliases only need to be unique and readable
@@ -271,10 +278,15 @@ def _column_index(member_id: str, columns: list[Column]) -> int | None:
     for index, column in enumerate(columns):
         if column.key == member_id:
             return index
-    for index, column in enumerate(columns):
-        if column.granularity and column.member.path == member_id:
-            return index
-    return None
+    buckets = [(index, column) for index, column in enumerate(columns) if column.granularity]
+    finest = _finest([column for _, column in buckets if column.member.path == member_id])
+    return next((index for index, column in buckets if column is finest), None)
+
+
+def _finest(buckets: list[Column]) -> Column | None:
+    """Of one time dimension's buckets, the finest (the first of equals): the one Cube orders a bare `Cube.td`
+    by and shows under the deprecated bare key."""
+    return min(buckets, key=lambda column: GRANULARITY_LEVELS[column.granularity or ''], default=None)
 
 
 def _leaves(filters):

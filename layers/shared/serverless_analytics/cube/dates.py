@@ -24,6 +24,22 @@ _ISO = re.compile(
 )
 _SLASH_DATE = re.compile(r'^(\d{4})/(\d{1,2})/(\d{1,2})$|^(\d{1,2})/(\d{1,2})/(\d{4})$')
 _NUMBER_WORDS = {'a': 1, 'an': 1, 'one': 1, 'two': 2, 'three': 3, 'four': 4, 'five': 5, 'six': 6, 'seven': 7}
+# chrono-node's English weekday names (Sunday 0, as JavaScript numbers days) and its weekday pattern.
+_WEEKDAYS = {
+    **dict.fromkeys(('sunday', 'sun'), 0),
+    **dict.fromkeys(('monday', 'mon'), 1),
+    **dict.fromkeys(('tuesday', 'tue', 'tues'), 2),
+    **dict.fromkeys(('wednesday', 'wed'), 3),
+    **dict.fromkeys(('thursday', 'thurs', 'thur', 'thu'), 4),
+    **dict.fromkeys(('friday', 'fri'), 5),
+    **dict.fromkeys(('saturday', 'sat'), 6),
+}
+_WEEKDAY = re.compile(
+    r'^(?:on\s*)?(?:(this|last|past|next)\s+)?('
+    + '|'.join(sorted(_WEEKDAYS, key=len, reverse=True))
+    + r')\.?(?:\s+(this|last|past|next)\s*week)?$'
+)
+_LEADING_FROM = re.compile(r'^from\s+')
 _AGO = re.compile(rf'^(\d+|a|an|one|two|three|four|five|six|seven)\s+({_UNIT_RE})s?\s+ago$')
 _LATER = re.compile(
     rf'^(?:in\s+(\d+|a|an|one|two|three|four|five|six|seven)\s+({_UNIT_RE})s?|'
@@ -233,13 +249,15 @@ def _parse_chrono(lowered: str, current: datetime, tz: str, original: str) -> tu
 
 def _parse_instant(expr: str, current: datetime, tz: str, original: str) -> datetime:
     """A best-effort stand-in for chrono-node on one expression (spec §2: branch 5 is not exact in Python)."""
-    expr = expr.strip()
+    expr = _LEADING_FROM.sub('', expr.strip())  # chrono finds `3 days ago` in `from 3 days ago`
     if expr == 'now':
         return current
     if expr in _DAY_WORDS:
         return add(current, 'day', _DAY_WORDS[expr], tz)
     if match := _AGO.match(expr):
         return add(current, match.group(2), -_amount(match.group(1)), tz)
+    if match := _WEEKDAY.match(expr):
+        return add(current, 'day', _days_to_weekday(current, match), tz)
     if match := _LATER.match(expr):
         amount, unit = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
         return add(current, unit, _amount(amount), tz)
@@ -247,6 +265,26 @@ def _parse_instant(expr: str, current: datetime, tz: str, original: str) -> date
     if parsed is None:
         raise CubeQueryError(f"Can't parse date: '{original}'")
     return parsed
+
+
+def _days_to_weekday(current: datetime, match: re.Match) -> int:
+    """chrono-node's `getDaysToWeekday`, with JavaScript's day numbers (Sunday 0): `last` is the latest one before
+    today, `this` the next from today on, `next` the one of next week (from a weekend day, the coming one), and no
+    word the closest."""
+    modifier = {'past': 'last'}.get(match.group(1) or match.group(3) or '', match.group(1) or match.group(3) or '')
+    weekday, today = _WEEKDAYS[match.group(2).rstrip('.')], (current.weekday() + 1) % 7
+    forward, backward = (weekday - today) % 7, (weekday - today) % 7 - 7
+    if modifier == 'this':
+        return forward
+    if modifier == 'last':
+        return backward
+    if modifier == 'next':
+        if today == 0:
+            return 7 if weekday == 0 else weekday
+        if today == 6:
+            return {6: 7, 0: 8}.get(weekday, 1 + weekday)
+        return forward if 0 < weekday < today else forward + 7
+    return forward if forward < -backward else backward
 
 
 def _amount(word: str) -> int:
@@ -315,6 +353,21 @@ def normalize_range_item(item: str, index: int) -> str:
     if _DATE_ONLY.match(item):
         return format_day(moment) + ('T00:00:00.000' if index == 0 else 'T23:59:59.999')
     return format_local(moment)
+
+
+def filter_time(item: str, index: int, tz: str) -> datetime:
+    """An absolute date filter value as a wall-clock time of `tz`. Cube hands filter values to the database in the
+    query's time zone, so a value with `Z` or an offset is that instant whatever the zone (in a `dateRange` the
+    offset only moves the wall-clock time, see `normalize_range_item`); a value without one is local."""
+    local = parse_local(normalize_range_item(item, index))
+    match = _ISO.match(item.lower())
+    if match is None or match.group(8) is None:
+        return local
+    try:
+        # `fold` survives dropping the zone, so local_to_utc gives this instant back in a DST change's repeated hour.
+        return local.replace(tzinfo=UTC).astimezone(zone(tz)).replace(tzinfo=None)
+    except OverflowError:
+        return local
 
 
 def resolve_date_range(value: str | list, tz: str, now: datetime) -> list[str]:

@@ -11,6 +11,7 @@ from sqlglot import exp
 
 from serverless_analytics.cube.datamodel import Member
 from serverless_analytics.cube.dates import (
+    filter_time,
     local_to_utc,
     normalize_range_item,
     parse_local,
@@ -30,6 +31,7 @@ _LIKE = {
 }
 _COMPARE = {'gt': exp.GT, 'gte': exp.GTE, 'lt': exp.LT, 'lte': exp.LTE}
 _SINGLE_DATE = {'beforeDate': exp.LT, 'beforeOrOnDate': exp.LTE, 'afterDate': exp.GT, 'afterOrOnDate': exp.GTE}
+_COMPARED_WITH_END = frozenset({'afterDate', 'beforeOrOnDate'})
 _INTEGER = re.compile(r'^-?\d{1,18}$')
 
 
@@ -125,7 +127,7 @@ def _literal(value: str | None, member: Member, ctx: FilterContext) -> exp.Expre
             raise CubeQueryError(f"Invalid boolean value '{value}' for filter on {member.path}")
         return exp.true() if lowered in ('true', '1') else exp.false()
     if member.type == 'time':
-        return timestamp_literal(local_to_utc(_local_time(value), ctx.timezone), ctx.dialect)
+        return timestamp_literal(local_to_utc(filter_time(value, 0, ctx.timezone), ctx.timezone), ctx.dialect)
     return exp.Literal.string(value)
 
 
@@ -142,10 +144,6 @@ def _number(value: str, member: Member) -> exp.Expression:
     return exp.Literal.number(repr(number))
 
 
-def _local_time(value: str, index: int = 0) -> datetime:
-    return parse_local(normalize_range_item(value, index))
-
-
 def date_bounds(leaf: FilterLeaf, ctx: FilterContext) -> tuple[datetime, datetime]:
     """The local [from, to] a date operator compares with (padded as Cube pads them)."""
     values = _non_null(list(leaf.values or []))
@@ -153,16 +151,16 @@ def date_bounds(leaf: FilterLeaf, ctx: FilterContext) -> tuple[datetime, datetim
         raise CubeQueryError(f'Values required for filter: {leaf.member}')
     if leaf.operator in _SINGLE_DATE:
         first = values[0]
-        start = (
-            _local_time(first)
-            if _is_absolute(first)
-            else parse_local(resolve_date_range(first, ctx.timezone, ctx.now)[0])
-        )
-        return start, start
+        if _is_absolute(first):
+            moment = filter_time(first, 0, ctx.timezone)
+        else:  # a relative value is a range: `afterDate` and `beforeOrOnDate` compare with its end, as Cube does
+            bound = 1 if leaf.operator in _COMPARED_WITH_END else 0
+            moment = parse_local(resolve_date_range(first, ctx.timezone, ctx.now)[bound])
+        return moment, moment
     if len(values) == 1:
         low, high = resolve_date_range(values[0], ctx.timezone, ctx.now)
         return parse_local(low), parse_local(high)
-    return _local_time(values[0], 0), _local_time(values[1], 1)
+    return filter_time(values[0], 0, ctx.timezone), filter_time(values[1], 1, ctx.timezone)
 
 
 def _is_absolute(value: str) -> bool:

@@ -1,9 +1,12 @@
 """Cube 1.7's answers where they differ from older Cube: the messages and shapes below were read from Cube 1.7.43
 itself (tools/cube-oracle) on the same queries."""
 
+from datetime import UTC, datetime
+
 import pytest
 
-from serverless_analytics.cube import load
+from serverless_analytics.cube import Target, compile_request, load
+from serverless_analytics.cube.dates import parse_date_range
 from serverless_analytics.models.errors import CubeQueryError
 from tests.unit.serverless_analytics.cube.conftest import NOW
 
@@ -136,3 +139,82 @@ def test_ungrouped_counts_are_one_per_row_and_ratios_of_them_are_computed(engine
 
     # every session row counts once, for a user who is there: 1.0 * 1 / 1
     assert data and all(row == {'Sessions.count': '1', 'Sessions.averagePerUser': '1'} for row in data)
+
+
+# --- dates (expected values read from Cube 1.7.43 at 2024-04-20T12:00Z, a Saturday) ---------------------------------
+
+SATURDAY = datetime(2024, 4, 20, 12, tzinfo=UTC)
+TIME = 'TrackedEvents.derivedTstamp'
+
+
+def _where(query: dict) -> str:
+    _, _, compiled = compile_request(query, '1', Target('duckdb', 'events'), SATURDAY)
+    return compiled[0].sql.split(' WHERE ', 2)[-1]
+
+
+@pytest.mark.parametrize(
+    ('operator', 'compared'),
+    [
+        ('afterDate', "> CAST('2024-04-14 23:59:59.999+00'"),  # the end of last week
+        ('beforeOrOnDate', "<= CAST('2024-04-14 23:59:59.999+00'"),
+        ('afterOrOnDate', ">= CAST('2024-04-08 00:00:00.000+00'"),  # its start
+        ('beforeDate', "< CAST('2024-04-08 00:00:00.000+00'"),
+    ],
+)
+def test_a_relative_value_of_a_one_date_operator_is_compared_with_cubes_end_of_its_range(operator, compared):
+    where = _where({'measures': COUNT, 'filters': [{'member': TIME, 'operator': operator, 'values': ['last week']}]})
+
+    assert compared in where
+
+
+@pytest.mark.parametrize(
+    ('value', 'instant'),
+    [('2024-04-10T10:00:00Z', '2024-04-10 10:00:00.000'), ('2024-04-10T10:00:00+05:00', '2024-04-10 05:00:00.000')],
+)
+def test_a_filter_value_with_an_offset_is_that_instant_in_any_time_zone(value, instant):
+    query = {'measures': COUNT, 'timezone': 'Europe/Berlin'}
+    query['filters'] = [{'member': TIME, 'operator': 'afterDate', 'values': [value]}]
+
+    assert f"> CAST('{instant}+00'" in _where(query)
+
+
+def test_a_date_range_with_an_offset_is_read_as_a_wall_clock_time_as_cube_reads_it():
+    query = {'measures': COUNT, 'timezone': 'Europe/Berlin'}
+    query['timeDimensions'] = [{'dimension': TIME, 'dateRange': ['2024-04-10T10:00:00Z', '2024-04-12T10:00:00Z']}]
+
+    assert ">= CAST('2024-04-10 08:00:00.000+00'" in _where(query)  # 10:00 in Berlin
+
+
+@pytest.mark.parametrize(
+    ('expression', 'day'),
+    [
+        ('last monday', '2024-04-15'),
+        ('next friday', '2024-04-26'),
+        ('friday', '2024-04-19'),
+        ('next sunday', '2024-04-28'),
+        ('on friday', '2024-04-19'),
+        ('from 3 days ago', '2024-04-17'),
+    ],
+)
+def test_chrono_weekdays_and_a_lone_from(expression, day):
+    assert parse_date_range(expression, 'UTC', SATURDAY) == [f'{day}T00:00:00.000', f'{day}T23:59:59.999']
+
+
+def test_one_time_dimension_in_two_granularities_orders_by_and_shows_the_finest(engine):
+    query = {'measures': COUNT, 'timeDimensions': [{'dimension': TIME, 'granularity': g} for g in ('day', 'month')]}
+    query['timeDimensions'][0]['granularity'], query['timeDimensions'][1]['granularity'] = 'month', 'day'
+
+    rows = _result(engine, query)['data']
+
+    assert [row['TrackedEvents.derivedTstamp'] for row in rows] == [row[f'{TIME}.day'] for row in rows]
+    assert [row[f'{TIME}.day'] for row in rows] == sorted(row[f'{TIME}.day'] for row in rows)
+    assert len(rows) > 1
+
+
+def test_a_raw_time_dimension_is_shown_in_the_query_time_zone(engine):
+    def times(timezone: str) -> list[str]:
+        query = {'dimensions': [TIME], 'timezone': timezone, 'order': {TIME: 'asc'}, 'limit': 1}
+        return [row[TIME] for row in _result(engine, query)['data']]
+
+    # the first event, 2024-05-06 10:00 UTC, is 03:00 in Los Angeles (PDT, UTC-7)
+    assert (times('UTC'), times('America/Los_Angeles')) == (['2024-05-06T10:00:00.000'], ['2024-05-06T03:00:00.000'])
