@@ -20,6 +20,10 @@ NO_VALUE_OPERATORS = ('set', 'notSet', 'measureFilter')
 # walks a long path recursively.
 _TIMEZONE_NAME = re.compile(r'[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+){0,2}')
 REGULAR, COMPARE, BLENDING = 'regularQuery', 'compareDateRangeQuery', 'blendingQuery'
+_RANGE_OPERATORS = frozenset({'inDateRange', 'notInDateRange', 'onTheDate'})
+_START_OPERATORS = frozenset({'beforeDate', 'afterOrOnDate'})
+_END_OPERATORS = frozenset({'beforeOrOnDate', 'afterDate'})
+_ABSOLUTE_DATE_TIME = re.compile(r'^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$')
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,7 @@ def normalize_query(query: Any, now: datetime) -> Query:
     dimensions = [d for d in query.get('dimensions') or [] if d.count('.') == 1]
     moved = [_split_dimension(d) for d in query.get('dimensions') or [] if d.count('.') == 2]
     time_echo = [_time_echo(td, timezone, now) for td in query.get('timeDimensions') or []] + moved
-    filter_echo = [_filter_echo(f) for f in filters]
+    filter_echo = [_filter_echo(f, timezone, now) for f in filters]
     order = _order(query.get('order'))
     limit = query.get('limit', DEFAULT_LIMIT)
     replaced = {
@@ -241,14 +245,42 @@ def _time_dimension(echo: dict) -> TimeDimension:
     return TimeDimension(echo['dimension'], echo.get('granularity'), date_range)
 
 
-def _filter_echo(item: dict) -> dict:
+def _filter_echo(item: dict, timezone: str, now: datetime) -> dict:
     if 'or' in item or 'and' in item:
         kind = 'or' if 'or' in item else 'and'
-        return {kind: [_filter_echo(child) for child in item[kind]]}
+        return {kind: [_filter_echo(child, timezone, now) for child in item[kind]]}
     echo = {'member': item.get('member') or item.get('dimension'), 'operator': item['operator']}
     if item.get('values') is not None:
-        echo['values'] = [js_string(v) for v in item['values']]
+        values = [js_string(v) for v in item['values']]
+        echo['values'] = _resolved_date_values(echo['operator'], values, timezone, now)
     return echo
+
+
+def _resolved_date_values(operator: str, values: list, timezone: str, now: datetime) -> list:
+    """Cube 1.7's `normalizeDateFilterValues`: a date operator's one relative value is resolved, and echoed so: a
+    range operator takes the whole range, `beforeDate`/`afterOrOnDate` its start, `afterDate`/`beforeOrOnDate` its
+    end; absolute values stay as sent."""
+    if operator in _RANGE_OPERATORS and len(values) > 1 and any(_is_relative(v) for v in values):
+        raise CubeQueryError(
+            'Relative-date strings are only supported when `values` has a single element for operator '
+            f'`{operator}`. Pass an absolute two-element [start, end] pair, or a single relative string like '
+            f'["last 2 weeks"]. Got: {js_json(values)}'
+        )
+    if len(values) != 1 or not isinstance(values[0], str):
+        return values
+    if operator in _RANGE_OPERATORS:
+        return resolve_date_range(values[0], timezone, now)
+    if not _is_relative(values[0]):
+        return values
+    if operator in _START_OPERATORS:
+        return resolve_date_range(values[0], timezone, now)[:1]
+    if operator in _END_OPERATORS:
+        return resolve_date_range(values[0], timezone, now)[1:]
+    return values
+
+
+def _is_relative(value: Any) -> bool:
+    return isinstance(value, str) and not _ABSOLUTE_DATE_TIME.match(value)
 
 
 def _filter(echo: dict):

@@ -218,3 +218,32 @@ def test_a_raw_time_dimension_is_shown_in_the_query_time_zone(engine):
 
     # the first event, 2024-05-06 10:00 UTC, is 03:00 in Los Angeles (PDT, UTC-7)
     assert (times('UTC'), times('America/Los_Angeles')) == (['2024-05-06T10:00:00.000'], ['2024-05-06T03:00:00.000'])
+
+
+@pytest.mark.parametrize(
+    ('operator', 'values'),
+    [
+        ('afterDate', ['2024-04-14T23:59:59.999']),
+        ('beforeDate', ['2024-04-08T00:00:00.000']),
+        ('inDateRange', ['2024-04-08T00:00:00.000', '2024-04-14T23:59:59.999']),
+    ],
+)
+def test_a_relative_filter_value_is_echoed_resolved(operator, values):
+    query = {'measures': COUNT, 'filters': [{'member': TIME, 'operator': operator, 'values': ['last week']}]}
+
+    _, queries, _ = compile_request(query, '1', Target('duckdb', 'events'), SATURDAY)
+
+    assert queries[0].echo['filters'] == [{'member': TIME, 'operator': operator, 'values': values}]
+
+
+def test_a_relative_value_among_two_is_refused_with_cubes_message():
+    query = {'measures': COUNT, 'filters': [{'member': TIME, 'operator': 'inDateRange', 'values': ['x', 'today']}]}
+
+    with pytest.raises(CubeQueryError) as raised:
+        compile_request(query, '1', Target('duckdb', 'events'), SATURDAY)
+
+    assert raised.value.message == (
+        'Relative-date strings are only supported when `values` has a single element for operator `inDateRange`. '
+        'Pass an absolute two-element [start, end] pair, or a single relative string like ["last 2 weeks"]. '
+        'Got: ["x","today"]'
+    )
