@@ -4,9 +4,10 @@
    as lake rows; `usage_buckets` over them, beside the floor of DuckDB only reading the same Arrow table
    (`count(*)` grouped by minute). Prints events/s per core and what a full recompute of 90 days for 1,000 users,
    10 templates, agents reporting every 30 s for 8 h a day would take at that rate (the 15-minute Lambda run).
-2. Answers: 90 days of buckets for BUCKET_USERS users and 10 templates written as the rollup writes them, then the
-   template insights and user-activity answers on DuckDB (median of RUNS), beside the floor of one `count(*)` over
-   the same files; and the DAU answer from its daily aggregates (in memory: no network locally).
+2. Answers: 90 days of buckets for BUCKET_USERS users and 10 templates, and their app catalogue, written as the
+   rollup writes them, then the template insights and user-activity answers on DuckDB (median of RUNS), beside the
+   floor of one `count(*)` over the same files; and the DAU answer from its daily aggregates (in memory: no network
+   locally).
 """
 
 import json
@@ -29,9 +30,11 @@ os.environ.update(required_settings_environment())
 from serverless_analytics.engines.duckdb_engine import DuckDBEngine  # noqa: E402
 from serverless_analytics.lake.schema import FILE_SCHEMA  # noqa: E402
 from serverless_analytics.logic import insights_queries  # noqa: E402
+from serverless_analytics.logic.app_catalogue import catalogue_key, merged_catalogue  # noqa: E402
 from serverless_analytics.logic.daus import daus_body  # noqa: E402
 from serverless_analytics.logic.usage_buckets import BUCKET_SCHEMA, usage_buckets  # noqa: E402
 from serverless_analytics.logic.usage_rollup import bucket_key  # noqa: E402
+from serverless_analytics.logic.workspace_builds import BUILD_SCHEMA  # noqa: E402
 
 USERS, HOURS = 200, 8
 TEMPLATES = [str(uuid.UUID(int=i + 1, version=4)) for i in range(10)]
@@ -115,6 +118,29 @@ def bucket_lake(root: Path) -> None:
         path = root / bucket_key('usage', '1', day.date())
         path.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(pa.Table.from_pylist(rows, schema=BUCKET_SCHEMA), path)
+    app_catalogue(root)
+
+
+def app_catalogue(root: Path) -> None:
+    """The project's app catalogue as the rollup keeps it: code-server, defined by a build of each template."""
+    app = [{'agent_id': 'a1', 'slug': 'code-server', 'display_name': 'code-server', 'icon': '/icon/code.svg'}]
+    builds = [
+        {
+            'workspace_id': f'w{index}',
+            'build_number': 1,
+            'template_id': template_id,
+            'created_at': DAY,
+            'received_at': DAY,
+            'template_version_id': 'v1',
+            'apps': json.dumps(app),
+            'parameters': '[]',
+            'template_parameters': '[]',
+        }
+        for index, template_id in enumerate(TEMPLATES)
+    ]
+    path = root / catalogue_key('usage', '1')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(merged_catalogue(None, [pa.Table.from_pylist(builds, schema=BUILD_SCHEMA)]), path)
 
 
 def answers_bench() -> None:

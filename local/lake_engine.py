@@ -4,7 +4,8 @@ DuckDB's own S3 support is its httpfs extension, which DuckDB downloads at run t
 cannot, and pyarrow (already in the stack for the writer) reads S3 itself. The dataset is listed again for
 every query, so files the stream writer adds are seen at once; DuckDB pushes the `project_id` and `dt`
 predicates into the dataset scan, which prunes Hive partitions as Athena's projection does. The usage rollup's
-files (buckets and builds, side by side in `usage/`) are two more datasets, each of its own file name.
+files (buckets, builds and the app catalogues, all in `usage/`) are three more datasets, each of its own file
+name.
 """
 
 import duckdb
@@ -12,7 +13,13 @@ import pyarrow as pa
 import pyarrow.dataset as pa_ds
 import pyarrow.fs as pa_fs
 
-from serverless_analytics.engines.duckdb_engine import USAGE_BUCKETS, WORKSPACE_BUILDS, DuckDBEngine, Rollup
+from serverless_analytics.engines.duckdb_engine import (
+    APP_CATALOGUE,
+    USAGE_BUCKETS,
+    WORKSPACE_BUILDS,
+    DuckDBEngine,
+    Rollup,
+)
 from serverless_analytics.lake.schema import FILE_SCHEMA, PARTITION_COLUMNS
 
 # Partition columns are text, as Athena's projection declares them, so `dt` compares as text.
@@ -26,6 +33,7 @@ class LocalLakeDuckDBEngine(DuckDBEngine):
     VIEW = 'lake_events'
     USAGE_VIEW = 'lake_usage_buckets'
     BUILDS_VIEW = 'lake_workspace_builds'
+    CATALOGUE_VIEW = 'lake_app_catalogue'
 
     def __init__(
         self,
@@ -52,6 +60,10 @@ class LocalLakeDuckDBEngine(DuckDBEngine):
     @property
     def builds_source(self) -> str:
         return self.BUILDS_VIEW
+
+    @property
+    def catalogue_source(self) -> str:
+        return self.CATALOGUE_VIEW
 
     def _dataset(self) -> pa_ds.Dataset:
         try:
@@ -94,4 +106,6 @@ class LocalLakeDuckDBEngine(DuckDBEngine):
             cursor.register(self.USAGE_VIEW, self._rollup_dataset(USAGE_BUCKETS))
         if self.BUILDS_VIEW in sql:
             cursor.register(self.BUILDS_VIEW, self._rollup_dataset(WORKSPACE_BUILDS))
+        if self.CATALOGUE_VIEW in sql:
+            cursor.register(self.CATALOGUE_VIEW, self._rollup_dataset(APP_CATALOGUE))
         return cursor

@@ -8,6 +8,7 @@ import pytest
 
 from local.template import Template
 from serverless_analytics.lake.schema import FILE_SCHEMA, PARTITION_COLUMNS
+from serverless_analytics.logic.app_catalogue import CATALOGUE_SCHEMA
 from serverless_analytics.logic.usage_buckets import BUCKET_SCHEMA
 from serverless_analytics.logic.workspace_builds import BUILD_SCHEMA
 
@@ -77,6 +78,21 @@ def test_the_usage_rollups_glue_tables_are_its_files_partitioned_as_the_events(n
     assert table['PartitionKeys'] == events['PartitionKeys']
     location = {'Fn::Sub': 's3://${LakeBucket}/usage/project_id=${!project_id}/dt=${!dt}/'}
     assert table['Parameters'] == {**events['Parameters'], 'storage.location.template': location}
+    assert table['StorageDescriptor']['Location'] == {'Fn::Sub': 's3://${LakeBucket}/usage/'}
+
+
+def test_the_app_catalogues_glue_table_is_one_folder_per_project_projected_as_the_events():
+    # One file per project (logic/app_catalogue.py), in its own folder beside the days': the project is its only
+    # partition, injected as the events' is, so a scan must name it and reads that one folder.
+    table = RESOURCES['AppCatalogueGlueTable']['Properties']['TableInput']
+    events = RESOURCES['EventsGlueTable']['Properties']['TableInput']
+    columns = [(c['Name'], c['Type']) for c in table['StorageDescriptor']['Columns']]
+    assert table['Name'] == 'app_catalogue'
+    assert columns == [(field.name, GLUE_TYPES[field.type]) for field in CATALOGUE_SCHEMA]
+    assert table['PartitionKeys'] == [{'Name': 'project_id', 'Type': 'string'}]
+    location = {'Fn::Sub': 's3://${LakeBucket}/usage/project_id=${!project_id}/catalogue/'}
+    projection = {name: value for name, value in events['Parameters'].items() if '.dt.' not in name}
+    assert table['Parameters'] == {**projection, 'storage.location.template': location}
     assert table['StorageDescriptor']['Location'] == {'Fn::Sub': 's3://${LakeBucket}/usage/'}
 
 

@@ -67,6 +67,27 @@ def test_template_insights_equal_the_reference(rolled_up, telemetry, lambda_cont
     assert body['report']['active_users'] > 0
 
 
+def test_a_project_whose_catalogue_is_not_written_yet_answers_as_the_reference(
+    aws, rolled_up, telemetry, lambda_context
+):
+    """A lake rolled up before the catalogue was kept, and no event since: the apps come from every build."""
+    key = 'usage/project_id=1/catalogue/catalogue.parquet'
+    assert aws.client('s3').head_object(Bucket=aws.name('LakeBucket'), Key=key)  # the rollup wrote it: the other
+    aws.client('s3').delete_object(Bucket=aws.name('LakeBucket'), Key=key)  # tests of this module read it
+    start, end = WINDOWS[0][:2]
+    query = [('start_time', _dashboard_time(start)), ('end_time', _dashboard_time(end))]
+
+    status, body = invoke(templates_handler, _request('templates', query), lambda_context)
+
+    events = telemetry.events
+    expected = reference.template_insights(
+        reference.usage_buckets(events), reference.app_catalogue(events), reference.workspace_builds(events), start, end
+    )
+    assert status == 200, body
+    assert body == expected
+    assert [app for app in body['report']['apps_usage'] if app['type'] == 'app']
+
+
 @pytest.mark.parametrize(
     ('route', 'answer'), [('user-activity', reference.user_activity), ('user-latency', reference.user_latency)]
 )

@@ -156,3 +156,67 @@ def test_the_sample_events_are_valid_requests():
     assert not UsageRollupRequest.model_validate(load_event('roll_up_usage')).by_hand
     assert UsageRollupRequest.model_validate(load_event('roll_up_usage_by_hand')).by_hand
     assert json.dumps(load_event('roll_up_usage_by_hand'))
+
+
+# --- the app catalogue ----------------------------------------------------------------------------------------
+
+CATALOGUE_KEY = 'usage/project_id=1/catalogue/catalogue.parquet'
+
+
+def _build(at: datetime, template: str, **apps: str) -> dict:
+    """A build of `template` defining each app slug=display name."""
+    listed = [{'agent_id': 'a1', 'slug': slug, 'display_name': name, 'icon': '/i.svg'} for slug, name in apps.items()]
+    return _event('workspace.build', at, 'u1', template, workspace_id='w1', build_number=1, apps=listed)
+
+
+def _catalogue(aws) -> list[tuple]:
+    body = aws.client('s3').get_object(Bucket=aws.name('LakeBucket'), Key=CATALOGUE_KEY)['Body'].read()
+    return [
+        (row['template_id'], row['slug'], row['display_name']) for row in pq.read_table(io.BytesIO(body)).to_pylist()
+    ]
+
+
+BUILD_DAYS = ['2026-11-18', '2026-11-19', '2026-11-20']
+BUILDS = [
+    _build(datetime(2026, 11, 18, 9, tzinfo=UTC), TEMPLATE, **{'code-server': 'first', 'jupyter': 'Jupyter'}),
+    _build(datetime(2026, 11, 18, 9, tzinfo=UTC), OTHER, **{'code-server': 'other'}),
+    _build(datetime(2026, 11, 19, 9, tzinfo=UTC), TEMPLATE, **{'code-server': 'second'}),
+    _build(datetime(2026, 11, 20, 23, 59, tzinfo=UTC), TEMPLATE, **{'code-server': 'third'}),
+    _build(datetime(2026, 11, 20, 10, tzinfo=UTC), 'not-a-uuid', **{'code-server': 'no template'}),
+]
+CATALOGUE = [
+    (None, '', ''),  # the row that says it is kept
+    (OTHER, 'code-server', 'other'),
+    (TEMPLATE, 'code-server', 'third'),
+    (TEMPLATE, 'jupyter', 'Jupyter'),
+]
+
+
+@pytest.mark.parametrize(
+    'runs',
+    [
+        [BUILD_DAYS],
+        [[day] for day in BUILD_DAYS],
+        [[day] for day in reversed(BUILD_DAYS)],
+        [BUILD_DAYS[1:], BUILD_DAYS[:1], BUILD_DAYS[2:], BUILD_DAYS],  # late and re-run days
+    ],
+    ids=['one-run', 'in-order', 'reversed', 'late-and-again'],
+)
+def test_the_catalogue_is_the_same_whatever_order_days_are_rolled_up_in_and_again(aws, lambda_context, now, runs):
+    ingest(aws, BUILDS, lambda_context)
+
+    for dates in runs:
+        assert _run(lambda_context, {'project_id': '1', 'dates': dates})['days_recomputed'] == len(dates)
+
+    assert _catalogue(aws) == CATALOGUE
+
+
+def test_a_lake_from_before_the_catalogue_gets_it_from_every_build_at_its_next_run(aws, lambda_context, now):
+    ingest(aws, BUILDS, lambda_context)
+    _run(lambda_context)
+    aws.client('s3').delete_object(Bucket=aws.name('LakeBucket'), Key=CATALOGUE_KEY)  # as before the catalogue
+
+    ingest(aws, [_event('page_view', NOW - timedelta(hours=1), 'u2', None)], lambda_context)
+    assert _run(lambda_context)['days_recomputed'] == 1  # today only: no builds that day
+
+    assert _catalogue(aws) == CATALOGUE

@@ -24,6 +24,20 @@ def get_object(bucket: str, key: str) -> bytes:
         return client('s3').get_object(Bucket=bucket, Key=key)['Body'].read()
 
 
+def get_object_if_any(bucket: str, key: str) -> bytes | None:
+    """The object, or None when there is none (S3 says so only to a caller allowed to list the bucket; to others a
+    missing key is AccessDenied, which fails as any other error)."""
+    from botocore.exceptions import ClientError  # loaded with the client, not at import
+
+    with answering_unavailable(f'S3 get of {key}'):
+        try:
+            return client('s3').get_object(Bucket=bucket, Key=key)['Body'].read()
+        except ClientError as error:
+            if error.response['Error']['Code'] == 'NoSuchKey':
+                return None
+            raise
+
+
 def get_range(bucket: str, key: str, start: int, length: int) -> bytes:
     """`length` bytes of the object from `start` (fewer at its end)."""
     with answering_unavailable(f'S3 get of {key}'):

@@ -34,7 +34,8 @@ class AthenaQueryError(QueryExecutionError):
 
 
 class AthenaEngine(QueryEngine):
-    """The usage rollup's two Glue tables share their folders (template.yaml), so each reads its own file name."""
+    """The usage rollup's buckets and builds Glue tables share their folders (template.yaml), so each reads its own
+    file name; its app catalogue has a folder of its own."""
 
     dialect = 'athena'
     db_type = 'athena'
@@ -47,6 +48,7 @@ class AthenaEngine(QueryEngine):
         *,
         usage_table: str = 'usage_buckets',
         builds_table: str = 'workspace_builds',
+        catalogue_table: str = 'app_catalogue',
         catalog: str = 'AwsDataCatalog',
         output_location: str | None = None,
         reuse_minutes: int = 60,
@@ -60,6 +62,7 @@ class AthenaEngine(QueryEngine):
         self.lake_source = _table(database, table)
         self._usage_source = _files_named(_table(database, usage_table), 'buckets.parquet')
         self._builds_source = _files_named(_table(database, builds_table), 'builds.parquet')
+        self._catalogue_source = _table(database, catalogue_table)
         self._poll_schedule = poll_schedule
 
     @property
@@ -73,6 +76,10 @@ class AthenaEngine(QueryEngine):
     @property
     def builds_source(self) -> str:
         return self._builds_source
+
+    @property
+    def catalogue_source(self) -> str:
+        return self._catalogue_source
 
     def start(self, sql: str) -> str:
         return athena.start_query(

@@ -60,7 +60,8 @@ class PollSchedule:
 class QueryEngine(ABC):
     """`dialect` is the sqlglot dialect to render; `lake_source` the SQL of the events scan in that dialect, and
     `usage_source` and `builds_source` those of the usage rollup's files (logic.usage_rollup), each with the
-    `project_id` and `dt` partition columns as text, as the events have."""
+    `project_id` and `dt` partition columns as text, as the events have; `catalogue_source` that of its one app
+    catalogue per project, with `project_id` only."""
 
     dialect: str
     db_type: str
@@ -83,6 +84,11 @@ class QueryEngine(ABC):
     @property
     def builds_source(self) -> str:
         """The scan of the workspace builds (logic.workspace_builds.BUILD_SCHEMA)."""
+        raise NotImplementedError(f'{type(self).__name__} does not read the usage rollup')
+
+    @property
+    def catalogue_source(self) -> str:
+        """The scan of the projects' app catalogues (logic.app_catalogue.CATALOGUE_SCHEMA)."""
         raise NotImplementedError(f'{type(self).__name__} does not read the usage rollup')
 
     @abstractmethod

@@ -1,5 +1,6 @@
 """In-process DuckDB over the Parquet lake (Hive layout `events/project_id=<p>/dt=<YYYY-MM-DD>/*.parquet`, and the
-usage rollup's `usage/project_id=<p>/dt=<YYYY-MM-DD>/{buckets,builds}.parquet`)."""
+usage rollup's `usage/project_id=<p>/dt=<YYYY-MM-DD>/{buckets,builds}.parquet` and
+`usage/project_id=<p>/catalogue/catalogue.parquet`)."""
 
 import threading
 import time
@@ -13,6 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from serverless_analytics.engines.base import QueryEngine, QueryExecutionError, QueryResult, ResultColumn
+from serverless_analytics.logic.app_catalogue import CATALOGUE_SCHEMA
 from serverless_analytics.logic.usage_buckets import BUCKET_SCHEMA
 from serverless_analytics.logic.workspace_builds import BUILD_SCHEMA
 from serverless_analytics.models.errors import UnknownExecutionError
@@ -43,14 +45,17 @@ def lake_source_for(root: str) -> str:
 
 @dataclass(frozen=True)
 class Rollup:
-    """One kind of file of the usage rollup, all in the same folders (`usage/project_id=<p>/dt=<day>/`)."""
+    """One kind of file of the usage rollup, each in the folders of its project (`usage/project_id=<p>/<folder>/`):
+    the days' (`dt=<day>`) or, for the catalogue, `catalogue`, whose only partition is the project."""
 
     file_name: str
     schema: pa.Schema
+    partitions: tuple[str, ...] = ('project_id', 'dt')
 
 
 USAGE_BUCKETS = Rollup('buckets.parquet', BUCKET_SCHEMA)
 WORKSPACE_BUILDS = Rollup('builds.parquet', BUILD_SCHEMA)
+APP_CATALOGUE = Rollup('catalogue.parquet', CATALOGUE_SCHEMA, partitions=('project_id',))
 _DUCKDB_TYPES = {
     pa.string(): 'VARCHAR',
     pa.int32(): 'INTEGER',
@@ -67,10 +72,8 @@ def rollup_pattern(root: str, rollup: Rollup) -> str:
 def rollup_source_for(root: str, rollup: Rollup) -> str:
     """The DuckDB scan of one kind of rollup file under the lake `root`, partitions as text as in `lake_source_for`."""
     escaped = rollup_pattern(root, rollup).replace("'", "''")
-    return (
-        f"read_parquet('{escaped}', hive_partitioning = true, "
-        "hive_types = {'project_id': 'VARCHAR', 'dt': 'VARCHAR'})"
-    )
+    types = ', '.join(f"'{name}': 'VARCHAR'" for name in rollup.partitions)
+    return f"read_parquet('{escaped}', hive_partitioning = true, hive_types = {{{types}}})"
 
 
 def empty_source(schema: pa.Schema) -> str:
@@ -118,6 +121,10 @@ class DuckDBEngine(QueryEngine):
     @property
     def builds_source(self) -> str:
         return self._rollup_source(WORKSPACE_BUILDS)
+
+    @property
+    def catalogue_source(self) -> str:
+        return self._rollup_source(APP_CATALOGUE)
 
     def _rollup_source(self, rollup: Rollup) -> str:
         """The rollup's files under the lake root, looked for at each use (the rollup writes while queries run); an

@@ -4,8 +4,9 @@ mapping §3-§4, API spec §1.4, §1.5, §2, §3), through the query engine inte
 Each statement is a fixed SQL text in Trino's dialect, parsed by sqlglot, given its sources as ASTs and its
 values as literal nodes, then rendered in the engine's dialect: nothing of a request is ever spliced into SQL
 text. Every scan names its project (`project_id =`, the tenant rule and Athena's injected partition) and its `dt`
-days, but the app catalogue's, which is every build ever (mapping §3) and so only its project's. The statements of
-an answer run at once (Athena's latency is per statement, not per scan).
+days, but the app catalogue's (mapping §3: the newest definitions of every build ever), which is one small file
+per project that the usage rollup keeps (logic.app_catalogue), so that no answer grows with the history. The
+statements of an answer run at once (Athena's latency is per statement, not per scan).
 
 SQL does the work that grows with usage (capping, summing, runs of buckets, percentiles, counts); Python only
 lays out the rows it returns as Coder's lists (a row per template of each entry, as arrays do not come back from
@@ -13,6 +14,7 @@ Athena as values), lists the empty intervals, and merges parameter definitions a
 """
 
 import json
+import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -68,7 +70,8 @@ USAGE_COLUMNS = (
     'app_minutes',
     'median_latency_ms',
 )
-CATALOGUE_COLUMNS = ('template_id', 'created_at', 'received_at', 'apps')
+CATALOGUE_COLUMNS = ('template_id', 'slug', 'display_name', 'icon')
+CATALOGUE_BUILD_COLUMNS = ('template_id', 'created_at', 'received_at', 'apps')
 WINDOW_BUILD_COLUMNS = (
     'template_id',
     'workspace_id',
@@ -140,7 +143,13 @@ def template_insights(
         }
     if reported_interval is not None:
         statements['intervals'] = _intervals_sql(engine, window, reported_interval.days)
+    deadline = None if timeout is None else time.monotonic() + timeout
     results = _run_all(engine, statements, timeout)
+    if wants_report and _catalogue_missing(results['apps']):
+        # A project whose catalogue the usage rollup has not written yet (a lake from before the catalogue, and no
+        # event since): its apps are answered from every build it has, as before the catalogue was kept.
+        left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        results |= _run_all(engine, {'apps': _apps_sql(engine, window, kept=False)}, left)
     response = TemplateInsightsResponse()
     if wants_report:
         response.report = _report(window, results)
@@ -440,12 +449,19 @@ def _window_builds(engine: QueryEngine, window: InsightsWindow) -> exp.Select:
     return _scan(engine.builds_source, engine.dialect, 'builds', WINDOW_BUILD_COLUMNS, conditions)
 
 
+def _kept_catalogue(engine: QueryEngine, window: InsightsWindow) -> exp.Select:
+    """The project's app catalogue as the usage rollup keeps it, whatever the window; its row without a template
+    (logic.app_catalogue.KEPT) too, which joins no usage but says the catalogue is there."""
+    conditions = [_project(window.project_id)]
+    return _scan(engine.catalogue_source, engine.dialect, 'catalogue', CATALOGUE_COLUMNS, conditions)
+
+
 def _catalogue_builds(engine: QueryEngine, window: InsightsWindow) -> exp.Select:
-    """Every build ever of the project, whatever the window (mapping §3: the newest definition of an app wins), so
-    its only partition bound is the project."""
+    """Every build ever of the project, for a project without a kept catalogue: its only partition bound is the
+    project, so its cost grows with the project's history."""
     conditions: list[exp.Expression] = [_project(window.project_id)]
     conditions += [exp.not_(exp.column('template_id').is_(exp.null())), *_of_templates(window)]
-    return _scan(engine.builds_source, engine.dialect, 'builds', CATALOGUE_COLUMNS, conditions)
+    return _scan(engine.builds_source, engine.dialect, 'builds', CATALOGUE_BUILD_COLUMNS, conditions)
 
 
 def _project(project_id: str) -> exp.Expression:
@@ -552,24 +568,40 @@ _APP_ENTRIES = {
     """,
 }
 
-# The catalogue: per (template, slug) the newest definition (a tie: the first received). Usage of a key its
-# template's catalogue defines, grouped by (slug, display name, icon), capped per (bucket, user); a run of
-# back-to-back buckets of one user is one use (`times_used`, API §1.5).
-_APPS = f"""
-WITH catalogue AS (
+# The catalogue, per (template, slug) the newest definition (mapping §3), as the usage rollup keeps it; and a row
+# of nulls when the project has none yet (not even its `KEPT` row).
+_KEPT_CATALOGUE = (
+    'catalogue AS (SELECT template_id, slug, display_name, icon FROM catalogue_rows WHERE template_id IS NOT NULL)'
+)
+_NO_KEPT_CATALOGUE = """
+SELECT CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS BIGINT),
+       CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR)
+FROM (SELECT COUNT(*) AS kept_rows FROM catalogue_rows) AS kept WHERE kept_rows = 0
+"""
+
+# The same made from every build of the project, for a project without one, by logic.app_catalogue's rule: the
+# newest build, a tie the first received, then the smaller display name and icon.
+_CATALOGUE_FROM_BUILDS = """
+catalogue AS (
     SELECT template_id, slug, display_name, icon FROM (
-        SELECT b.template_id,
-               json_extract_scalar(a.app_json, '$.slug') AS slug,
-               json_extract_scalar(a.app_json, '$.display_name') AS display_name,
-               json_extract_scalar(a.app_json, '$.icon') AS icon,
+        SELECT template_id, slug, display_name, icon,
                row_number() OVER (
-                   PARTITION BY b.template_id, json_extract_scalar(a.app_json, '$.slug')
-                   ORDER BY b.created_at DESC, b.received_at
+                   PARTITION BY template_id, slug ORDER BY created_at DESC, received_at, display_name, icon
                ) AS newest
-        FROM catalogue_builds AS b CROSS JOIN UNNEST(CAST(json_parse(b.apps) AS ARRAY(JSON))) AS a(app_json)
+        FROM (
+            SELECT b.template_id, b.created_at, b.received_at,
+                   json_extract_scalar(a.app_json, '$.slug') AS slug,
+                   json_extract_scalar(a.app_json, '$.display_name') AS display_name,
+                   json_extract_scalar(a.app_json, '$.icon') AS icon
+            FROM catalogue_builds AS b CROSS JOIN UNNEST(CAST(json_parse(b.apps) AS ARRAY(JSON))) AS a(app_json)
+        ) AS app_definitions
     ) AS definitions
     WHERE newest = 1
-),
+)"""
+
+# Usage of a key its template's catalogue defines, grouped by (slug, display name, icon), capped per (bucket,
+# user); a run of back-to-back buckets of one user is one use (`times_used`, API §1.5).
+_APP_USAGE = f"""
 app_usage AS (
     SELECT c.slug, c.display_name, c.icon, e.template_id, e.bucket_start, e.user_id, e.minutes
     FROM app_entries AS e JOIN catalogue AS c ON c.template_id = e.template_id AND c.slug = e.app_key
@@ -596,16 +628,25 @@ SELECT t.slug, t.display_name, t.icon, t.seconds, t.times_used, a.template_id
 FROM totals AS t
 JOIN app_templates AS a ON a.slug = t.slug AND a.display_name = t.display_name AND a.icon = t.icon
 """
+_APPS = f'WITH {_KEPT_CATALOGUE}, {_APP_USAGE} UNION ALL {_NO_KEPT_CATALOGUE}'
+_APPS_FROM_BUILDS = f'WITH {_CATALOGUE_FROM_BUILDS}, {_APP_USAGE}'
 
 
-def _apps_sql(engine: QueryEngine, window: InsightsWindow) -> str:
-    """Per app group and template with its usage: the group's seconds and times used (GetTemplateAppInsights)."""
+def _apps_sql(engine: QueryEngine, window: InsightsWindow, kept: bool = True) -> str:
+    """Per app group and template with its usage: the group's seconds and times used (GetTemplateAppInsights), by
+    the kept catalogue, or (not `kept`) by one made from every build."""
     sources = {
         'usage_rows': _usage_rows(engine, window),
         'app_entries': _skeleton(_APP_ENTRIES[engine.dialect], engine.dialect).copy(),
-        'catalogue_builds': _catalogue_builds(engine, window),
     }
-    return _render(engine, _APPS, sources)
+    if kept:
+        return _render(engine, _APPS, sources | {'catalogue_rows': _kept_catalogue(engine, window)})
+    return _render(engine, _APPS_FROM_BUILDS, sources | {'catalogue_builds': _catalogue_builds(engine, window)})
+
+
+def _catalogue_missing(apps: QueryResult) -> bool:
+    """The apps statement's row of nulls (an app's slug is never null): the project has no kept catalogue."""
+    return any(slug is None for slug, *_ in apps.rows)
 
 
 # Per (template, workspace) its build of the highest number created in the window (a tie: the first received);

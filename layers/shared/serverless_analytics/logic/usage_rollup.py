@@ -10,12 +10,16 @@ received events since its last run are recomputed from the lake, so late and bac
   a second one from starting.
 - Each recomputed day's active users (all, and per template) go to the aggregates table, which the DAU routes
   read instead of buckets or events.
+- Each recomputed day's builds are merged into its project's app catalogue (logic.app_catalogue), read and written
+  once per project and run, under the lock: the template insights read it instead of every builds file ever.
 """
 
 import io
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import groupby
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -24,6 +28,7 @@ from serverless_analytics import clock
 from serverless_analytics.adapters import dynamodb, s3
 from serverless_analytics.config import Settings
 from serverless_analytics.lake.schema import FILE_SCHEMA
+from serverless_analytics.logic.app_catalogue import catalogue_key, merged_catalogue
 from serverless_analytics.logic.usage_buckets import usage_buckets
 from serverless_analytics.logic.workspace_builds import builds_key, workspace_builds
 from serverless_analytics.models.usage import UsageRollupRequest, UsageRollupResult
@@ -61,13 +66,11 @@ def _roll_up(
         days = _days_to_recompute(marks, today)
     result = UsageRollupResult()
     todo = sorted(days)
-    for done, (project_id, day) in enumerate(todo):
-        if seconds_left() < settings.USAGE_ROLLUP_RESERVE_SECONDS:
-            result.days_left = len(todo) - done
+    for project_id, project_days in groupby(todo, key=lambda project_day: project_day[0]):
+        if not _roll_up_project(project_id, [day for _, day in project_days], settings, seconds_left, result):
+            result.days_left = len(todo) - result.days_recomputed
             logger.warning('Time ran short; the next run goes on', extra={'left': result.days_left})
             return result  # the marks stay: the next run recomputes these days again
-        result.buckets_written += recompute_day(project_id, day, settings)
-        result.days_recomputed += 1
     for mark in marks:
         dynamodb.clear_touched(settings.ROLLUP_STATE_TABLE, mark)
     return result
@@ -83,8 +86,35 @@ def _days_to_recompute(marks: Iterable[dynamodb.TouchedPartition], today: date) 
     return days
 
 
-def recompute_day(project_id: str, day: date, settings: Settings) -> int:
-    """Write the day's buckets, builds and active users anew; returns the number of buckets."""
+def _roll_up_project(
+    project_id: str,
+    days: list[date],
+    settings: Settings,
+    seconds_left: Callable[[], float],
+    result: UsageRollupResult,
+) -> bool:
+    """Recompute the project's days while time is left, then merge the builds of those recomputed into its app
+    catalogue; False when time ran short."""
+    builds = []
+    for day in days:
+        if seconds_left() < settings.USAGE_ROLLUP_RESERVE_SECONDS:
+            break
+        recomputed = recompute_day(project_id, day, settings)
+        builds.append(recomputed.builds)
+        result.buckets_written += recomputed.buckets
+        result.days_recomputed += 1
+    if builds:
+        merge_into_catalogue(project_id, builds, settings)
+    return len(builds) == len(days)
+
+
+class RecomputedDay(NamedTuple):
+    buckets: int  # how many were written
+    builds: pa.Table  # the day's builds, as written
+
+
+def recompute_day(project_id: str, day: date, settings: Settings) -> RecomputedDay:
+    """Write the day's buckets, builds and active users anew."""
     start = datetime.combine(day, time(), tzinfo=UTC)
     events = _lake_rows(project_id, [day - timedelta(days=1), day], settings)
     buckets = usage_buckets(events, start, start + timedelta(days=1))
@@ -94,7 +124,30 @@ def recompute_day(project_id: str, day: date, settings: Settings) -> int:
     everyone, by_template = _active_users(buckets)
     dynamodb.put_daily_active_users(settings.AGGREGATES_TABLE, project_id, day.isoformat(), everyone, by_template)
     logger.info('Recomputed usage', extra={'project_id': project_id, 'day': day.isoformat(), 'buckets': len(buckets)})
-    return len(buckets)
+    return RecomputedDay(len(buckets), builds)
+
+
+def merge_into_catalogue(project_id: str, builds: list[pa.Table], settings: Settings) -> None:
+    """Merge days' builds into the project's app catalogue: one read and one write of a small object. Only a run
+    holding the lock calls this, so no other run writes the catalogue between the read and the write."""
+    key = catalogue_key(settings.USAGE_PREFIX, project_id)
+    stored = s3.get_object_if_any(settings.LAKE_BUCKET, key)
+    if stored is None:
+        # A lake from before the catalogue (or a project's first rollup): the catalogue is built once from every
+        # builds file the project has, the days just written included; from then on, days are only merged in.
+        builds = _every_build(project_id, settings)
+        logger.info('Building the app catalogue from every build', extra={'project_id': project_id})
+    catalogue = merged_catalogue(None if stored is None else pq.read_table(io.BytesIO(stored)), builds)
+    s3.put_object(settings.LAKE_BUCKET, key, _parquet(catalogue))
+
+
+def _every_build(project_id: str, settings: Settings) -> list[pa.Table]:
+    folder = f'{settings.USAGE_PREFIX}/project_id={project_id}/'
+    return [
+        pq.read_table(io.BytesIO(s3.get_object(settings.LAKE_BUCKET, stored.key)))
+        for stored in s3.list_objects(settings.LAKE_BUCKET, folder)
+        if stored.key.endswith('/builds.parquet')
+    ]
 
 
 def bucket_key(prefix: str, project_id: str, day: date) -> str:

@@ -1,5 +1,5 @@
 """The S3 adapter's deletes: chunked to S3's 1,000 keys per call, and a key S3 reports it could not delete is an
-error, never a silent success (botocore's Stubber answering as S3 would)."""
+error, never a silent success; a get of what may be missing (botocore's Stubber answering as S3 would)."""
 
 import boto3
 import pytest
@@ -39,3 +39,12 @@ def test_a_key_s3_could_not_delete_is_an_error_naming_it(stubbed):
 
     with pytest.raises(ServiceUnavailableError, match=r'1 objects, e\.g\. events/b\.parquet: AccessDenied'):
         s3.delete_objects('lake', keys)
+
+
+def test_a_missing_object_is_none_and_any_other_error_fails(stubbed):
+    stubbed.add_client_error('get_object', 'NoSuchKey', http_status_code=404)
+    stubbed.add_client_error('get_object', 'AccessDenied', http_status_code=403)
+
+    assert s3.get_object_if_any('lake', 'usage/project_id=1/catalogue/catalogue.parquet') is None
+    with pytest.raises(ServiceUnavailableError, match='AccessDenied'):
+        s3.get_object_if_any('lake', 'usage/project_id=1/catalogue/catalogue.parquet')

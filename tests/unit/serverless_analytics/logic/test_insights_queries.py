@@ -3,8 +3,9 @@
 Generated telemetry (local/coder_telemetry.py) goes through ingestion's enrichment into lake rows, is
 rolled up day by day by the rollup's own functions into a lake directory, and every answer over many random
 windows, template sets, intervals and sections is compared with the independent reference
-(tests/insights_reference/reference.py). Hand-computed cases pin each rule on buckets and builds written by hand;
-the statements are checked to prune partitions, on DuckDB and in Athena's dialect.
+(tests/insights_reference/reference.py), with the app catalogue the rollup keeps and without (a lake from before
+it). Hand-computed cases pin each rule on buckets and builds written by hand; the statements are checked to prune
+partitions, on DuckDB and in Athena's dialect, and no builds file outside the window to be read.
 """
 
 import json
@@ -29,8 +30,9 @@ from local.lake_engine import LocalLakeDuckDBEngine
 from local.moto_server import LocalMotoServer
 from local.template import REGION
 from serverless_analytics.config import get_settings
-from serverless_analytics.engines import AthenaEngine, DuckDBEngine, QueryEngine, QueryResult
+from serverless_analytics.engines import AthenaEngine, DuckDBEngine, QueryEngine, QueryExecutionError, QueryResult
 from serverless_analytics.lake.records import decode, to_file_schema
+from serverless_analytics.logic.app_catalogue import catalogue_key, merged_catalogue
 from serverless_analytics.logic.enrich import RequestContext, enrich
 from serverless_analytics.logic.ingest import to_stream_record
 from serverless_analytics.logic.insights_queries import template_insights, user_activity, user_latency
@@ -73,16 +75,26 @@ def lake_rows(events: list[dict[str, Any]], received_at: datetime) -> pa.Table:
     return to_file_schema(decoded.rows)
 
 
-def roll_up(rows: pa.Table, root: Path) -> None:
+def roll_up(rows: pa.Table, root: Path, catalogue: bool, rng: random.Random) -> None:
     """What `usage_rollup.recompute_day` writes for every day with events and the day after: that day's buckets and
-    builds, from the rows of the day and the day before (the lake partitions it reads)."""
+    builds, from the rows of the day and the day before (the lake partitions it reads); and with `catalogue`, as
+    `usage_rollup.merge_into_catalogue` does, the days' builds merged into the app catalogue in a random order."""
     days = pc.strftime(rows.column('timestamp'), format='%Y-%m-%d')
     event_days = sorted({date.fromisoformat(day) for day in days.to_pylist()})
-    for day in sorted({*event_days, *(d + timedelta(days=1) for d in event_days)}):
+    rolled_up = sorted({*event_days, *(d + timedelta(days=1) for d in event_days)})
+    for day in rng.sample(rolled_up, len(rolled_up)):
         read = rows.filter(pc.is_in(days, pa.array([(day - timedelta(days=1)).isoformat(), day.isoformat()])))
         start = datetime.combine(day, time(), tzinfo=UTC)
         _write(root, bucket_key('usage', PROJECT, day), usage_buckets(read, start, start + timedelta(days=1)))
-        _write(root, builds_key('usage', PROJECT, day), workspace_builds(read, start, start + timedelta(days=1)))
+        builds = workspace_builds(read, start, start + timedelta(days=1))
+        _write(root, builds_key('usage', PROJECT, day), builds)
+        if catalogue:
+            merge_catalogue(root, PROJECT, [builds])
+
+
+def merge_catalogue(root: Path, project: str, builds: list[pa.Table]) -> None:
+    path = root / catalogue_key('usage', project)
+    _write(root, str(path.relative_to(root)), merged_catalogue(pq.read_table(path) if path.exists() else None, builds))
 
 
 def _write(root: Path, key: str, table: pa.Table) -> None:
@@ -101,12 +113,17 @@ class Generated:
     directory: dict[str, tuple[str, str]]
 
 
-@pytest.fixture(scope='module', params=[(1, 14, 8, 3), (5, 9, 6, 2)], ids=['seed1', 'seed5'])
+@pytest.fixture(
+    scope='module',
+    params=[(1, 14, 8, 3, True), (5, 9, 6, 2, False)],
+    ids=['seed1-kept-catalogue', 'seed5-no-catalogue'],
+)
 def generated(request, tmp_path_factory) -> Iterator[Generated]:
-    seed, days, users, templates = request.param
+    seed, days, users, templates, catalogue = request.param
     telemetry = generator.generate(seed=seed, days=days, users=users, templates=templates)
     root = tmp_path_factory.mktemp(f'lake{seed}')
-    roll_up(lake_rows(telemetry.events, telemetry.end + timedelta(days=1)), root)
+    roll_up(lake_rows(telemetry.events, telemetry.end + timedelta(days=1)), root, catalogue, random.Random(seed))
+    assert (root / catalogue_key('usage', PROJECT)).exists() == catalogue
     engine = DuckDBEngine(str(root))
     yield Generated(
         engine,
@@ -258,8 +275,15 @@ def definition(name: str, description: str = '', options: tuple[str, ...] = ()) 
     }
 
 
-def write_rollup(root: Path, buckets: Sequence[dict] = (), builds: Sequence[dict] = (), project: str = PROJECT) -> None:
-    """Each day's files as the rollup lays them out."""
+def write_rollup(
+    root: Path,
+    buckets: Sequence[dict] = (),
+    builds: Sequence[dict] = (),
+    project: str = PROJECT,
+    catalogue: bool = True,
+) -> None:
+    """Each day's files as the rollup lays them out, and the builds merged into the app catalogue unless not
+    `catalogue` (a lake from before it)."""
     for rows, schema, key_of, column in (
         (buckets, BUCKET_SCHEMA, bucket_key, 'bucket_start'),
         (builds, BUILD_SCHEMA, builds_key, 'created_at'),
@@ -267,6 +291,8 @@ def write_rollup(root: Path, buckets: Sequence[dict] = (), builds: Sequence[dict
         for day in sorted({row[column].date() for row in rows}):
             table = pa.Table.from_pylist([row for row in rows if row[column].date() == day], schema=schema)
             _write(root, key_of('usage', project, day), table)
+    if catalogue:
+        merge_catalogue(root, project, [pa.Table.from_pylist(list(builds), schema=BUILD_SCHEMA)])
 
 
 @pytest.fixture
@@ -360,11 +386,13 @@ def test_keys_no_catalogue_of_the_template_defines_are_usage_but_never_apps(lake
     assert user_activity(engine, PROJECT, DAY, DAY + timedelta(days=1)).report.users[0].seconds == 9 * 60
 
 
-def test_the_newest_definition_of_an_app_wins_whenever_built_and_apps_group_by_slug_name_and_icon(lake):
+@pytest.mark.parametrize('catalogue', [True, False], ids=['kept-catalogue', 'every-build'])
+def test_the_newest_definition_of_an_app_wins_whenever_built_and_apps_group_by_slug_name_and_icon(lake, catalogue):
     root, engine = lake
     renamed = {**CODE_SERVER, 'display_name': 'Code Server'}
     write_rollup(
         root,
+        catalogue=catalogue,
         buckets=[
             bucket(NINE, template=T1, apps={'code-server': 4}),
             bucket(NINE, template=T2, apps={'code-server': 6}),
@@ -635,13 +663,23 @@ def _every_statement(engine: RecordingEngine | RecordingAthena, start: datetime,
     return engine.statements
 
 
+# Each rollup's source as it shows in a statement: the file name (DuckDB's glob, Athena's "$path" filter), or the
+# Glue table of the catalogue, which has a folder of its own.
+ROLLUP_SOURCES = {
+    'buckets.parquet': 'buckets',
+    'builds.parquet': 'builds',
+    'catalogue.parquet': 'catalogue',
+    '"app_catalogue"': 'catalogue',
+}
+
+
 def _scans(sql: str, dialect: str) -> list[tuple[str, set[str], str]]:
-    """(rollup file, its partition predicates, its whole condition) of every scan of a rollup in `sql`: the selects
-    whose FROM is the engine's source of the buckets or the builds."""
+    """(rollup, its partition predicates, its whole condition) of every scan of a rollup in `sql`: the selects
+    whose FROM is the engine's source of the buckets, the builds or the app catalogue."""
     scans = []
     for select in sqlglot.parse_one(sql, read=dialect).find_all(exp.Select):
         source = select.args.get('from_')
-        for name in ('buckets.parquet', 'builds.parquet'):
+        for name, rollup in ROLLUP_SOURCES.items():
             if source is not None and name in source.sql(dialect):
                 where = select.args['where']
                 partitions = {
@@ -649,12 +687,12 @@ def _scans(sql: str, dialect: str) -> list[tuple[str, set[str], str]]:
                     for node in where.find_all(exp.EQ, exp.GTE, exp.LTE)
                     if node.this.name in ('project_id', 'dt')
                 }
-                scans.append((name, partitions, where.sql(dialect)))
+                scans.append((rollup, partitions, where.sql(dialect)))
     return scans
 
 
 @pytest.mark.parametrize('dialect', ['duckdb', 'athena'])
-def test_every_statement_names_its_project_and_its_days(tmp_path, dialect):
+def test_every_statement_names_its_project_and_its_days_and_no_builds_outside_them(tmp_path, dialect):
     write_rollup(tmp_path, buckets=[bucket(NINE)], builds=[build(NINE)])
     engine = RecordingEngine(tmp_path) if dialect == 'duckdb' else RecordingAthena()
     start = datetime(2026, 11, 1, tzinfo=timezone(timedelta(hours=2)))  # 2026-10-31 22:00 UTC
@@ -664,12 +702,59 @@ def test_every_statement_names_its_project_and_its_days(tmp_path, dialect):
     assert len(statements) == 5 + 2
     assert all(_scans(sql, dialect) for sql in statements)
     scans = [scan for sql in statements for scan in _scans(sql, dialect)]
-    # the app catalogue is every build ever of the project (mapping §3): its one scan alone has no days
-    catalogue = [scan for scan in scans if scan[0] == 'builds.parquet' and 'created_at' not in scan[2]]
+    # the app catalogue is of every build ever (mapping §3): its scan, the project's one file, alone has no days
     project = f"project_id = '{PROJECT}'"
     days = {"dt >= '2026-10-31'", "dt <= '2026-11-07'"}
-    assert [partitions for _, partitions, _ in catalogue] == [{project}]
-    assert [scan[1] for scan in scans if scan not in catalogue] == [{project, *days}] * (len(scans) - 1)
+    assert [partitions for rollup, partitions, _ in scans if rollup == 'catalogue'] == [{project}]
+    assert [partitions for rollup, partitions, _ in scans if rollup != 'catalogue'] == [{project, *days}] * (
+        len(scans) - 1
+    )
+
+
+class WithoutKeptCatalogue(RecordingAthena):
+    """Athena's dialect, for a project whose catalogue is not written: the apps statement answers its row of nulls."""
+
+    def poll(self, execution_id: str) -> QueryResult | None:
+        if 'app_catalogue' in self.statements[int(execution_id) - 1]:
+            return QueryResult(rows=[(None,) * 6])
+        return QueryResult()
+
+
+def test_a_project_without_a_kept_catalogue_has_its_apps_from_every_build_in_one_more_statement():
+    engine = WithoutKeptCatalogue()
+
+    template_insights(engine, PROJECT, DAY, DAY + timedelta(days=1), [T1], None, BOTH)
+
+    assert len(engine.statements) == 4 + 1
+    [fallback] = [scan for scan in _scans(engine.statements[-1], 'athena') if scan[0] in ('builds', 'catalogue')]
+    assert fallback[:2] == ('builds', {f"project_id = '{PROJECT}'"})  # every day of the project's builds
+
+
+def test_no_builds_file_outside_the_window_is_read_with_the_kept_catalogue(lake):
+    """DuckDB reads a file only if its partitions pass the statement's: a file that is not Parquet at all, after
+    the window, fails any statement that reads it. The definitions of builds outside the window still count, from
+    the catalogue (the file of the oldest is even gone)."""
+    root, engine = lake
+    renamed = {**CODE_SERVER, 'display_name': 'Code Server'}
+    write_rollup(
+        root,
+        buckets=[bucket(NINE, apps={'code-server': 4})],
+        builds=[
+            build(DAY - timedelta(days=40), apps=[CODE_SERVER]),
+            build(NINE, values={'a': '1'}, definitions=[definition('a')]),
+            build(DAY + timedelta(days=3), apps=[renamed]),
+        ],
+    )
+    (root / builds_key('usage', PROJECT, (DAY - timedelta(days=40)).date())).unlink()
+    (root / builds_key('usage', PROJECT, (DAY + timedelta(days=3)).date())).write_bytes(b'not a parquet file')
+
+    body = report(engine)
+
+    assert [(a['display_name'], a['seconds']) for a in body['apps_usage'][5:]] == [('Code Server', 4 * 60)]
+    assert [p['name'] for p in body['parameters_usage']] == ['a']
+    (root / catalogue_key('usage', PROJECT)).unlink()  # without it, every build is read: this one fails
+    with pytest.raises(QueryExecutionError, match='dt=2026-11-05/builds.parquet'):
+        report(engine)
 
 
 # --- the local stack's engine ---------------------------------------------------------------------------------
