@@ -4,8 +4,8 @@ The usage rollup keeps it as one small file per project, `usage/project_id=<p>/c
 that the template insights read it instead of every builds file the project ever had (their cost must not grow
 with the history, issue 14).
 
-- Newest: the latest build; of two builds of one instant, the first received (the rule the SQL over every build
-  applies); of two received at the same millisecond, the smaller display name and icon, so that no choice ever
+- Newest: the latest build; of two builds of one instant, the later received (a re-sent definition replaces the
+  one before, as a later send does everywhere in the mapping); of two received at the same millisecond, the smaller display name and icon, so that no choice ever
   depends on the order definitions were seen in.
 - Merged as a max per (template, slug), a day's builds into the stored catalogue: merging a day again, a late
   day, or days in any order gives the same catalogue. A definition is only ever replaced by a newer one: the
@@ -77,10 +77,10 @@ def _definitions(builds: pa.Table) -> Iterable[dict[str, Any]]:
 
 
 def _rank(definition: dict[str, Any]) -> tuple[int, int, str, str]:
-    """Smaller is newer: the later build, then the first received, then the smaller display name and icon."""
+    """Smaller is newer: the later build, then the later received, then the smaller display name and icon."""
     return (
         -_milliseconds(definition['created_at']),
-        _milliseconds(definition['received_at']),
+        -_milliseconds(definition['received_at']),
         definition['display_name'],
         definition['icon'],
     )

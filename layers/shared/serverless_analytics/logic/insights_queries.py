@@ -580,13 +580,13 @@ FROM (SELECT COUNT(*) AS kept_rows FROM catalogue_rows) AS kept WHERE kept_rows 
 """
 
 # The same made from every build of the project, for a project without one, by logic.app_catalogue's rule: the
-# newest build, a tie the first received, then the smaller display name and icon.
+# newest build, a tie the later received, then the smaller display name and icon.
 _CATALOGUE_FROM_BUILDS = """
 catalogue AS (
     SELECT template_id, slug, display_name, icon FROM (
         SELECT template_id, slug, display_name, icon,
                row_number() OVER (
-                   PARTITION BY template_id, slug ORDER BY created_at DESC, received_at, display_name, icon
+                   PARTITION BY template_id, slug ORDER BY created_at DESC, received_at DESC, display_name, icon
                ) AS newest
         FROM (
             SELECT b.template_id, b.created_at, b.received_at,

@@ -67,7 +67,7 @@ DAYS = [
         build(NINE + 2 * DAY, {'code-server': 'sent first'}, received_at=NINE + 2 * DAY + MS),
     ),
 ]
-EXPECTED = {(T1, 'code-server'): 'sent first', (T1, 'jupyter'): 'Jupyter', (T2, 'code-server'): 'T2'}
+EXPECTED = {(T1, 'code-server'): 'sent second', (T1, 'jupyter'): 'Jupyter', (T2, 'code-server'): 'T2'}
 
 
 @pytest.mark.parametrize('order', list(permutations(range(3))))
@@ -81,7 +81,7 @@ def test_days_merged_one_by_one_in_any_order_and_again_give_the_same_catalogue(o
     assert catalogue.equals(merged_catalogue(None, DAYS))
 
 
-def test_an_older_definition_never_replaces_a_newer_one_and_the_first_received_wins_a_tie():
+def test_an_older_definition_never_replaces_a_newer_one_and_the_later_received_wins_a_tie():
     stored = merged_catalogue(None, [builds(build(NINE, {'app': 'new'}))])
 
     older = merged_catalogue(stored, [builds(build(NINE - MS, {'app': 'old'}))])
@@ -90,8 +90,8 @@ def test_an_older_definition_never_replaces_a_newer_one_and_the_first_received_w
 
     assert [names(c) for c in (older, sent_later, sent_earlier)] == [
         {(T1, 'app'): 'new'},
+        {(T1, 'app'): 'a later copy'},  # a re-sent definition replaces the one before, as the reference has it
         {(T1, 'app'): 'new'},
-        {(T1, 'app'): 'sent before'},
     ]
 
 
