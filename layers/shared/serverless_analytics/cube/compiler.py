@@ -1,11 +1,20 @@
 """Normalised `Query` → SQL, built as a sqlglot AST and rendered for the engine's dialect.
 
-Shape of every query (one cube; joins are not supported):
+Shape of a query whose measures no join multiplies (Cube's `simpleQuery`):
 
     SELECT <dimensions>, <time buckets>, <measures>
-    FROM <cube source, each `events` read replaced by a scan with project_id = '<p>' AND dt BETWEEN …> AS "cube"
+    FROM <root cube source> AS "root" LEFT JOIN <joined cube source> AS "cube" ON <join sql> …
+         (each `events` read replaced by a scan with project_id = '<p>' AND dt BETWEEN …)
     WHERE <segments, dimension filters, date ranges> GROUP BY 1, 2 HAVING <measure filters>
     ORDER BY <ordinals> LIMIT n OFFSET m
+
+With measures of a cube whose rows a join multiplies, or rolling-window measures, Cube's
+`fullKeyQueryAggregate`: one sub-query per kind of measure, joined on the dimensions —
+
+    SELECT q_0.<dimensions>, q_i.<measures> FROM (<regular measures>) AS q_0
+    INNER JOIN (<a multiplied cube's measures over its rows de-duplicated by primary key>) AS q_1 ON <dims equal>
+    INNER JOIN (<a rolling measure over a date series>) AS q_2 ON <dims equal>
+    WHERE <measure filters> ORDER BY … LIMIT …
 """
 
 from dataclasses import dataclass, field
@@ -13,6 +22,7 @@ from datetime import datetime, timedelta
 
 from sqlglot import exp
 
+from serverless_analytics.cube import rolling
 from serverless_analytics.cube.datamodel import LAKE_TABLE, Cube, DataModel, Member
 from serverless_analytics.cube.dates import format_day, local_to_utc, parse_local, shift_clamped
 from serverless_analytics.cube.dialects import to_local, truncate
@@ -23,8 +33,10 @@ from serverless_analytics.cube.filters import (
     is_date_operator,
     leaf_condition,
 )
+from serverless_analytics.cube.joins import Hint, JoinTree
 from serverless_analytics.cube.limits import MAX_SQL_BYTES
 from serverless_analytics.cube.query import FilterGroup, FilterLeaf, Query, TimeDimension
+from serverless_analytics.cube.rolling import local_timestamp
 from serverless_analytics.cube.target import Target
 from serverless_analytics.cube.titles import snake_case
 from serverless_analytics.models.errors import CubeQueryError
@@ -77,39 +89,50 @@ def _check_granularities(time_dimensions: list[TimeDimension]) -> None:
             raise CubeQueryError(f'Granularity "{td.granularity}" does not exist in dimension {td.dimension}')
 
 
+@dataclass(frozen=True)
+class _Bounds:
+    """The `dt` partitions the query's date ranges allow: UTC instants, and the largest `dt_margin_days` of the
+    cubes whose time dimensions set them (a range on Sessions.startAt reaches events a day beyond it)."""
+
+    low: datetime | None = None
+    high: datetime | None = None
+    margin_days: int = 0
+
+
+@dataclass
+class _Part:
+    """One sub-query of Cube's `fullKeyQueryAggregate` and the measures it computes."""
+
+    select: exp.Select
+    measures: list[Member]
+
+
 class _Compiler:
     def __init__(self, query: Query, model: DataModel, project_id: str, target: Target, now: datetime):
         self.query, self.model, self.project_id, self.target = query, model, str(project_id), target
         self.ctx = FilterContext(query.timezone, now, target.dialect)
-        self._single_cube: Cube | None = None
+        self.time_dims: list[tuple[Member, TimeDimension]] = []
+        self.segments: list[Member] = []
+        self.taken_aliases: set[str] = set()
+        self._join: JoinTree | None = None
 
     def compile(self) -> CompiledQuery:
         q = self.query
         measures = [self._member(m, ('measure',)) for m in q.measures]
         dimensions = [self._member(d, ('dimension',)) for d in q.dimensions]
-        time_dims = [(self._time_member(td.dimension), td) for td in q.time_dimensions]
+        self.time_dims = [(self._time_member(td.dimension), td) for td in q.time_dimensions]
         _check_granularities(q.time_dimensions)
-        segments = [self._member(s, ('segment',)) for s in q.segments]
-        filter_members = [self._member(leaf.member, ('dimension', 'measure')) for leaf in _leaves(q.filters)]
-        self._check_single_cube([*measures, *dimensions, *[m for m, _ in time_dims], *segments, *filter_members])
+        self.segments = [self._member(s, ('segment',)) for s in q.segments]
+        leaves = [(leaf, self._member(leaf.member, ('dimension', 'measure'))) for leaf in _leaves(q.filters)]
+        self._join = self._join_tree(measures, dimensions, leaves)
         columns = [Column(d) for d in dimensions]
-        columns += [Column(m, td.granularity) for m, td in time_dims if td.granularity]
+        columns += [Column(m, td.granularity) for m, td in self.time_dims if td.granularity]
         group_count = len(columns)
         columns += [Column(m) for m in measures]
-        aliases: dict[str, None] = {}  # ordered: one per column
-        select = exp.Select(expressions=[self._select_expr(c, aliases) for c in columns])
-        dt_range = self._dt_range(time_dims)
-        select = select.from_(exp.alias_(self._source(dt_range), self.cube.alias, quoted=True, table=True))
-        where = self._where(time_dims, segments)
-        if where:
-            select = select.where(exp.and_(*where), copy=False)
-        if not q.ungrouped and group_count:
-            select = select.group_by(*[exp.Literal.number(i + 1) for i in range(group_count)], copy=False)
-        having = self._having()
-        if having:
-            select = select.having(exp.and_(*having), copy=False)
+        aliases = [self._alias(column) for column in columns]
+        select = self._select(columns, aliases, group_count)
         total_sql = self._total_sql(select) if q.total else None
-        order = q.order or self._default_order(columns, time_dims)
+        order = q.order or self._default_order(columns, self.time_dims)
         self._order_by(select, order, columns)
         select = select.limit(exp.Literal.number(q.limit), copy=False)
         if q.offset:
@@ -117,7 +140,7 @@ class _Compiler:
         sql = select.sql(dialect=self.target.dialect)
         for statement in (sql, total_sql):
             _check_size(statement)
-        return CompiledQuery(sql, columns, order, total_sql, list(aliases))
+        return CompiledQuery(sql, columns, order, total_sql, aliases)
 
     def _member(self, path: str, kinds: tuple[str, ...]) -> Member:
         return self.model.member(path, kinds)
@@ -128,41 +151,89 @@ class _Compiler:
             raise CubeQueryError(f"Dimension '{path}' is not of type time and can't be used in timeDimensions")
         return member
 
-    def _check_single_cube(self, members: list[Member]) -> None:
-        cubes = list(dict.fromkeys(m.cube for m in members))
-        if len(cubes) > 1:
-            raise CubeQueryError(f"Can't find join path to join {', '.join(repr(c) for c in cubes)}")
-        self._single_cube = self.model.cubes[cubes[0]]
+    # --- joins -------------------------------------------------------------------------------------------
+
+    def _join_tree(self, measures: list[Member], dimensions: list[Member], leaves) -> JoinTree:
+        """Cube's `collectJoinHints`: each member's cube (a view member's join path) in Cube's order — measures,
+        dimensions, segments, dimension filters, measure filters, time dimensions — then the join over them."""
+        by_kind = [member for leaf, member in leaves if member.kind == 'measure' and leaf.operator != 'measureFilter']
+        filters = [member for _, member in leaves if member not in by_kind] + by_kind
+        members = [*measures, *dimensions, *self.segments, *filters, *(m for m, _ in self.time_dims)]
+        view_paths = [path for name in dict.fromkeys(m.cube for m in members) for path in self._view_paths(name)]
+        hints = [_enriched(member.join_hint, view_paths) for member in members]
+        return self.model.join_graph.build(list(dict.fromkeys(hints)))
+
+    def _view_paths(self, name: str) -> list[Hint]:
+        cube = self.model.cubes[name]
+        return cube.join_map if cube.is_view else []
 
     @property
-    def cube(self) -> Cube:
-        """The query's one cube."""
-        assert self._single_cube is not None, 'compile() checks the members are of one cube before anything reads it'
-        return self._single_cube
+    def join(self) -> JoinTree:
+        assert self._join is not None, 'compile() builds the join tree before anything reads it'
+        return self._join
+
+    def _multiplied(self, member: Member) -> bool:
+        return self.join.multiplied.get(member.source.cube, False)
+
+    def _in_key_subquery(self, member: Member) -> bool:
+        """Cube's multiplied measures: computed over their cube's rows de-duplicated by primary key. A count of
+        rows (a distinct count of keys), a count_distinct, min and max come out the same without."""
+        source = member.source
+        if not self._multiplied(source) or source.rolling_window is not None:
+            return False
+        return source.agg_type in ('sum', 'avg', 'number') or (source.agg_type == 'count' and not source.counts_rows)
+
+    # --- values and aliases ------------------------------------------------------------------------------
 
     def _value(self, member: Member) -> exp.Expression:
-        if member.kind == 'measure' and self.query.ungrouped:
-            assert member.raw is not None, "every measure has its raw value (the data model's _measure sets it)"
-            return member.raw.copy()
-        return member.expr.copy()
+        source = member.source
+        if source.kind == 'measure':
+            if self.query.ungrouped:
+                assert source.raw is not None, "every measure has its raw value (the data model's _measure sets it)"
+                return source.raw.copy()
+            if self._multiplied(source):
+                assert source.multiplied_expr is not None, 'every measure has it (the data model sets it)'
+                return source.multiplied_expr.copy()
+        return source.expr.copy()
 
-    def _select_expr(self, column: Column, aliases: dict[str, None]) -> exp.Expr:
+    def _column_value(self, column: Column) -> exp.Expression:
         value = self._value(column.member)
         if column.granularity:
-            value = truncate(to_local(value, self.query.timezone), column.granularity)
-        elif column.member.type == 'time' and column.member.kind == 'dimension':
-            value = to_local(value, self.query.timezone)  # a raw time is shown in the query's time zone too
-        alias = f'{self.cube.alias}__{snake_case(column.member.name)}'
-        alias = f'{alias}_{column.granularity}' if column.granularity else alias
-        while alias in aliases:  # rows are mapped by position, aliases only need to be unique and readable
-            alias += '_'
-        aliases[alias] = None
-        return exp.alias_(value, alias)
+            return truncate(to_local(value, self.query.timezone), column.granularity)
+        if column.member.type == 'time' and column.member.kind == 'dimension':
+            return to_local(value, self.query.timezone)  # a raw time is shown in the query's time zone too
+        return value
 
-    def _source(self, dt_range: tuple[str | None, str | None]) -> exp.Expression:
+    def _alias(self, column: Column) -> str:
+        """A unique, readable SQL alias: rows are mapped by position, never by alias."""
+        alias = f'{self.model.cubes[column.member.cube].alias}__{snake_case(column.member.name)}'
+        alias = f'{alias}_{column.granularity}' if column.granularity else alias
+        while alias in self.taken_aliases:
+            alias += '_'
+        self.taken_aliases.add(alias)
+        return alias
+
+    # --- sources and partitions --------------------------------------------------------------------------
+
+    def _from_joins(self, select: exp.Select, bounds: _Bounds) -> exp.Select:
+        """FROM the join tree's root, LEFT JOIN each joined cube ON its join SQL, as Cube's `joinQuery`."""
+        root = self.model.cubes[self.join.root]
+        select = select.from_(self._aliased_source(root, bounds), copy=False)
+        for join in self.join.joins:
+            target = self._aliased_source(self.model.cubes[join.target], bounds)
+            select = select.join(target, on=join.condition.copy(), join_type='left', copy=False)
+        return select
+
+    def _aliased_source(self, cube: Cube, bounds: _Bounds) -> exp.Expr:
+        return exp.alias_(self._source(cube, bounds), cube.alias, quoted=True, table=True)
+
+    def _source(self, cube: Cube, bounds: _Bounds) -> exp.Expression:
         """The cube's FROM, with every read of the lake table replaced by the project- and dt-bounded scan."""
-        source = self.cube.source.copy()
-        scan = self.target.lake_scan(self.project_id, *dt_range)
+        source = cube.source.copy()
+        margin = timedelta(days=max(bounds.margin_days, cube.dt_margin_days))
+        low = format_day(shift_clamped(bounds.low, -margin)) if bounds.low else None
+        high = format_day(shift_clamped(bounds.high, margin)) if bounds.high else None
+        scan = self.target.lake_scan(self.project_id, low, high)
         if isinstance(source, exp.Table):
             return exp.Subquery(this=scan)
         for table in list(source.find_all(exp.Table)):
@@ -170,24 +241,28 @@ class _Compiler:
                 table.replace(exp.alias_(exp.Subquery(this=scan.copy()), table.alias_or_name, table=True))
         return exp.Subquery(this=source)
 
-    def _dt_range(self, time_dims) -> tuple[str | None, str | None]:
-        """The `dt` partitions a query needs, from the date ranges on partition-aligned time dimensions."""
-        lows, highs = [], []
-        for member, td in time_dims:
-            if member.dt_partition and td.date_range:
-                lows.append(parse_local(td.date_range[0]))
-                highs.append(parse_local(td.date_range[1]))
+    def _bounds(self, reach=None) -> _Bounds:
+        """The `dt` partitions a query needs, from the date ranges on partition-aligned time dimensions and the
+        top-level date filters on them; `reach(member, td, start, end)` widens a time dimension's range (the rows
+        a rolling window reaches)."""
+        lows, highs, margins = [], [], [0]
+        for member, td in self.time_dims:
+            if member.source.dt_partition and td.date_range:
+                start, end = (parse_local(bound) for bound in td.date_range)
+                low, high = reach(member, td, start, end) if reach else (start, end)
+                lows += [low] if low else []
+                highs += [high] if high else []
+                margins.append(self.model.cubes[member.source.cube].dt_margin_days)
         for item in self.query.filters:
             if isinstance(item, FilterLeaf) and is_date_operator(item.operator):
                 member = self._member(item.member, ('dimension', 'measure'))
-                if member.dt_partition:
+                if member.source.dt_partition:
                     self._bound_from_filter(item, lows, highs)
-        if not lows and not highs:
-            return None, None
-        margin = timedelta(days=self.cube.dt_margin_days)
-        low = shift_clamped(max(local_to_utc(v, self.query.timezone) for v in lows), -margin) if lows else None
-        high = shift_clamped(min(local_to_utc(v, self.query.timezone) for v in highs), margin) if highs else None
-        return (format_day(low) if low else None, format_day(high) if high else None)
+                    margins.append(self.model.cubes[member.source.cube].dt_margin_days)
+        tz = self.query.timezone
+        low = max(local_to_utc(v, tz) for v in lows) if lows else None
+        high = min(local_to_utc(v, tz) for v in highs) if highs else None
+        return _Bounds(low, high, max(margins) if lows or highs else 0)
 
     def _bound_from_filter(self, leaf: FilterLeaf, lows: list, highs: list) -> None:
         start, end = date_bounds(leaf, self.ctx)
@@ -199,10 +274,33 @@ class _Compiler:
         elif leaf.operator in ('afterDate', 'afterOrOnDate'):
             lows.append(start)
 
-    def _where(self, time_dims, segments: list[Member]) -> list[exp.Expr]:
-        conditions: list[exp.Expr] = [exp.paren(s.expr.copy()) for s in segments]
-        for member, td in time_dims:
-            if td.date_range:
+    # --- the query ---------------------------------------------------------------------------------------
+
+    def _select(self, columns: list[Column], aliases: list[str], group_count: int) -> exp.Select:
+        measures = [column.member for column in columns[group_count:]]
+        computed = list({m.path: m for m in [*measures, *self._filter_measures()]}.values())
+        special = [m for m in computed if m.source.rolling_window is not None or self._in_key_subquery(m)]
+        if self.query.ungrouped or not special:
+            return self._simple_select(columns, aliases, group_count)
+        return self._key_aggregate(columns, aliases, group_count, computed)
+
+    def _simple_select(self, columns: list[Column], aliases: list[str], group_count: int) -> exp.Select:
+        expressions = [exp.alias_(self._column_value(c), a) for c, a in zip(columns, aliases, strict=True)]
+        select = self._from_joins(exp.Select(expressions=expressions), self._bounds())
+        where = self._where()
+        if where:
+            select = select.where(exp.and_(*where), copy=False)
+        if not self.query.ungrouped and group_count:
+            select = select.group_by(*_ordinals(group_count), copy=False)
+        having = self._having()
+        if having:
+            select = select.having(exp.and_(*having), copy=False)
+        return select
+
+    def _where(self, date_ranges: bool = True) -> list[exp.Expr]:
+        conditions: list[exp.Expr] = [exp.paren(s.source.expr.copy()) for s in self.segments]
+        for member, td in self.time_dims:
+            if td.date_range and date_ranges:
                 start, end = (parse_local(bound) for bound in td.date_range)
                 conditions.append(in_local_range(self._value(member), start, end, self.ctx))
         if self.query.ungrouped and any(self._is_measure_filter(f) for f in self.query.filters):
@@ -210,10 +308,16 @@ class _Compiler:
         conditions += [self._condition(f) for f in self.query.filters if not self._is_measure_filter(f)]
         return conditions
 
-    def _having(self) -> list[exp.Expr]:
+    def _having(self, measure_columns: dict[str, exp.Expression] | None = None) -> list[exp.Expr]:
         if self.query.ungrouped:
             return []
-        return [self._condition(f) for f in self.query.filters if self._is_measure_filter(f)]
+        return [self._condition(f, measure_columns) for f in self.query.filters if self._is_measure_filter(f)]
+
+    def _filter_measures(self) -> list[Member]:
+        """Measures that only measure filters name: computed in the sub-queries, compared in the outer query."""
+        items = [item for item in self.query.filters if self._is_measure_filter(item)]
+        members = [self._member(leaf.member, ('measure',)) for leaf in _leaves(items)]
+        return [m for m in members if m.kind == 'measure']
 
     def _is_measure_filter(self, item) -> bool:
         kinds = {self._leaf_kind(leaf) for leaf in _leaves([item])}
@@ -226,9 +330,9 @@ class _Compiler:
             return 'dimension'
         return self._member(leaf.member, ('dimension', 'measure')).kind
 
-    def _condition(self, item) -> exp.Expr:
+    def _condition(self, item, measure_columns: dict[str, exp.Expression] | None = None) -> exp.Expr:
         if isinstance(item, FilterGroup):
-            parts = [self._condition(child) for child in item.items]
+            parts = [self._condition(child, measure_columns) for child in item.items]
             if not parts:
                 return exp.true()
             return exp.paren(exp.and_(*parts) if item.kind == 'and' else exp.or_(*parts))
@@ -238,7 +342,224 @@ class _Compiler:
         if is_date_operator(item.operator) and member.type != 'time':
             # Its values are compared as timestamps, which the engine cannot do with a number or a string.
             raise CubeQueryError(f"{item.operator} can only be used with time dimensions: '{item.member}'")
-        return leaf_condition(item, member, self._value(member), self.ctx)
+        column = (measure_columns or {}).get(member.path)
+        value = column.copy() if column is not None and item.operator != 'measureFilter' else self._value(member)
+        return leaf_condition(item, member.source, value, self.ctx)
+
+    # --- Cube's fullKeyQueryAggregate --------------------------------------------------------------------
+
+    def _key_aggregate(self, columns: list[Column], aliases: list[str], group_count: int, computed) -> exp.Select:
+        dims = list(zip(columns[:group_count], aliases[:group_count], strict=True))
+        alias_of = {c.member.path: a for c, a in zip(columns[group_count:], aliases[group_count:], strict=True)}
+        for member in computed:
+            alias_of.setdefault(member.path, self._alias(Column(member)))
+        parts = self._parts(dims, computed, alias_of)
+        where_part = {m.path: index for index, part in enumerate(parts) for m in part.measures}
+        measure_columns = {path: _q_column(alias_of[path], where_part[path]) for path in where_part}
+        expressions = [exp.alias_(_q_column(alias, 0), alias) for _, alias in dims]
+        expressions += [
+            exp.alias_(measure_columns[c.member.path], alias_of[c.member.path]) for c in columns[group_count:]
+        ]
+        select = exp.Select(expressions=expressions).from_(_q_subquery(parts[0].select, 0), copy=False)
+        for index, part in enumerate(parts[1:], start=1):
+            on = exp.and_(*[_same(alias, index) for _, alias in dims]) if dims else None
+            select = select.join(_q_subquery(part.select, index), on=on, join_type='inner' if dims else 'cross')
+        having = self._having(measure_columns)
+        return select.where(exp.and_(*having), copy=False) if having else select
+
+    def _parts(self, dims, computed: list[Member], alias_of: dict[str, str]) -> list[_Part]:
+        rolling_measures = [m for m in computed if m.source.rolling_window is not None]
+        keyed = [m for m in computed if self._in_key_subquery(m)]
+        regular = [m for m in computed if m not in keyed and m not in rolling_measures]
+        if regular and keyed and not rolling_measures and _cubes(regular) == _cubes(keyed):
+            regular, keyed = [], [m for m in computed if m in regular or m in keyed]  # one scan per cube, as Cube
+        parts = [_Part(self._regular_part(dims, regular, alias_of), regular)] if regular else []
+        by_cube: dict[str, list[Member]] = {}
+        for member in keyed:
+            by_cube.setdefault(member.source.cube, []).append(member)
+        parts += [_Part(self._key_part(cube, dims, ms, alias_of), ms) for cube, ms in by_cube.items()]
+        parts += [_Part(self._rolling_part(dims, m, alias_of), [m]) for m in rolling_measures]
+        return parts
+
+    def _regular_part(self, dims, measures: list[Member], alias_of, where=None, bounds=None) -> exp.Select:
+        """Cube's `regularMeasuresSubQuery`: the dimensions and measures over the joined cubes."""
+        expressions = [exp.alias_(self._column_value(c), a) for c, a in dims]
+        expressions += [exp.alias_(self._value(m), alias_of[m.path]) for m in measures]
+        select = self._from_joins(exp.Select(expressions=expressions), bounds or self._bounds())
+        conditions = self._where() if where is None else where
+        if conditions:
+            select = select.where(exp.and_(*conditions), copy=False)
+        return select.group_by(*_ordinals(len(dims)), copy=False) if dims else select
+
+    def _key_part(self, cube_name: str, dims, measures: list[Member], alias_of) -> exp.Select:
+        """Cube's `aggregateSubQuery`: the distinct (dimensions, primary key) of the joined rows, joined back to
+        the cube's own rows, so each of its rows is aggregated once per group however many the join made."""
+        cube = self.model.cubes[cube_name]
+        bounds = self._bounds()
+        keys = self._key_columns(cube, dims)
+        key_select = exp.Select(expressions=[exp.alias_(self._column_value(c), a) for c, a in dims])
+        key_select.select(
+            *[exp.alias_(pk.expr.copy(), alias) for pk, alias in keys if alias not in dict(dims).values()], copy=False
+        )
+        key_select = self._from_joins(key_select.distinct(copy=False), bounds)
+        where = self._where()
+        if where:
+            key_select = key_select.where(exp.and_(*where), copy=False)
+        keys_table = exp.alias_(exp.Subquery(this=key_select), 'keys', quoted=True, table=True)
+        on = exp.and_(
+            *[exp.EQ(this=exp.column(a, table='keys', quoted=True), expression=pk.expr.copy()) for pk, a in keys]
+        )
+        expressions = [exp.alias_(exp.column(a, table='keys', quoted=True), a) for _, a in dims]
+        expressions += [exp.alias_(self._value(m), alias_of[m.path]) for m in measures]
+        select = exp.Select(expressions=expressions).from_(keys_table, copy=False)
+        select = select.join(self._aliased_source(cube, bounds), on=on, join_type='left', copy=False)
+        return select.group_by(*_ordinals(len(dims)), copy=False) if dims else select
+
+    def _key_columns(self, cube: Cube, dims) -> list[tuple[Member, str]]:
+        """The cube's primary keys and their aliases in the keys sub-query (a selected key is not selected twice)."""
+        selected = {c.member.path: a for c, a in dims if not c.granularity}
+        return [(pk, selected.get(pk.path) or self._alias(Column(pk))) for pk in cube.primary_keys]
+
+    # --- rolling windows ---------------------------------------------------------------------------------
+
+    def _rolling_part(self, dims, measure: Member, alias_of) -> exp.Select:
+        """Cube's `overTimeSeriesQuery` for one rolling measure."""
+        window = measure.source.rolling_window
+        assert window is not None
+        if self._multiplied(measure.source):
+            raise CubeQueryError(
+                f"Rolling window measure '{measure.path}' of a cube a join multiplies is not supported"
+            )
+        windows = self._window_dimensions()
+        reach = self._reach(window, windows)
+        if not any(td.granularity for _, td in self.time_dims):
+            conditions = self._window_conditions(window, windows, self._series_of, spans=False)
+            where = [*self._where(date_ranges=False)[: len(self._where(date_ranges=False))], *conditions]
+            return self._regular_part(dims, [measure], alias_of, where=where, bounds=self._bounds(reach))
+        return self._series_part(dims, measure, alias_of, windows, reach)
+
+    def _window_dimensions(self) -> list[tuple[Member, TimeDimension]]:
+        """Cube's `rollingWindowDateJoinCondition` dimensions: one per time dimension, the first with a
+        granularity if any; each needs a date range."""
+        unique: dict[str, tuple[Member, TimeDimension]] = {}
+        for member, td in self.time_dims:
+            if td.dimension not in unique or (td.granularity and not unique[td.dimension][1].granularity):
+                unique[td.dimension] = (member, td)
+        if len(unique) > 1:
+            raise CubeQueryError('Rolling window measures with several time dimensions are not supported')
+        for _, td in unique.values():
+            if not td.date_range:
+                raise CubeQueryError("Time series queries without dateRange aren't supported")
+        return list(unique.values())
+
+    def _series_of(self, td: TimeDimension) -> list[tuple[datetime, datetime]]:
+        """The time dimension's date series in the query's zone (`timeSeries`): its range alone without a
+        granularity."""
+        assert td.date_range is not None
+        start, end = (parse_local(bound) for bound in td.date_range)
+        return rolling.time_series(td.granularity, start, end) if td.granularity else [(start, end)]
+
+    def _reach(self, window, windows):
+        series = {td.dimension: self._series_of(td) for _, td in windows}
+
+        def reach(member, td, start, end):
+            periods = series.get(td.dimension)
+            return rolling.reach(window, periods[0][0], periods[-1][1]) if periods else (start, end)
+
+        return reach
+
+    def _window_conditions(self, window, windows, series_of, spans: bool) -> list[exp.Expr]:
+        conditions = []
+        for member, td in windows:
+            periods = series_of(td)
+            low, high = local_timestamp(periods[0][0]), local_timestamp(periods[-1][1])
+            if not spans:
+                low, high = local_timestamp(periods[0][0]), local_timestamp(periods[-1][1])
+            field = to_local(self._value(member), self.query.timezone)
+            conditions.append(rolling.window_condition(window, low, high, field, spans=spans))
+        return conditions
+
+    def _series_part(self, dims, measure: Member, alias_of, windows, reach) -> exp.Select:
+        window = measure.source.rolling_window
+        assert window is not None
+        granular = [(m, td) for m, td in self.time_dims if td.granularity]
+        if len({td.date_range for _, td in granular}) > 1:
+            raise CubeQueryError("Can't build query for time dimensions with different date ranges")
+        series_td, series_granularity = _series_dimension([td for _, td in granular])
+        ungroup = not rolling.is_additive(measure.source)
+        granularity = (
+            None if ungroup else rolling.min_granularity(rolling.window_granularity(window), series_granularity)
+        )
+        base = self._rolling_base(dims, measure, alias_of, windows, ungroup, granularity, reach)
+        series_alias = f'{series_td.dimension}_series'
+        date_from, date_to = (exp.column(c, table=series_alias, quoted=True) for c in ('date_from', 'date_to'))
+        expressions = []
+        for column, alias in dims:
+            if column.granularity:
+                bucket: exp.Expression = date_from.copy()
+                if column.granularity != series_td.granularity:
+                    bucket = truncate(bucket, column.granularity)
+                expressions.append(exp.alias_(bucket, alias))
+            else:
+                expressions.append(exp.alias_(exp.column(alias, table='base', quoted=True), alias))
+        value = rolling.reaggregate(measure.source, exp.column(alias_of[measure.path], table='base', quoted=True))
+        expressions.append(exp.alias_(value, alias_of[measure.path]))
+        series = exp.alias_(
+            rolling.series_values(self._series_of(series_td), self.target.dialect),
+            series_alias,
+            quoted=True,
+            table=True,
+        )
+        on = exp.and_(
+            *[
+                rolling.window_condition(
+                    window,
+                    date_from,
+                    date_to,
+                    exp.column(self._td_alias(td, dims), table='base', quoted=True),
+                    spans=False,
+                )
+                for _, td in windows
+            ]
+        )
+        select = exp.Select(expressions=expressions).from_(series, copy=False)
+        select = select.join(
+            exp.alias_(exp.Subquery(this=base), 'base', quoted=True, table=True), on=on, join_type='left', copy=False
+        )
+        return select.group_by(*_ordinals(len(dims)), copy=False) if dims else select
+
+    def _td_alias(self, td: TimeDimension, dims) -> str:
+        return next(
+            a for c, a in dims if c.granularity and c.member.path == td.dimension and c.granularity == td.granularity
+        )
+
+    def _rolling_base(self, dims, measure: Member, alias_of, windows, ungroup: bool, granularity, reach) -> exp.Select:
+        """The rows the windows reach: grouped by the dimensions and the finest of the window's and the series'
+        granularities for an additive measure, else one row per joined row with the measure's raw value."""
+        window = measure.source.rolling_window
+        expressions = []
+        for column, alias in dims:
+            value = self._column_value(column)
+            if column.granularity:
+                local = to_local(self._value(column.member), self.query.timezone)
+                value = local if ungroup else truncate(local, granularity or column.granularity)
+            expressions.append(exp.alias_(value, alias))
+        value = (
+            measure.source.row_value.copy()
+            if ungroup and measure.source.row_value is not None
+            else self._value(measure)
+        )
+        expressions.append(exp.alias_(value, alias_of[measure.path]))
+        select = self._from_joins(exp.Select(expressions=expressions), self._bounds(reach))
+        where = [
+            *self._where(date_ranges=False),
+            *self._window_conditions(window, windows, self._series_of, spans=True),
+        ]
+        if where:
+            select = select.where(exp.and_(*where), copy=False)
+        return select.group_by(*_ordinals(len(dims)), copy=False) if dims and not ungroup else select
+
+    # --- order and total ---------------------------------------------------------------------------------
 
     def _default_order(self, columns: list[Column], time_dims) -> list[tuple[str, bool]]:
         """Cube's `defaultOrder()`: time bucket asc, else first measure desc (with dimensions), else dimension asc."""
@@ -266,6 +587,51 @@ class _Compiler:
         inner = exp.Subquery(this=select.copy(), alias=exp.TableAlias(this=exp.to_identifier('original_query')))
         total = exp.select(exp.alias_(exp.Count(this=exp.Star()), 'total_count')).from_(inner, copy=False)
         return total.sql(dialect=self.target.dialect)
+
+
+def _enriched(hint: Hint, view_paths: list[Hint]) -> Hint:
+    """Cube's `enrichHintsWithJoinMap`: a lone cube of a queried view's join path joins along that path."""
+    if len(hint) > 1:
+        return hint
+    for path in view_paths:
+        if hint[0] in path:
+            return path[: path.index(hint[0]) + 1]
+    return hint
+
+
+def _cubes(measures: list[Member]) -> list[str]:
+    return sorted({m.source.cube for m in measures})
+
+
+def _series_dimension(granular: list[TimeDimension]) -> tuple[TimeDimension, str]:
+    """Cube's choice of the series: the time dimension of the finest granularity (the first of equals)."""
+    chosen, granularity = granular[0], granular[0].granularity
+    for td in granular[1:]:
+        finest = rolling.min_granularity(granularity, td.granularity)
+        if finest == td.granularity:
+            chosen = td
+        granularity = finest
+    assert granularity is not None
+    return chosen, granularity
+
+
+def _ordinals(count: int) -> list[exp.Expression]:
+    return [exp.Literal.number(i + 1) for i in range(count)]
+
+
+def _q_column(alias: str, index: int) -> exp.Expression:
+    return exp.column(alias, table=f'q_{index}', quoted=True)
+
+
+def _q_subquery(select: exp.Select, index: int) -> exp.Expr:
+    return exp.alias_(exp.Subquery(this=select), f'q_{index}', table=True, quoted=True)
+
+
+def _same(alias: str, index: int) -> exp.Expr:
+    """Cube's `dimensionsJoinCondition`: equal, or both NULL."""
+    left, right = _q_column(alias, index - 1), _q_column(alias, index)
+    both_null = exp.and_(left.copy().is_(exp.null()), right.copy().is_(exp.null()))
+    return exp.paren(exp.or_(exp.EQ(this=left, expression=right), both_null))
 
 
 def _check_size(sql: str | None) -> None:
