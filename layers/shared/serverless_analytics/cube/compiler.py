@@ -433,8 +433,8 @@ class _Compiler:
         windows = self._window_dimensions()
         reach = self._reach(window, windows)
         if not any(td.granularity for _, td in self.time_dims):
-            conditions = self._window_conditions(window, windows, self._series_of, spans=False)
-            where = [*self._where(date_ranges=False)[: len(self._where(date_ranges=False))], *conditions]
+            conditions = self._window_conditions(window, windows, spans=False)
+            where = [*self._where(date_ranges=False), *conditions]
             return self._regular_part(dims, [measure], alias_of, where=where, bounds=self._bounds(reach))
         return self._series_part(dims, measure, alias_of, windows, reach)
 
@@ -468,13 +468,12 @@ class _Compiler:
 
         return reach
 
-    def _window_conditions(self, window, windows, series_of, spans: bool) -> list[exp.Expr]:
+    def _window_conditions(self, window, windows, spans: bool) -> list[exp.Expr]:
+        """Each window dimension's rows within the window of its series (its range without a granularity)."""
         conditions = []
         for member, td in windows:
-            periods = series_of(td)
+            periods = self._series_of(td)
             low, high = local_timestamp(periods[0][0]), local_timestamp(periods[-1][1])
-            if not spans:
-                low, high = local_timestamp(periods[0][0]), local_timestamp(periods[-1][1])
             field = to_local(self._value(member), self.query.timezone)
             conditions.append(rolling.window_condition(window, low, high, field, spans=spans))
         return conditions
@@ -553,7 +552,7 @@ class _Compiler:
         select = self._from_joins(exp.Select(expressions=expressions), self._bounds(reach))
         where = [
             *self._where(date_ranges=False),
-            *self._window_conditions(window, windows, self._series_of, spans=True),
+            *self._window_conditions(window, windows, spans=True),
         ]
         if where:
             select = select.where(exp.and_(*where), copy=False)
