@@ -4,8 +4,9 @@ Apart from the compiler so that the export routes, which build their own SQL on 
 but not the Cube model, query and filter modules.
 """
 
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 import sqlglot
@@ -15,16 +16,21 @@ if TYPE_CHECKING:
     from serverless_analytics.engines import QueryEngine
 
 
+PartitionSource = Callable[[str, str | None, str | None], str | None]
+
+
 @dataclass(frozen=True)
 class Target:
-    """Where and how to run: the engine's dialect and the lake scan expression (a table or a table function)."""
+    """Where and how to run: the engine's dialect and the lake scan expression (a table or a table function), and
+    the engine's cheaper scan of a project's partitions where it has one (`QueryEngine.partition_source`)."""
 
     dialect: str
     lake_source: str
+    partition_source: PartitionSource | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, engine: 'QueryEngine') -> 'Target':
-        return cls(engine.dialect, engine.lake_source)
+        return cls(engine.dialect, engine.lake_source, engine.partition_source)
 
     def source_expression(self) -> exp.Expression:
         return _parse_source(self.lake_source, self.dialect)
@@ -39,11 +45,18 @@ class Target:
             conditions.append(exp.GTE(this=exp.column('dt'), expression=exp.Literal.string(dt_low)))
         if dt_high:
             conditions.append(exp.LTE(this=exp.column('dt'), expression=exp.Literal.string(dt_high)))
-        source = self.source_expression().copy()
-        return exp.select(exp.Star()).from_(source, copy=False).where(exp.and_(*conditions), copy=False)
+        partitions = self.partition_source(project_id, dt_low, dt_high) if self.partition_source else None
+        source = _parse_partitions(partitions, self.dialect) if partitions else self.source_expression()
+        return exp.select(exp.Star()).from_(source.copy(), copy=False).where(exp.and_(*conditions), copy=False)
 
 
 @cache
 def _parse_source(source: str, dialect: str) -> exp.Expression:
     """Parsed once per source: callers copy it."""
     return sqlglot.parse_one(f'SELECT * FROM {source}', read=dialect).args['from_'].this
+
+
+@lru_cache(maxsize=256)
+def _parse_partitions(source: str, dialect: str) -> exp.Expression:
+    """A partition scan, parsed once while in use (bounded: each date range is another)."""
+    return _parse_source.__wrapped__(source, dialect)

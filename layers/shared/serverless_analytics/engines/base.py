@@ -76,6 +76,12 @@ class QueryEngine(ABC):
         """When `wait_for` polls this engine's executions."""
         return PollSchedule.doubling(self.poll_first_delay, self.poll_max_delay)
 
+    def partition_source(self, project_id: str, dt_low: str | None, dt_high: str | None) -> str | None:
+        """A scan of only one project's `dt` partitions in [dt_low, dt_high], where the engine can name them more
+        cheaply than `lake_source` filters to them; None to use `lake_source` (always correct: the caller keeps
+        the project and `dt` predicates either way)."""
+        return None
+
     @property
     def usage_source(self) -> str:
         """The scan of the 30-minute usage buckets (logic.usage_buckets.BUCKET_SCHEMA)."""

@@ -2,6 +2,8 @@
 usage rollup's `usage/project_id=<p>/dt=<YYYY-MM-DD>/{buckets,builds}.parquet` and
 `usage/project_id=<p>/catalogue/catalogue.parquet`)."""
 
+import os
+import re
 import threading
 import time
 import uuid
@@ -9,6 +11,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as futures_wait
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -41,6 +44,38 @@ def lake_source_for(root: str) -> str:
         f"read_parquet('{escaped}/events/*/*/*.parquet', hive_partitioning = true, "
         "hive_types = {'project_id': 'VARCHAR', 'dt': 'VARCHAR'})"
     )
+
+
+_HIVE_TYPES = "hive_partitioning = true, hive_types = {'project_id': 'VARCHAR', 'dt': 'VARCHAR'}"
+_PROJECT_FOLDER = re.compile(r'[A-Za-z0-9_-]+')
+# Past this many partitions the project's one glob is as quick as their list.
+MAX_LISTED_PARTITIONS = 400
+
+
+def partition_scan(root: str, project_id: str, dt_low: str | None, dt_high: str | None) -> str | None:
+    """The scan of one project's `dt` partitions in [dt_low, dt_high] of a lake on this machine's disk, as the list of
+    their folders; None where that does not apply (an s3:// lake, no such project folder, no partition in range).
+
+    Why: DuckDB lists every file a glob matches before its hive filter drops most of them; on a year of two projects
+    that is ~35 ms before a one-day query reads anything, where the day's folder alone takes ~2 ms (issue 17's
+    bench against Cube, which prunes the same way with FILTER_PARAMS).
+    """
+    project = Path(root) / 'events' / f'project_id={project_id}'
+    if '://' in root or not _PROJECT_FOLDER.fullmatch(project_id) or not project.is_dir():
+        return None
+    days = sorted(
+        entry.name
+        for entry in os.scandir(project)
+        if entry.is_dir() and entry.name.startswith('dt=') and (dt_low or '') <= entry.name[3:] <= (dt_high or '~')
+    )
+    if not days or len(days) > MAX_LISTED_PARTITIONS:
+        return None
+    paths = ', '.join(_quoted(f'{project / day}/*.parquet') for day in days)
+    return f'read_parquet([{paths}], {_HIVE_TYPES})'
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
@@ -113,6 +148,11 @@ class DuckDBEngine(QueryEngine):
         self._lock = threading.Lock()
         self.result_retention_seconds = result_retention_seconds
         self.kept_values = kept_values
+
+    def partition_source(self, project_id: str, dt_low: str | None, dt_high: str | None) -> str | None:
+        if self._lake_root is None:
+            return None
+        return partition_scan(self._lake_root, project_id, dt_low, dt_high)
 
     @property
     def usage_source(self) -> str:

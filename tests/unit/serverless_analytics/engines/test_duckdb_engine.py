@@ -80,3 +80,50 @@ def test_an_in_process_engine_is_waited_on_never_slept_on():
         assert (result.rows, slept) == ([(3000000,)], [])
     finally:
         engine.close()
+
+
+def _lake(root, days: dict[str, list[str]]) -> None:
+    for partition, names in days.items():
+        folder = root / 'events' / partition
+        folder.mkdir(parents=True)
+        pq.write_table(pa.table({'name': names}), folder / 'part-1.parquet')
+
+
+def test_a_projects_partitions_in_range_are_scanned_by_their_folders(tmp_path):
+    _lake(
+        tmp_path,
+        {
+            'project_id=1/dt=2026-11-20': ['before'],
+            'project_id=1/dt=2026-11-22': ['in'],
+            'project_id=1/dt=2026-11-24': ['after'],
+            'project_id=2/dt=2026-11-22': ['other project'],
+        },
+    )
+    engine = DuckDBEngine(str(tmp_path))
+
+    source = engine.partition_source('1', '2026-11-21', '2026-11-23')
+
+    assert source is not None and 'dt=2026-11-22' in source and 'dt=2026-11-20' not in source
+    assert engine.execute(f'SELECT project_id, dt, name FROM {source}').rows == [('1', '2026-11-22', 'in')]
+    # a range with days that have no folder lists only those that have one; none at all is the whole lake's scan
+    assert engine.partition_source('1', '2026-11-21', '2026-12-31') is not None
+    assert engine.partition_source('1', '2026-12-01', '2026-12-31') is None
+    engine.close()
+
+
+@pytest.mark.parametrize('project_id', ['3', "1' OR 'x", '../2'])
+def test_no_partition_scan_for_a_project_without_a_folder_or_with_a_name_no_folder_can_have(tmp_path, project_id):
+    _lake(tmp_path, {'project_id=1/dt=2026-11-22': ['in']})
+    engine = DuckDBEngine(str(tmp_path))
+
+    assert engine.partition_source(project_id, None, None) is None
+    engine.close()
+
+
+def test_an_s3_lake_or_a_given_source_is_scanned_whole():
+    s3 = DuckDBEngine('s3://bucket/lake')
+    given = DuckDBEngine(lake_source='lake')
+
+    assert (s3.partition_source('1', None, None), given.partition_source('1', None, None)) == (None, None)
+    s3.close()
+    given.close()
