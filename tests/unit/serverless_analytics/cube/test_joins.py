@@ -6,15 +6,18 @@ multisets except where the query's order determines them (a time series, an orde
 """
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
+import sqlglot
 
-from serverless_analytics.cube import load
+from serverless_analytics.cube import Target, compile_request, load, meta
 from serverless_analytics.cube.datamodel import load_model
 from serverless_analytics.engines import DuckDBEngine
-from serverless_analytics.models.errors import CubeQueryError
+from serverless_analytics.models.errors import CubeModelError, CubeQueryError
+from tests.unit.serverless_analytics.cube.conftest import NOW as SMALL_NOW
 from tests.unit.serverless_analytics.cube.joins.lake import NOW, PROJECT, write_test_lake
 
 HERE = Path(__file__).parent / 'joins'
@@ -27,7 +30,7 @@ def model():
 
 
 @pytest.fixture(scope='module')
-def engine(tmp_path_factory):
+def joins_engine(tmp_path_factory):
     root = tmp_path_factory.mktemp('joins-lake')
     write_test_lake(root)
     engine = DuckDBEngine(str(root))
@@ -54,9 +57,9 @@ def _multiset(rows: list[dict]) -> Counter:
 
 
 @pytest.mark.parametrize('case_id', sorted(EXPECTED))
-def test_answers_as_cube(case_id, engine, model):
+def test_answers_as_cube(case_id, joins_engine, model):
     expected = EXPECTED[case_id]
-    answer = _answer(expected['query'], engine, model)
+    answer = _answer(expected['query'], joins_engine, model)
     if 'error' in expected:
         assert answer == {'error': expected['error']}
         return
@@ -68,3 +71,138 @@ def test_answers_as_cube(case_id, engine, model):
     assert answer['annotation'] == expected['annotation']
     if 'total' in expected:
         assert answer['total'] == expected['total']
+
+
+# --- the shipped model: TrackedEvents many_to_one Sessions and ReturningUsers, Sessions many_to_one ReturningUsers
+
+
+def test_shipped_model_joins_events_to_sessions(engine):
+    """Each session's duration counts once per session however many events join it (Cube's multiplied avg)."""
+    query = {
+        'measures': ['TrackedEvents.count', 'Sessions.count', 'Sessions.averageDurationMinutes'],
+        'dimensions': ['Sessions.agentName'],
+    }
+    body = load(query, '1', engine, now=SMALL_NOW, query_type='multi')
+    rows = {row['Sessions.agentName']: row for row in body['results'][0]['data']}
+    assert rows['Chrome'] == {
+        'Sessions.agentName': 'Chrome',
+        'TrackedEvents.count': '3',
+        'Sessions.count': '2',
+        'Sessions.averageDurationMinutes': '2.5',  # (5 + 0) / 2 sessions, not (5 + 5 + 0) / 3 events
+    }
+    assert (rows['Firefox']['TrackedEvents.count'], rows['Firefox']['Sessions.count']) == ('2', '2')
+
+
+def test_shipped_model_joins_sessions_to_returning_users(engine):
+    query = {'measures': ['Sessions.count', 'ReturningUsers.count'], 'dimensions': ['ReturningUsers.sessionsCount']}
+    body = load(query, '1', engine, now=SMALL_NOW, query_type='multi')
+    rows = {row['ReturningUsers.sessionsCount']: row for row in body['results'][0]['data']}
+    assert rows['2'] == {'ReturningUsers.sessionsCount': '2', 'Sessions.count': '4', 'ReturningUsers.count': '2'}
+    assert rows['1'] == {'ReturningUsers.sessionsCount': '1', 'Sessions.count': '1', 'ReturningUsers.count': '1'}
+
+
+def _trino_sql(query: dict) -> str:
+    _, _, compiled = compile_request(query, '42', Target('trino', 'lake.events'), SMALL_NOW)
+    return compiled[0].sql
+
+
+def _scans(sql: str) -> list[str]:
+    """The WHERE of every read of the lake: `project_id = … AND dt …`."""
+    return re.findall(r'FROM lake\.events WHERE ([^)]*)\)', sql)
+
+
+def test_joined_scans_keep_project_and_their_own_partition_margin():
+    sql = _trino_sql(
+        {
+            'measures': ['TrackedEvents.count', 'Sessions.count'],
+            'timeDimensions': [{'dimension': 'TrackedEvents.derivedTstamp', 'dateRange': ['2024-05-06', '2024-05-08']}],
+        }
+    )
+    assert _scans(sql) == [
+        "project_id = '42' AND dt >= '2024-05-06' AND dt <= '2024-05-08'",  # events: the range
+        "project_id = '42' AND dt >= '2024-05-05' AND dt <= '2024-05-09'",  # sessions: a day of margin
+    ]
+
+
+def test_a_range_on_a_joined_cube_bounds_every_scan_with_that_cube_margin():
+    sql = _trino_sql(
+        {
+            'measures': ['TrackedEvents.count', 'Sessions.averageDurationMinutes'],
+            'timeDimensions': [{'dimension': 'Sessions.startAt', 'dateRange': ['2024-05-06', '2024-05-08']}],
+        }
+    )
+    scans = _scans(sql)
+    assert len(scans) == 5  # events and sessions for the regular measures, again for the keys; sessions joined back
+    assert set(scans) == {"project_id = '42' AND dt >= '2024-05-05' AND dt <= '2024-05-09'"}
+
+
+def test_joined_and_rolling_sql_is_trino_sql(model):
+    for case_id in ('m2o_multiplied', 'o2m_no_dimensions', 'rolling_count_distinct', 'rolling_time_zone'):
+        _, _, compiled = compile_request(EXPECTED[case_id]['query'], '7', Target('trino', 'lake.events'), NOW, model)
+        sqlglot.parse_one(compiled[0].sql, read='trino')
+        assert len(_scans(compiled[0].sql)) >= 1
+        assert all(scan.startswith("project_id = '7'") for scan in _scans(compiled[0].sql))
+
+
+# --- the data model: what Cube refuses at compile time, and /v1/meta
+
+_EVENTS = """
+  - name: A
+    sql_table: events
+    measures: [{name: count, type: count}]
+    dimensions: [{name: id, type: string, sql: "{CUBE}.event_id", primary_key: true}]
+"""
+
+
+@pytest.mark.parametrize(
+    ('yaml_text', 'message'),
+    [
+        (
+            'cubes:' + _EVENTS + '    joins: [{name: Nope, relationship: many_to_one, sql: "1 = 1"}]\n',
+            "Cube Nope doesn't exist",
+        ),
+        (
+            'cubes:'
+            + _EVENTS
+            + '    joins: [{name: B, relationship: many_to_one, sql: "{CUBE}.x = {B}.x"}]\n'
+            + '  - name: B\n    sql_table: events\n    measures: [{name: total, type: sum, sql: "1"}]\n',
+            "primary key for 'B' is required when join is defined in order to make aggregates work properly",
+        ),
+        (
+            'cubes:' + _EVENTS + 'views:\n  - name: V\n    cubes: [{join_path: A, includes: [count, nope]}]\n',
+            "Member 'nope' is included in 'V' but not defined in any cube",
+        ),
+        (
+            'cubes:'
+            + _EVENTS
+            + 'views:\n  - name: V\n    cubes: [{join_path: A, includes: [count]}, {join_path: A, includes: [count]}]\n',
+            "Included member 'count' conflicts with existing member of 'V'",
+        ),
+        (
+            'cubes:' + _EVENTS + '    segments: [{name: s, sql: "{Other.id} > 1"}]\n',
+            'references to other cubes are only supported in joins',
+        ),
+        (
+            'cubes:' + _EVENTS.replace('type: count}', 'type: number, sql: "1", rolling_window: {trailing: 1 day}}'),
+            'rolling_window needs an aggregate',
+        ),
+        ('cubes:' + _EVENTS.replace('type: count}', 'type: count, rolling_window: {trailing: 7 days ago}}'), 'pattern'),
+    ],
+)
+def test_model_errors(tmp_path, yaml_text, message):
+    (tmp_path / 'model.yml').write_text(yaml_text)
+    with pytest.raises(CubeModelError) as raised:
+        load_model(tmp_path)
+    assert message in str(raised.value)
+
+
+def test_meta_shows_views_components_and_rolling_measures(model):
+    cubes = {cube['name']: cube for cube in meta(model)['cubes']}
+    assert (cubes['Activity']['type'], cubes['Events']['type']) == ('view', 'cube')
+    assert 'connectedComponent' not in cubes['Lonely'] and 'connectedComponent' not in cubes['Activity']
+    assert cubes['Events']['connectedComponent'] == cubes['UserBrowsers']['connectedComponent']
+    measures = {m['name']: m for cube in cubes.values() for m in cube['measures']}
+    assert measures['Events.rollingCount7d']['cumulative'] is True
+    assert measures['Activity.rollingCount7d']['cumulative'] is False
+    assert measures['Activity.Sessions_count']['aliasMember'] == 'Sessions.count'
+    assert measures['Activity.Sessions_count']['title'] == 'Activity Sessions Count'

@@ -46,7 +46,6 @@ def test_three_part_dimension_moves_to_time_dimensions():
             {'measures': ['TrackedEvents.count'], 'order': [['TrackedEvents.count']]},
             'Invalid query format: "order[0]" must contain at least 2 items',
         ),
-        ({'measures': ['TrackedEvents.count', 'Sessions.count']}, "Can't find join path to join"),
         ({'measures': ['TrackedEvents.pageUrl']}, "'pageUrl' not found for path 'TrackedEvents.pageUrl'"),
         (
             {
