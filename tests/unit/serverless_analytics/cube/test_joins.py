@@ -206,3 +206,19 @@ def test_meta_shows_views_components_and_rolling_measures(model):
     assert measures['Activity.rollingCount7d']['cumulative'] is False
     assert measures['Activity.Sessions_count']['aliasMember'] == 'Sessions.count'
     assert measures['Activity.Sessions_count']['title'] == 'Activity Sessions Count'
+
+
+def test_ungrouped_query_with_a_multiplied_measure_has_one_row_per_joined_row(joins_engine, model):
+    """A deliberate deviation (docs/cube.md): Cube 1.7 joins the ungrouped rows of its sub-queries on the
+    dimensions, a row per pair; the product answers each joined row once, with the session's own value."""
+    auth = [{'member': 'Events.category', 'operator': 'equals', 'values': ['auth']}]
+    grouped = _answer({'measures': ['Events.count'], 'filters': auth}, joins_engine, model)
+    query = {
+        'measures': ['Events.count', 'Sessions.totalEvents'],
+        'dimensions': ['Events.category', 'Sessions.browser'],
+        'filters': auth,
+        'ungrouped': True,
+    }
+    rows = _answer(query, joins_engine, model)['data']
+    assert len(rows) == int(grouped['data'][0]['Events.count'])
+    assert {row['Events.count'] for row in rows} == {'1'}

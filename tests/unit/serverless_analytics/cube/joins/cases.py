@@ -161,6 +161,35 @@ CASES: dict[str, dict] = {
         'measures': ['Events.rollingCount7d'],
         'timeDimensions': [{'dimension': 'Events.timestamp', 'granularity': 'day'}],
     },
+    'rolling_two_granularities': {
+        'measures': ['Events.rollingCount7d'],
+        'timeDimensions': [
+            {'dimension': 'Events.timestamp', 'granularity': 'day', 'dateRange': DAY_RANGE},
+            {'dimension': 'Events.timestamp', 'granularity': 'week', 'dateRange': DAY_RANGE},
+        ],
+    },
+    'rolling_measure_filter': _rolling(
+        ['Events.rollingCount7d'],
+        'day',
+        DAY_RANGE,
+        filters=[{'member': 'Events.rollingCount7d', 'operator': 'gt', 'values': ['100']}],
+    ),
+    'rolling_date_filter': {
+        'measures': ['Events.rollingCount7d'],
+        'filters': [{'member': 'Events.timestamp', 'operator': 'inDateRange', 'values': DAY_RANGE}],
+    },
+    'view_and_cube_mixed': {
+        'measures': ['Activity.count', 'Sessions.totalEvents'],
+        'dimensions': ['Activity.category'],
+    },
+    # (with a multiplied measure Cube 1.7 crosses the ungrouped rows of its sub-queries, a row per pair of rows
+    # with equal dimensions; the product gives one row per joined row instead: docs/cube.md)
+    'ungrouped_across_join': {
+        'measures': ['Events.count'],
+        'dimensions': ['Events.category', 'Sessions.sizeBucket', 'Sessions.browser', 'Sessions.numberEvents'],
+        'filters': [{'member': 'Events.category', 'operator': 'equals', 'values': ['auth']}],
+        'ungrouped': True,
+    },
     # errors
     'no_join_path': {'measures': ['Events.count', 'Lonely.count']},
     'no_join_path_dimension': {'measures': ['Lonely.count'], 'dimensions': ['Users.userId']},

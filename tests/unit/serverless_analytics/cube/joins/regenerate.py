@@ -45,8 +45,10 @@ def _run_oracle(root: Path) -> dict[str, dict]:
         '--now',
         NOW.strftime('%Y-%m-%dT%H:%M:%SZ'),
     ]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    answers = [json.loads(line) for line in output.splitlines() if line.strip()]
+    output = root / 'answers.jsonl'
+    with output.open('w') as out:  # a file, not a pipe: node may exit before a pipe takes a long line
+        subprocess.run(command, check=True, stdout=out, stderr=subprocess.DEVNULL)
+    answers = [json.loads(line) for line in output.read_text().splitlines() if line.strip()]
     return {answer['id']: answer for answer in answers}
 
 
