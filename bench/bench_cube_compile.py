@@ -1,4 +1,4 @@
-"""Median compile time per Cube query (parse → normalise → SQL) over a mixed set; target ≤ 5 ms.
+"""Median compile time per Cube query (parse → normalise → SQL) over a mixed set with joins; target ≤ 5 ms.
 
 Run: .venv/bin/python bench/bench_cube_compile.py [--rounds N] [--dialect duckdb|athena]
 """
@@ -60,6 +60,23 @@ QUERIES = {
         'segments': ['TrackedEvents.knownUsers'],
         'timezone': 'Europe/Paris',
         'total': True,
+    },
+    'join: events x sessions': {
+        'measures': ['TrackedEvents.count', 'Sessions.averageDurationMinutes'],
+        'dimensions': ['Sessions.agentName'],
+        'timeDimensions': [{'dimension': 'TrackedEvents.derivedTstamp', 'dateRange': 'last 30 days'}],
+        'limit': 100,
+    },
+    'join: events x users by day': {
+        'measures': ['TrackedEvents.uniqueUsersCount', 'ReturningUsers.allSessionsCount'],
+        'timeDimensions': DAY,
+        'filters': [{'member': 'Sessions.agentName', 'operator': 'equals', 'values': ['Chrome']}],
+        'limit': 100,
+    },
+    'join: three cubes': {
+        'measures': ['TrackedEvents.count', 'Sessions.count', 'ReturningUsers.count'],
+        'dimensions': ['ReturningUsers.sessionsCount', 'Sessions.osFamily'],
+        'segments': ['TrackedEvents.humans'],
     },
     'returning users': {
         'measures': ['ReturningUsers.allSessionsCount', 'ReturningUsers.returningUserPercentage'],

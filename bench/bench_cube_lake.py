@@ -14,6 +14,7 @@ over the 365 days ending on the day it was generated, plus a 1 % second project;
    project and dt predicates, run with `engine.execute` on the same engine and connection. Printed: compiled
    SQL / hand SQL (target <= 1.2x) and load() / hand SQL (what a caller waits, polling included). Both give the
    same numbers (checked).
+   The join case (TrackedEvents many_to_one Sessions, a multiplied average) is Cube's fullKeyQueryAggregate.
 3. Partition pruning: the compiled "last 7 days" query is profiled with DuckDB's JSON profiler, which reports the
    files the Parquet scan read; the lake has one file per project and day, so files read = dt partitions read.
 
@@ -137,6 +138,20 @@ CASES = [
         "SELECT page_path, count(*) FROM {src} WHERE project_id = '{p}' AND dt BETWEEN '{week0}' AND '{week1}' "
         "AND timestamp >= TIMESTAMPTZ '{week0}' AND timestamp < TIMESTAMPTZ '{week1}' + INTERVAL 1 DAY "
         'GROUP BY 1 ORDER BY 2 DESC, 1 DESC LIMIT 23',
+    ),
+    Case(
+        'join: TrackedEvents.count, Sessions.avgDuration',
+        _dashboard(
+            ['TrackedEvents.count', 'Sessions.averageDurationMinutes'], TRACKED, dimensions=['Sessions.agentName']
+        ),
+        # Each session once per browser however many of its events are in range: the de-duplication the
+        # compiled query does with its keys sub-query, done here by grouping the events per session first.
+        SESSIONS.replace('min(user_id) AS user_id, ', '')
+        + ', e AS (SELECT session_id, count(*) AS n FROM {src} WHERE '
+        + EVENTS_RANGE
+        + ' GROUP BY 1) '
+        + "SELECT s.agent_name, sum(e.n), avg(date_diff('millisecond', s.start_at, s.end_at) / 60000.0) "
+        + 'FROM e LEFT JOIN s ON e.session_id = s.session_id GROUP BY 1 ORDER BY 2 DESC LIMIT 100',
     ),
     Case(
         'seed: Sessions.count by startAt day',

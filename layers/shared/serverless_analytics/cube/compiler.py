@@ -114,6 +114,10 @@ class _Compiler:
         self.time_dims: list[tuple[Member, TimeDimension]] = []
         self.segments: list[Member] = []
         self.taken_aliases: set[str] = set()
+        # The sub-queries of a key aggregate read each cube through one CTE per (cube, partitions): its SQL is
+        # built and rendered once, and DuckDB evaluates a derived cube (Sessions) once for all of them.
+        self.shared_sources: dict[tuple[str, _Bounds], str] | None = None
+        self.ctes: list[tuple[str, exp.Expression]] = []
         self._join: JoinTree | None = None
 
     def compile(self) -> CompiledQuery:
@@ -137,7 +141,7 @@ class _Compiler:
         select = select.limit(exp.Literal.number(q.limit), copy=False)
         if q.offset:
             select = select.offset(exp.Literal.number(q.offset), copy=False)
-        sql = select.sql(dialect=self.target.dialect)
+        sql = select.sql(dialect=self.target.dialect, copy=False)  # the last use of `select`
         for statement in (sql, total_sql):
             _check_size(statement)
         return CompiledQuery(sql, columns, order, total_sql, aliases)
@@ -225,7 +229,14 @@ class _Compiler:
         return select
 
     def _aliased_source(self, cube: Cube, bounds: _Bounds) -> exp.Expr:
-        return exp.alias_(self._source(cube, bounds), cube.alias, quoted=True, table=True)
+        if self.shared_sources is None:
+            return exp.alias_(self._source(cube, bounds), cube.alias, quoted=True, table=True, copy=False)
+        name = self.shared_sources.get((cube.name, bounds))
+        if name is None:
+            name = f'{cube.alias}__source{len(self.ctes) or ""}'
+            self.shared_sources[(cube.name, bounds)] = name
+            self.ctes.append((name, self._source(cube, bounds).this))
+        return exp.alias_(exp.to_table(name), cube.alias, quoted=True, table=True, copy=False)
 
     def _source(self, cube: Cube, bounds: _Bounds) -> exp.Expression:
         """The cube's FROM, with every read of the lake table replaced by the project- and dt-bounded scan."""
@@ -238,7 +249,7 @@ class _Compiler:
             return exp.Subquery(this=scan)
         for table in list(source.find_all(exp.Table)):
             if table.name == LAKE_TABLE and not table.db:
-                table.replace(exp.alias_(exp.Subquery(this=scan.copy()), table.alias_or_name, table=True))
+                table.replace(exp.alias_(exp.Subquery(this=scan.copy()), table.alias_or_name, table=True, copy=False))
         return exp.Subquery(this=source)
 
     def _bounds(self, reach=None) -> _Bounds:
@@ -285,7 +296,7 @@ class _Compiler:
         return self._key_aggregate(columns, aliases, group_count, computed)
 
     def _simple_select(self, columns: list[Column], aliases: list[str], group_count: int) -> exp.Select:
-        expressions = [exp.alias_(self._column_value(c), a) for c, a in zip(columns, aliases, strict=True)]
+        expressions = [exp.alias_(self._column_value(c), a, copy=False) for c, a in zip(columns, aliases, strict=True)]
         select = self._from_joins(exp.Select(expressions=expressions), self._bounds())
         where = self._where()
         if where:
@@ -353,17 +364,23 @@ class _Compiler:
         alias_of = {c.member.path: a for c, a in zip(columns[group_count:], aliases[group_count:], strict=True)}
         for member in computed:
             alias_of.setdefault(member.path, self._alias(Column(member)))
+        self.shared_sources = {}
         parts = self._parts(dims, computed, alias_of)
         where_part = {m.path: index for index, part in enumerate(parts) for m in part.measures}
         measure_columns = {path: _q_column(alias_of[path], where_part[path]) for path in where_part}
-        expressions = [exp.alias_(_q_column(alias, 0), alias) for _, alias in dims]
+        expressions = [exp.alias_(_q_column(alias, 0), alias, copy=False) for _, alias in dims]
         expressions += [
-            exp.alias_(measure_columns[c.member.path], alias_of[c.member.path]) for c in columns[group_count:]
+            exp.alias_(measure_columns[c.member.path], alias_of[c.member.path], copy=False)
+            for c in columns[group_count:]
         ]
         select = exp.Select(expressions=expressions).from_(_q_subquery(parts[0].select, 0), copy=False)
         for index, part in enumerate(parts[1:], start=1):
             on = exp.and_(*[_same(alias, index) for _, alias in dims]) if dims else None
-            select = select.join(_q_subquery(part.select, index), on=on, join_type='inner' if dims else 'cross')
+            select = select.join(
+                _q_subquery(part.select, index), on=on, join_type='inner' if dims else 'cross', copy=False
+            )
+        for name, source in self.ctes:
+            select = select.with_(name, as_=source, copy=False)
         having = self._having(measure_columns)
         return select.where(exp.and_(*having), copy=False) if having else select
 
@@ -383,8 +400,8 @@ class _Compiler:
 
     def _regular_part(self, dims, measures: list[Member], alias_of, where=None, bounds=None) -> exp.Select:
         """Cube's `regularMeasuresSubQuery`: the dimensions and measures over the joined cubes."""
-        expressions = [exp.alias_(self._column_value(c), a) for c, a in dims]
-        expressions += [exp.alias_(self._value(m), alias_of[m.path]) for m in measures]
+        expressions = [exp.alias_(self._column_value(c), a, copy=False) for c, a in dims]
+        expressions += [exp.alias_(self._value(m), alias_of[m.path], copy=False) for m in measures]
         select = self._from_joins(exp.Select(expressions=expressions), bounds or self._bounds())
         conditions = self._where() if where is None else where
         if conditions:
@@ -397,20 +414,21 @@ class _Compiler:
         cube = self.model.cubes[cube_name]
         bounds = self._bounds()
         keys = self._key_columns(cube, dims)
-        key_select = exp.Select(expressions=[exp.alias_(self._column_value(c), a) for c, a in dims])
+        key_select = exp.Select(expressions=[exp.alias_(self._column_value(c), a, copy=False) for c, a in dims])
         key_select.select(
-            *[exp.alias_(pk.expr.copy(), alias) for pk, alias in keys if alias not in dict(dims).values()], copy=False
+            *[exp.alias_(pk.expr.copy(), alias, copy=False) for pk, alias in keys if alias not in dict(dims).values()],
+            copy=False,
         )
         key_select = self._from_joins(key_select.distinct(copy=False), bounds)
         where = self._where()
         if where:
             key_select = key_select.where(exp.and_(*where), copy=False)
-        keys_table = exp.alias_(exp.Subquery(this=key_select), 'keys', quoted=True, table=True)
+        keys_table = exp.alias_(exp.Subquery(this=key_select), 'keys', quoted=True, table=True, copy=False)
         on = exp.and_(
             *[exp.EQ(this=exp.column(a, table='keys', quoted=True), expression=pk.expr.copy()) for pk, a in keys]
         )
-        expressions = [exp.alias_(exp.column(a, table='keys', quoted=True), a) for _, a in dims]
-        expressions += [exp.alias_(self._value(m), alias_of[m.path]) for m in measures]
+        expressions = [exp.alias_(exp.column(a, table='keys', quoted=True), a, copy=False) for _, a in dims]
+        expressions += [exp.alias_(self._value(m), alias_of[m.path], copy=False) for m in measures]
         select = exp.Select(expressions=expressions).from_(keys_table, copy=False)
         select = select.join(self._aliased_source(cube, bounds), on=on, join_type='left', copy=False)
         return select.group_by(*_ordinals(len(dims)), copy=False) if dims else select
@@ -498,16 +516,17 @@ class _Compiler:
                 bucket: exp.Expression = date_from.copy()
                 if column.granularity != series_td.granularity:
                     bucket = truncate(bucket, column.granularity)
-                expressions.append(exp.alias_(bucket, alias))
+                expressions.append(exp.alias_(bucket, alias, copy=False))
             else:
-                expressions.append(exp.alias_(exp.column(alias, table='base', quoted=True), alias))
+                expressions.append(exp.alias_(exp.column(alias, table='base', quoted=True), alias, copy=False))
         value = rolling.reaggregate(measure.source, exp.column(alias_of[measure.path], table='base', quoted=True))
-        expressions.append(exp.alias_(value, alias_of[measure.path]))
+        expressions.append(exp.alias_(value, alias_of[measure.path], copy=False))
         series = exp.alias_(
             rolling.series_values(self._series_of(series_td), self.target.dialect),
             series_alias,
             quoted=True,
             table=True,
+            copy=False,
         )
         on = exp.and_(
             *[
@@ -523,7 +542,10 @@ class _Compiler:
         )
         select = exp.Select(expressions=expressions).from_(series, copy=False)
         select = select.join(
-            exp.alias_(exp.Subquery(this=base), 'base', quoted=True, table=True), on=on, join_type='left', copy=False
+            exp.alias_(exp.Subquery(this=base), 'base', quoted=True, table=True, copy=False),
+            on=on,
+            join_type='left',
+            copy=False,
         )
         return select.group_by(*_ordinals(len(dims)), copy=False) if dims else select
 
@@ -542,13 +564,13 @@ class _Compiler:
             if column.granularity:
                 local = to_local(self._value(column.member), self.query.timezone)
                 value = local if ungroup else truncate(local, granularity or column.granularity)
-            expressions.append(exp.alias_(value, alias))
+            expressions.append(exp.alias_(value, alias, copy=False))
         value = (
             measure.source.row_value.copy()
             if ungroup and measure.source.row_value is not None
             else self._value(measure)
         )
-        expressions.append(exp.alias_(value, alias_of[measure.path]))
+        expressions.append(exp.alias_(value, alias_of[measure.path], copy=False))
         select = self._from_joins(exp.Select(expressions=expressions), self._bounds(reach))
         where = [
             *self._where(date_ranges=False),
@@ -584,7 +606,7 @@ class _Compiler:
 
     def _total_sql(self, select: exp.Select) -> str:
         inner = exp.Subquery(this=select.copy(), alias=exp.TableAlias(this=exp.to_identifier('original_query')))
-        total = exp.select(exp.alias_(exp.Count(this=exp.Star()), 'total_count')).from_(inner, copy=False)
+        total = exp.select(exp.alias_(exp.Count(this=exp.Star()), 'total_count', copy=False)).from_(inner, copy=False)
         return total.sql(dialect=self.target.dialect)
 
 
@@ -623,7 +645,7 @@ def _q_column(alias: str, index: int) -> exp.Expression:
 
 
 def _q_subquery(select: exp.Select, index: int) -> exp.Expr:
-    return exp.alias_(exp.Subquery(this=select), f'q_{index}', table=True, quoted=True)
+    return exp.alias_(exp.Subquery(this=select), f'q_{index}', table=True, quoted=True, copy=False)
 
 
 def _same(alias: str, index: int) -> exp.Expr:

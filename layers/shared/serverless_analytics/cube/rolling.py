@@ -105,8 +105,8 @@ def series_values(periods: list[tuple[datetime, datetime]], dialect: str) -> exp
         ),
     )
     select = exp.select(
-        exp.alias_(exp.cast(exp.column('date_from'), exp.DataType.Type.TIMESTAMP), 'date_from'),
-        exp.alias_(exp.cast(exp.column('date_to'), exp.DataType.Type.TIMESTAMP), 'date_to'),
+        exp.alias_(exp.cast(exp.column('date_from'), exp.DataType.Type.TIMESTAMP), 'date_from', copy=False),
+        exp.alias_(exp.cast(exp.column('date_to'), exp.DataType.Type.TIMESTAMP), 'date_to', copy=False),
     ).from_(values)
     return exp.Subquery(this=select)
 
