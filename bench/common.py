@@ -1,12 +1,13 @@
 """Shared helpers of the benchmarks: a quiet, AWS-free environment and realistic request bodies."""
 
+import gc
 import os
 import random
 import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -94,16 +95,35 @@ def best_rate(work: Callable[[], int], repeats: int = 5) -> tuple[float, float]:
     return max(rates), statistics.median(rates)
 
 
+def best_rates(works: list[Callable[[], int]], repeats: int = 9) -> list[tuple[float, float]]:
+    """Items per second of each work (which returns how many items it handled): best and median of `repeats` runs,
+    the works interleaved run by run, so that a busy spell of a shared machine slows them alike and their ratios
+    hold within one run."""
+    rates: list[list[float]] = [[] for _ in works]
+    for _ in range(repeats):
+        for work, samples in zip(works, rates, strict=True):
+            gc.collect()  # the garbage of the work before is not this one's to collect
+            started = time.perf_counter()
+            items = work()
+            samples.append(items / (time.perf_counter() - started))
+    return [(max(samples), statistics.median(samples)) for samples in rates]
+
+
 class StubAws:
     """An in-memory stand-in for the boto3 clients the ingest and writer adapters call: every call succeeds,
-    and what would have been sent is only counted. Benchmarks only: it keeps AWS latency out of a CPU figure."""
+    and what would have been sent is only counted. Benchmarks only: it keeps AWS latency out of a CPU figure.
 
-    def __init__(self) -> None:
+    The items put in the `remembered` tables (keys `pk`, `sk`: the users table) are kept, and batch_get_item answers
+    from them, so that a writer reading back what it wrote (the user directory) is measured in its steady state
+    rather than as if every user were new in every batch; other tables read as empty."""
+
+    def __init__(self, remembered: Iterable[str] = ()) -> None:
         self.records = 0
         self.record_bytes = 0
         self.object_bytes = 0
         self.transactions = 0
         self.transaction_items = 0
+        self.items: dict[str, dict[tuple[str, ...], dict]] = {table: {} for table in remembered}
 
     def put_records(self, StreamName: str, Records: list[dict]) -> dict:  # noqa: N803 - boto3 argument names
         self.records += len(Records)
@@ -113,25 +133,48 @@ class StubAws:
     def update_item(self, **request) -> dict:
         return {}
 
+    def put_item(self, TableName: str, Item: dict, **request) -> dict:  # noqa: N803
+        self._remember(TableName, Item)
+        return {}
+
     def transact_write_items(self, TransactItems: list[dict]) -> dict:  # noqa: N803
         self.transactions += 1
         self.transaction_items += len(TransactItems)
+        for operation in TransactItems:
+            if 'Put' in operation:
+                self._remember(operation['Put']['TableName'], operation['Put']['Item'])
+            elif 'Delete' in operation and operation['Delete']['TableName'] in self.items:
+                self.items[operation['Delete']['TableName']].pop(_stub_key(operation['Delete']['Key']), None)
         return {}
 
     def batch_get_item(self, RequestItems: dict) -> dict:  # noqa: N803
-        return {'Responses': {}, 'UnprocessedKeys': {}}
+        responses = {
+            table: [item for key in request['Keys'] if (item := self.items[table].get(_stub_key(key)))]
+            for table, request in RequestItems.items()
+            if table in self.items
+        }
+        return {'Responses': responses, 'UnprocessedKeys': {}}
 
     def put_object(self, Body: bytes, **request) -> dict:  # noqa: N803
         self.object_bytes += len(Body)
         return {}
 
+    def _remember(self, table: str, item: dict) -> None:
+        if table in self.items:
+            self.items[table][_stub_key(item)] = item
+
+
+def _stub_key(item: dict) -> tuple[str, ...]:
+    return tuple(item[name]['S'] for name in ('pk', 'sk') if name in item)
+
 
 @contextmanager
-def aws_stubbed() -> Iterator[StubAws]:
-    """Every adapter's AWS client replaced by one StubAws."""
+def aws_stubbed(stub: StubAws | None = None) -> Iterator[StubAws]:
+    """Every adapter's AWS client replaced by one StubAws: `stub`, or a new one that remembers nothing."""
     from serverless_analytics.adapters import dynamodb, kinesis, s3
 
-    stub = StubAws()
+    if stub is None:
+        stub = StubAws()
     with ExitStack() as stack:
         for adapter in (dynamodb, kinesis, s3):
             stack.enter_context(mock.patch.object(adapter, 'client', lambda service: stub))

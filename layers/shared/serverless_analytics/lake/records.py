@@ -144,16 +144,32 @@ def per_row[T](column: pa.ChunkedArray, convert: Callable[[Any], T] = _same) -> 
 
 
 def strings(column: pa.ChunkedArray) -> list[str | None]:
-    """A string column as Python strings, read straight from its buffers.
+    """A string column as Python strings (None for a null), read straight from its buffers.
 
     By hand because pyarrow's `to_pylist` makes a Scalar per value (~1.8 µs each here, 5x this)."""
     array = column.combine_chunks()
-    if array.null_count or not len(array):
-        return array.to_pylist()
+    if array.null_count == len(array):
+        return [None] * len(array)
     _, offsets, data = array.buffers()
     ends = memoryview(offsets).cast('i')[array.offset : array.offset + len(array) + 1]
     text = data.to_pybytes() if data is not None else b''
-    return [text[start:end].decode() for start, end in pairwise(ends)]
+    values: list[str | None] = [text[start:end].decode() for start, end in pairwise(ends)]
+    if array.null_count:  # a null's slice is empty or anything: set apart by the validity bitmap
+        nulls = pc.indices_nonzero(array.is_null())
+        for row in memoryview(nulls.buffers()[1]).cast('Q')[nulls.offset : nulls.offset + len(nulls)]:
+            values[row] = None
+    return values
+
+
+def int64s(column: pa.ChunkedArray) -> Sequence[int]:
+    """The integers of a column of 64-bit values (int64, or a timestamp: its count of units since the epoch), read
+    from its buffer for the reason of `strings`. No null: its slot holds any value."""
+    array = column.combine_chunks()
+    if array.null_count:
+        raise ValueError(f'{array.null_count} nulls in a column read as integers')
+    if not len(array):
+        return []
+    return memoryview(array.buffers()[1]).cast('q')[array.offset : array.offset + len(array)]
 
 
 def _int32s(array: pa.Array) -> memoryview:

@@ -228,25 +228,32 @@ def _transaction_chunks(events: Sequence[PlannedEvent]) -> list[list[PlannedEven
 
     Events go in order of their hour, so a chunk touches one or two hour and day counters rather than every
     hour of the batch: a batch spread over a day took ~30 counter updates per transaction in record order, a
-    third of the writer's CPU and of the transactions' write units."""
+    third of the writer's CPU and of the transactions' write units. An hour's events are placed as a run (as many
+    as the chunk has room for), not one by one: the same chunks, without a set lookup per event."""
     fixed_counters = 2  # total and pipeline
     chunks: list[list[PlannedEvent]] = []
     chunk: list[PlannedEvent] = []
     time_keys: set[str] = set()
-    for event in sorted(events, key=_hour_key):
-        day_key, hour_key = event.time.day_key, event.time.hour_key
-        new_keys = (day_key not in time_keys) + (hour_key not in time_keys)
-        if not chunk or len(chunk) + 1 + fixed_counters + len(time_keys) + new_keys > dynamodb.MAX_TRANSACTION_ITEMS:
-            chunk, time_keys = [], set()
-            chunks.append(chunk)
-        chunk.append(event)
-        time_keys.add(day_key)
-        time_keys.add(hour_key)
+    for hour in _by_hour(events):
+        hour_keys = {hour[0].time.day_key, hour[0].time.hour_key}
+        while hour:
+            room = dynamodb.MAX_TRANSACTION_ITEMS - fixed_counters - len(time_keys | hour_keys) - len(chunk)
+            if not chunk or room < 1:
+                chunk, time_keys = [], set()
+                chunks.append(chunk)
+                room = dynamodb.MAX_TRANSACTION_ITEMS - fixed_counters - len(hour_keys)
+            chunk += hour[:room]
+            hour = hour[room:]
+            time_keys |= hour_keys
     return chunks
 
 
-def _hour_key(event: PlannedEvent) -> str:
-    return event.time.hour_key
+def _by_hour(events: Sequence[PlannedEvent]) -> list[list[PlannedEvent]]:
+    """The events of each hour, in record order, hours in order."""
+    by_hour: dict[str, list[PlannedEvent]] = defaultdict(list)
+    for event in events:
+        by_hour[event.time.hour_key].append(event)
+    return [by_hour[hour_key] for hour_key in sorted(by_hour)]
 
 
 def _insert_events(

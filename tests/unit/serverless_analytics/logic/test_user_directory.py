@@ -13,6 +13,7 @@ from serverless_analytics.logic.user_directory import (
     DirectoryEntry,
     UserEvent,
     merge,
+    unchanged_by_activity,
     user_events,
     user_write,
     with_dormancy,
@@ -297,3 +298,67 @@ def test_dormancy_compares_the_cutoff_with_the_hour_the_user_was_last_seen_in():
     # seen at 09:40, idle since 09:50: still seen within the cutoff's hour (the job's next run makes it dormant)
     assert with_dormancy(entry, job, datetime(2026, 1, 1, 9, 50, tzinfo=UTC)) is None
     assert with_dormancy(entry, job, datetime(2026, 1, 1, 10, 0, tzinfo=UTC)) is not None
+
+
+def _stored(entry: DirectoryEntry) -> dict:
+    """The entry as the writer reads it back (keys included, as the users table holds it)."""
+    return {'pk': 'p1', 'sk': 'user/u1', **entry.item()}
+
+
+def test_activity_in_an_hour_the_user_was_seen_in_is_told_unchanged_without_merging():
+    entry = _merged([[_event('e01', '01-01T09:05:00', username='ada'), _event('e02', '01-01T08:30:00')]])
+
+    for later in (_event('e03', '01-01T09:40:00', username='ada'), _event('e04', '01-01T08:50:00')):
+        assert unchanged_by_activity(_stored(entry), 'u1', [later])
+        assert merge(entry, 'u1', [later]) == entry
+    # a later hour, an earlier first event, a new name, a user event: each changes the entry, so merge decides
+    for change in (
+        _event('e05', '01-01T10:00:00'),
+        _event('e06', '01-01T08:00:00'),
+        _event('e07', '01-01T09:50:00', username='bob'),
+        _event('e08', '01-01T09:50:00', 'user.created', ACTIVE),
+    ):
+        assert not unchanged_by_activity(_stored(entry), 'u1', [change])
+
+
+def test_a_user_with_a_status_fact_is_left_to_merge():
+    # user.created after the first event: the history is still the creation alone, but the entry keeps the first
+    # activity after the fact (09:05), which an event at 08:20 replaces
+    entry = _merged([[_event('a', '01-01T08:00:00'), _event('f', '01-01T08:10:00', 'user.created', ACTIVE)]])
+    entry = merge(entry, 'u1', [_event('b', '01-01T09:05:00')])
+    later = [_event('e', '01-01T08:20:00')]
+
+    assert _history(entry) == [('01-01T08:00:00', '0-a', 'active')]
+    assert merge(entry, 'u1', later) != entry
+    assert not unchanged_by_activity(_stored(entry), 'u1', later)
+
+
+def _random_event(rng: random.Random, ids: list[str], user_share: float) -> UserEvent:
+    """An event of one of two days, at one of a few times (so that hours and times meet), a user event with the
+    probability `user_share`; ids already used come back now and then (redeliveries)."""
+    name = rng.choice(['user.created', 'user.status_changed', 'user.deleted']) if rng.random() < user_share else 'view'
+    status = rng.choice([ACTIVE, DORMANT, SUSPENDED]) if name in ('user.created', 'user.status_changed') else None
+    at = f'01-0{rng.randrange(1, 3)}T0{rng.randrange(8, 10)}:{rng.choice(["00", "05", "30"])}:00'
+    event_id = rng.choice(ids) if ids and rng.random() < 0.2 else f'e{len(ids):03d}'
+    ids.append(event_id)
+    return _event(event_id, at, name, status, rng.choice([None, None, 'ada', 'bob']), rng.choice([None, None, 'a.png']))
+
+
+@pytest.mark.parametrize('seed', range(500))
+def test_an_entry_told_unchanged_is_one_merge_leaves_as_it_is(seed):
+    rng = random.Random(seed)
+    ids: list[str] = []
+    user_share = rng.choice([0, 0.1, 0.3])
+    batches = [[_random_event(rng, ids, user_share) for _ in range(rng.randrange(1, 4))] for _ in range(3)]
+    merged = batches[: rng.randrange(1, 4)]
+    entry = _merged(merged)
+    if rng.random() < 0.2:
+        job = datetime(2026, 1, 3, tzinfo=UTC)
+        entry = with_dormancy(entry, job, job - timedelta(hours=rng.randrange(12, 30))) or entry
+    # later events, or some of the events merged already (a redelivery)
+    batch = [_random_event(rng, ids, user_share / 3) for _ in range(rng.randrange(1, 4))]
+    if rng.random() < 0.3:
+        batch = rng.sample([event for events in merged for event in events], 1)
+
+    if unchanged_by_activity(_stored(entry), 'u1', batch):
+        assert merge(entry, 'u1', batch) == entry
