@@ -10,13 +10,18 @@ event, is skipped. One process, one core. Target: >= 20,000 events/s.
 import contextlib
 import io
 import json
+import os
 from unittest import mock
 
-from bench.common import ROOT, aws_stubbed, batches, best_rate, lambda_context
-from functions.track_batch import app as handler
-from serverless_analytics.config import get_settings
-from serverless_analytics.http import api as http_api
-from serverless_analytics.models.api_key import Principal, Scope
+from bench.common import ROOT, aws_stubbed, batches, best_rate, lambda_context  # first: it puts the layer on the path
+from local.environment import required_settings_environment
+
+os.environ.update(required_settings_environment())  # the handler reads its settings at import
+
+from functions.track_batch import app as handler  # noqa: E402
+from serverless_analytics.config import get_settings  # noqa: E402
+from serverless_analytics.http import ingestion_api as http_api  # noqa: E402
+from serverless_analytics.models.api_key import Principal, Scope  # noqa: E402
 
 BATCHES = 40
 BATCH_SIZE = 100
