@@ -8,11 +8,12 @@ PY := $(VENV)/bin/python
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 PYTEST_ARGS ?=
 
-.PHONY: help run test unit integration e2e lint format typecheck validate build bench invoke openapi deploy clean
+.PHONY: help run test unit integration e2e parity lint format typecheck validate build bench invoke openapi deploy clean
 
 help:
 	@echo "make run        start the local stack (moto + gateway + Kinesis poller) with demo data on http://127.0.0.1:3000"
 	@echo "make test       ruff, mypy, sam validate --lint, sam build, and the whole test suite"
+	@echo "make parity     the Cube parity test alone: the product's Cube API against real Cube 1.7 (tools/cube-oracle)"
 	@echo "make openapi    write the OpenAPI document anew from the handlers (a test fails when it is stale)"
 	@echo "make bench      print the performance figures"
 	@echo "make invoke FN=TrackEventFunction EVENT=events/track_event.json   run one function like 'sam local invoke'"
@@ -30,10 +31,23 @@ $(SAM_VENV)/.installed: requirements-sam.txt constraints-sam.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt -c constraints-sam.txt
 	touch $@
 
+# The Cube oracle (tools/cube-oracle: Cube 1.7.43's own npm packages over DuckDB) that tests/cube_parity compares
+# the product with. Installed in a git-ignored copy (npm writes node_modules there), again when its packages or its
+# code change; needs Node.js >= 20 and the npm registry.
+ORACLE := .local-data/cube-oracle
+
+$(ORACLE)/.installed: tools/cube-oracle/package.json tools/cube-oracle/package-lock.json tools/cube-oracle/oracle.js $(wildcard tools/cube-oracle/lib/*.js) tools/cube-oracle/setup.sh
+	mkdir -p $(ORACLE)
+	chmod -R u+w $(ORACLE)
+	cp -R tools/cube-oracle/. $(ORACLE)/
+	chmod -R u+w $(ORACLE)
+	$(ORACLE)/setup.sh
+	touch $@
+
 run: $(VENV)/.installed
 	$(PY) -m local run
 
-test: lint typecheck validate build
+test: lint typecheck validate build $(ORACLE)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 unit: $(VENV)/.installed
@@ -44,6 +58,9 @@ integration: $(VENV)/.installed
 
 e2e: $(VENV)/.installed
 	$(PY) -m pytest tests/e2e $(PYTEST_ARGS)
+
+parity: $(VENV)/.installed $(ORACLE)/.installed
+	$(PY) -m pytest tests/cube_parity $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
