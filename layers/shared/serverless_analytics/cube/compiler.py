@@ -160,8 +160,9 @@ class _Compiler:
     def _join_tree(self, measures: list[Member], dimensions: list[Member], leaves) -> JoinTree:
         """Cube's `collectJoinHints`: each member's cube (a view member's join path) in Cube's order — measures,
         dimensions, segments, dimension filters, measure filters, time dimensions — then the join over them."""
-        by_kind = [member for leaf, member in leaves if member.kind == 'measure' and leaf.operator != 'measureFilter']
-        filters = [member for _, member in leaves if member not in by_kind] + by_kind
+        in_having = [member.kind == 'measure' and leaf.operator != 'measureFilter' for leaf, member in leaves]
+        filters = [m for (_, m), having in zip(leaves, in_having, strict=True) if not having]
+        filters += [m for (_, m), having in zip(leaves, in_having, strict=True) if having]
         members = [*measures, *dimensions, *self.segments, *filters, *(m for m, _ in self.time_dims)]
         view_paths = [path for name in dict.fromkeys(m.cube for m in members) for path in self._view_paths(name)]
         hints = [_enriched(member.join_hint, view_paths) for member in members]
@@ -387,13 +388,17 @@ class _Compiler:
     def _parts(self, dims, computed: list[Member], alias_of: dict[str, str]) -> list[_Part]:
         rolling_measures = [m for m in computed if m.source.rolling_window is not None]
         keyed = [m for m in computed if self._in_key_subquery(m)]
-        regular = [m for m in computed if m not in keyed and m not in rolling_measures]
+        special = {m.path for m in [*rolling_measures, *keyed]}
+        regular = [m for m in computed if m.path not in special]
         if regular and keyed and not rolling_measures and _cubes(regular) == _cubes(keyed):
-            regular, keyed = [], [m for m in computed if m in regular or m in keyed]  # one scan per cube, as Cube
-        parts = [_Part(self._regular_part(dims, regular, alias_of), regular)] if regular else []
+            regular, keyed = [], computed  # the same cubes: all in their keys sub-queries, as Cube does
         by_cube: dict[str, list[Member]] = {}
         for member in keyed:
             by_cube.setdefault(member.source.cube, []).append(member)
+        if len(by_cube) == 1 and not rolling_measures and all(self._foldable(m) for m in [*regular, *keyed]):
+            # One scan of the join instead of two: the regular measures re-aggregated from per-key partials.
+            return [_Part(self._grouped_key_part(keyed[0].source.cube, dims, keyed, regular, alias_of), computed)]
+        parts = [_Part(self._regular_part(dims, regular, alias_of), regular)] if regular else []
         parts += [_Part(self._key_part(cube, dims, ms, alias_of), ms) for cube, ms in by_cube.items()]
         parts += [_Part(self._rolling_part(dims, m, alias_of), [m]) for m in rolling_measures]
         return parts
@@ -430,6 +435,42 @@ class _Compiler:
         expressions = [exp.alias_(exp.column(a, table='keys', quoted=True), a, copy=False) for _, a in dims]
         expressions += [exp.alias_(self._value(m), alias_of[m.path], copy=False) for m in measures]
         select = exp.Select(expressions=expressions).from_(keys_table, copy=False)
+        select = select.join(self._aliased_source(cube, bounds), on=on, join_type='left', copy=False)
+        return select.group_by(*_ordinals(len(dims)), copy=False) if dims else select
+
+    def _foldable(self, member: Member) -> bool:
+        """Computable in the keys sub-query grouped by (dimensions, the multiplied cube's key): a multiplied measure
+        as Cube computes it, a regular one re-aggregated from its per-key partials (counts, sums, min, max)."""
+        source = member.source
+        if self._in_key_subquery(member):
+            return True
+        return not self._multiplied(source) and source.agg_type in ('count', 'sum', 'min', 'max')
+
+    def _grouped_key_part(self, cube_name: str, dims, keyed: list[Member], regular: list[Member], alias_of):
+        """Cube's keys sub-query and its regular measures in one scan of the join: grouped by the dimensions and
+        the cube's primary key with the regular measures' partials, joined back to the cube's rows (one per key),
+        then aggregated by the dimensions: Cube's numbers, the join computed once instead of twice."""
+        cube = self.model.cubes[cube_name]
+        bounds = self._bounds()
+        keys = self._key_columns(cube, dims)
+        dim_aliases = {alias for _, alias in dims}
+        inner = [exp.alias_(self._column_value(c), a, copy=False) for c, a in dims]
+        inner += [exp.alias_(pk.expr.copy(), a, copy=False) for pk, a in keys if a not in dim_aliases]
+        group_count = len(inner)
+        inner += [exp.alias_(self._value(m), alias_of[m.path], copy=False) for m in regular]
+        key_select = self._from_joins(exp.Select(expressions=inner), bounds)
+        where = self._where()
+        if where:
+            key_select = key_select.where(exp.and_(*where), copy=False)
+        key_select = key_select.group_by(*_ordinals(group_count), copy=False)
+        outer = [exp.alias_(_keys_column(a), a, copy=False) for _, a in dims]
+        outer += [exp.alias_(self._value(m), alias_of[m.path], copy=False) for m in keyed]
+        for member in regular:
+            total = rolling.reaggregate(member.source, _keys_column(alias_of[member.path]))
+            outer.append(exp.alias_(total, alias_of[member.path], copy=False))
+        keys_table = exp.alias_(exp.Subquery(this=key_select), 'keys', quoted=True, table=True, copy=False)
+        on = exp.and_(*[exp.EQ(this=_keys_column(a), expression=pk.expr.copy()) for pk, a in keys])
+        select = exp.Select(expressions=outer).from_(keys_table, copy=False)
         select = select.join(self._aliased_source(cube, bounds), on=on, join_type='left', copy=False)
         return select.group_by(*_ordinals(len(dims)), copy=False) if dims else select
 
@@ -618,6 +659,10 @@ def _enriched(hint: Hint, view_paths: list[Hint]) -> Hint:
         if hint[0] in path:
             return path[: path.index(hint[0]) + 1]
     return hint
+
+
+def _keys_column(alias: str) -> exp.Expression:
+    return exp.column(alias, table='keys', quoted=True)
 
 
 def _cubes(measures: list[Member]) -> list[str]:

@@ -124,16 +124,23 @@ def test_joined_scans_keep_project_and_their_own_partition_margin():
     ]
 
 
-def test_a_range_on_a_joined_cube_bounds_every_scan_with_that_cube_margin():
+@pytest.mark.parametrize(
+    ('regular', 'sessions_reads'),
+    [
+        ('TrackedEvents.count', 2),  # the keys with per-key event counts, joined back to the sessions
+        ('TrackedEvents.uniqueUsersCount', 3),  # not additive: Cube's regular and keys sub-queries, joined back
+    ],
+)
+def test_a_range_on_a_joined_cube_bounds_every_scan_with_that_cube_margin(regular, sessions_reads):
     sql = _trino_sql(
         {
-            'measures': ['TrackedEvents.count', 'Sessions.averageDurationMinutes'],
+            'measures': [regular, 'Sessions.averageDurationMinutes'],
             'timeDimensions': [{'dimension': 'Sessions.startAt', 'dateRange': ['2024-05-06', '2024-05-08']}],
         }
     )
-    # one read per cube (a CTE the regular, keys and joined-back sub-queries share), each a day beyond the range
+    # one read of the lake per cube (a CTE the sub-queries share), each a day beyond the range
     assert _scans(sql) == ["project_id = '42' AND dt >= '2024-05-05' AND dt <= '2024-05-09'"] * 2
-    assert sql.count('FROM tracked_events__source') == 2 and sql.count('sessions__source1 AS "sessions"') == 3
+    assert sql.count('sessions__source1 AS "sessions"') == sessions_reads
 
 
 def test_joined_and_rolling_sql_is_trino_sql(model):
