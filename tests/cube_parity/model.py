@@ -1,0 +1,71 @@
+"""The product's data model, copied for Cube: the same YAML without the product's extensions, member SQL transpiled
+from Trino (what the product's model is written in) to DuckDB with sqlglot, as the product's compiler renders it."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import sqlglot
+import yaml
+
+from serverless_analytics.cube.datamodel import MODEL_DIALECT, MODEL_DIR
+
+# Keys of the product's model that Cube does not have (docs/cube.md, "Extensions"). Cube's schema validation refuses
+# any other unknown key, so a new extension shows as the oracle failing to compile the copy: add it here.
+EXTENSION_KEYS = frozenset({'dt_partition', 'dt_margin_days'})
+_REFERENCE = re.compile(r'\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\}')
+
+
+def transpile(sql: str) -> str:
+    """Member or cube SQL from the model's dialect to DuckDB, `{CUBE}` / `{member}` references kept as they are."""
+    references: list[str] = []
+
+    def hide(match: re.Match) -> str:
+        references.append(match.group(1))
+        return f'__ref{len(references) - 1}__'
+
+    text = sqlglot.transpile(_REFERENCE.sub(hide, sql), read=MODEL_DIALECT, write='duckdb')[0]
+    return re.sub(r'"?__ref(\d+)__"?', lambda m: '{' + references[int(m.group(1))] + '}', text)
+
+
+def member_sql(sql: str) -> str:
+    """Member SQL for Cube, in parentheses unless it is a bare reference: Cube pastes member SQL into its queries as
+    text, where DuckDB's `->>` (what sqlglot makes of Trino's `json_extract_scalar`) binds more loosely than `ILIKE`,
+    `IN` or `=`; the product builds an expression tree, which needs no parentheses."""
+    text = transpile(sql)
+    return text if re.fullmatch(r'\{[A-Za-z_.]+\}(\.[A-Za-z_]+)?', text) else f'({text})'
+
+
+def _copy(node: Any, in_cube: bool = False) -> Any:
+    """The model tree without the product's extensions, every `sql` transpiled: a cube's own `sql` as a statement,
+    any other (members, measure filters, segments, joins, case branches) as an expression."""
+    if isinstance(node, list):
+        return [_copy(item, in_cube) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key in EXTENSION_KEYS:
+            continue
+        if key == 'sql' and isinstance(value, str):
+            out[key] = transpile(value) if in_cube else member_sql(value)
+        else:
+            out[key] = _copy(value, in_cube=key == 'cubes' and isinstance(value, list))
+    return out
+
+
+def cube_model_files(source: Path = MODEL_DIR) -> dict[str, str]:
+    """File name → YAML text of the Cube copy of every model file under `source` (cubes and views)."""
+    files = {}
+    for path in sorted([*source.glob('*.yml'), *source.glob('*.yaml')]):
+        document = yaml.safe_load(path.read_text()) or {}
+        copied = {key: _copy(value, in_cube=key == 'cubes') for key, value in document.items()}
+        files[path.name] = yaml.safe_dump(copied, sort_keys=False, allow_unicode=True, width=1000)
+    return files
+
+
+def write_cube_model(directory: Path, source: Path = MODEL_DIR) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in cube_model_files(source).items():
+        (directory / name).write_text(text)
+    return directory
