@@ -139,13 +139,6 @@ def date_texts(query: Any) -> Iterator[str]:
 
 
 HIDDEN = ('TrackedEvents.eventId', 'Sessions.sessionID', 'ReturningUsers.userId')
-MEASURES = (
-    'TrackedEvents.count TrackedEvents.pageViewsCount TrackedEvents.uniqueUsersCount TrackedEvents.linkClicksCount '
-    'TrackedEvents.uniqueSessionsCount TrackedEvents.averageLatencyMs Sessions.count Sessions.uniqueUsersCount '
-    'Sessions.usersCount Sessions.averagePerUser Sessions.averageDurationMinutes Sessions.repeatCount '
-    'Sessions.repeatPercent ReturningUsers.count ReturningUsers.returningUsersCount ReturningUsers.allSessionsCount '
-    'ReturningUsers.returningUserPercentage'
-).split()
 _ZONES_BY_LOWER = {name.lower(): name for name in available_timezones()}
 _ISO_DATE = re.compile(r'^(\d{4})-(\d{2})-(\d{2})')
 
@@ -259,39 +252,6 @@ def _canon(row: dict) -> str:
     return repr(sorted(row.items()))
 
 
-def _compact_members(ctx: Context, expected: Answer, product: Answer) -> Answer:
-    """Compact format: Cube lists `Cube.ts` (the deprecated no-granularity name) after all the selected members, and
-    an empty result with no members at all; the product lists `Cube.ts` right after `Cube.ts.<granularity>`, and the
-    selected members when empty."""
-    if not _both_ok(expected, product):
-        return expected
-    out = copy.deepcopy(expected)
-    for ours, theirs in zip(out.results, product.results, strict=True):
-        if not (isinstance(ours.data, dict) and isinstance(theirs.data, dict)):
-            continue
-        cube_members, product_members = ours.data['members'], theirs.data['members']
-        if cube_members == product_members:
-            continue
-        if not ours.data['dataset'] and not theirs.data['dataset'] and not cube_members:
-            ours.data = copy.deepcopy(theirs.data)
-        elif sorted(cube_members) == sorted(product_members):
-            rows = rows_of(ours.data)
-            ours.data = {'members': product_members, 'dataset': [[r.get(m) for m in product_members] for r in rows]}
-    return out
-
-
-def _compact_in_blending(ctx: Context, expected: Answer, product: Answer) -> Answer:
-    """Blending with `responseFormat: compact`: Cube answers rows; the product compact `{members, dataset}`."""
-    if not _both_ok(expected, product):
-        return expected
-    out = copy.deepcopy(expected)
-    for ours, theirs in zip(out.results, product.results, strict=True):
-        if isinstance(ours.data, list) and isinstance(theirs.data, dict):
-            if sorted(map(_canon, rows_of(theirs.data))) == sorted(map(_canon, ours.data)):
-                ours.data = copy.deepcopy(theirs.data)
-    return out
-
-
 def _like_reference(ctx: Context, expected: Answer, product: Answer) -> Answer:
     return _against_reference(ctx, expected, product, lambda sql, params: (with_like_escape(sql), params))
 
@@ -352,17 +312,6 @@ def _hidden_member(ctx: Context) -> bool:
     return any(m in HIDDEN for m in member_names(ctx.case.query))
 
 
-def _mixed_group(ctx: Context) -> bool:
-    def mixed(node: Any) -> bool:
-        if isinstance(node, dict) and ('and' in node or 'or' in node):
-            members = {leaf.get('member') for leaf in iter_leaves(node)}
-            kinds = {m in MEASURES for m in members}
-            return len(kinds) > 1 or any(mixed(child) for child in node.get('and') or node.get('or') or [])
-        return False
-
-    return any(mixed(node) for item in items(ctx.case.query) for node in item.get('filters') or [])
-
-
 _CUBE_CLIENT_500 = re.compile(
     r'TypeError: .*|Error: Queries list cannot be empty|Error: QueryTimeDimension should be specified for the '
     r"blending query\.|Error: You requested hidden member: '[a-z_]+__[a-z_]+'\..*",
@@ -387,31 +336,8 @@ def _own_message_400(ctx: Context, expected: Answer, product: Answer) -> Answer:
     return product
 
 
-_HIDDEN_ALIAS = re.compile(r"(Error: You requested hidden member: ')([a-z_]+)('\..*)", re.DOTALL)
-
-
-def _hidden_member_alias(ctx: Context) -> bool:
-    """Cube's hidden-member message, naming an alias Cube makes from a member name with capitals in a row."""
-    match = _HIDDEN_ALIAS.fullmatch(ctx.cube.error or '')
-    return ctx.cube.status == 500 and match is not None and re.search(r'_[a-z]_[a-z]', match[2]) is not None
-
-
-def _hidden_message_any_alias(ctx: Context) -> re.Pattern:
-    """Cube's message (with or without its `Error: ` prefix) naming another alias than Cube's."""
-    match = _HIDDEN_ALIAS.fullmatch(ctx.cube.error or '')
-    assert match is not None
-    prefix, alias, rest = match[1].removeprefix('Error: '), match[2], match[3]
-    return re.compile(f"(Error: )?{re.escape(prefix)}(?!{re.escape(alias)}')[a-z_]+{re.escape(rest)}", re.DOTALL)
-
-
 def _not_json(ctx: Context) -> bool:
     return isinstance(ctx.case.query, str)
-
-
-def _string_operator_on_measure(ctx: Context) -> bool:
-    return any(
-        leaf.get('member') in MEASURES and leaf.get('operator') in LIKE_OPERATORS for leaf in leaves(ctx.case.query)
-    )
 
 
 def _boolean_word(ctx: Context) -> bool:
@@ -461,18 +387,6 @@ def _granular(ctx: Context) -> bool:
     return any(td.get('granularity') for td in time_dimensions(ctx.case.query)) or any(
         isinstance(d, str) and d.count('.') == 2 for item in items(ctx.case.query) for d in item.get('dimensions') or []
     )
-
-
-def _compact(ctx: Context) -> bool:
-    """Compact answers with a time dimension granularity (so a `Cube.ts` member), or with no rows."""
-    if not (isinstance(ctx.case.query, dict) and ctx.case.query.get('responseFormat') == 'compact' and ctx.cube.ok):
-        return False
-    empty = any(isinstance(r.data, dict) and not r.data.get('dataset') for r in ctx.cube.results)
-    return empty or _granular(ctx)
-
-
-def _compact_blending(ctx: Context) -> bool:
-    return isinstance(ctx.case.query, list) and any(i.get('responseFormat') == 'compact' for i in items(ctx.case.query))
 
 
 _DERIVED_RANGES = ('Sessions.startAt', 'ReturningUsers.first_timestamp')
@@ -530,10 +444,10 @@ def _near_dst(ctx: Context) -> bool:
 # -- the list --------------------------------------------------------------------------------------------------------
 
 KNOWN_DIFFERENCES: list[KnownDifference] = [
-    # Whole answers, pending (before the deliberate ones: a fix turns some into a deliberate difference).
+    # Whole answers, deliberate.
     KnownDifference(
         'chrono-dates',
-        'pending',
+        'deliberate',
         'Cube resolves any text in which chrono-node finds a date, reading a prefix (`the day after the blue moon` is '
         "tomorrow); the product answers `Can't parse date` for text it cannot read whole.",
         _chrono,
@@ -541,17 +455,8 @@ KNOWN_DIFFERENCES: list[KnownDifference] = [
         whole=True,
     ),
     KnownDifference(
-        'mixed-filter-message',
-        'pending',
-        'An and/or group mixing measures and dimensions: Cube says `You cannot use dimension and measure in same '
-        'condition: <group>`; the product words it otherwise.',
-        _mixed_group,
-        other_message(400),
-        whole=True,
-    ),
-    KnownDifference(
         'cube-500-message',
-        'pending',
+        'deliberate',
         "Where Cube answers a 500 for a client's mistake in a query object (`measures` not an array, an empty "
         '`compareDateRange`, blending without a time dimension), the product answers a 400, but with its own message '
         "instead of Cube's.",
@@ -563,7 +468,7 @@ KNOWN_DIFFERENCES: list[KnownDifference] = [
     ),
     KnownDifference(
         'json-message',
-        'pending',
+        'deliberate',
         "A `query` that is not JSON: Cube quotes V8's JSON.parse error, the product Python's.",
         _not_json,
         other_message(400),
@@ -571,32 +476,13 @@ KNOWN_DIFFERENCES: list[KnownDifference] = [
     ),
     KnownDifference(
         'boolean-words',
-        'pending',
+        'deliberate',
         'A boolean dimension filtered with a word DuckDB reads as a boolean (`yes`): Cube answers rows; the product '
         'refuses values other than true/false/1/0.',
         _boolean_word,
         refuses(400, re.compile(r"Invalid boolean value '.*' for filter on .*")),
         whole=True,
     ),
-    KnownDifference(
-        'string-operator-on-measure',
-        'pending',
-        'A string operator (`contains`, …) on a measure: Cube refuses the query (a 400, DuckDB cannot match a number '
-        "with ILIKE); the product answers, comparing the measure's text.",
-        _string_operator_on_measure,
-        answers_rows(),
-        whole=True,
-    ),
-    KnownDifference(
-        'hidden-member-alias',
-        'pending',
-        "A hidden member named with capitals in a row (`Sessions.sessionID`): the product answers Cube's message as a "
-        "400 but names the member's SQL alias `sessions__session_id`, where Cube names it `sessions__session_i_d`.",
-        _hidden_member_alias,
-        refuses(400, _hidden_message_any_alias),
-        whole=True,
-    ),
-    # Whole answers, deliberate.
     KnownDifference(
         'cube-500-client-input',
         'deliberate',
@@ -638,21 +524,6 @@ KNOWN_DIFFERENCES: list[KnownDifference] = [
         whole=True,
     ),
     # Aspects, pending.
-    KnownDifference(
-        'compact-members',
-        'pending',
-        'Compact format: Cube lists `Cube.ts` (no granularity) after every selected member and an empty result with '
-        '`members: []`; the product lists it after `Cube.ts.<granularity>`, and the selected members when empty.',
-        _compact,
-        _compact_members,
-    ),
-    KnownDifference(
-        'compact-in-blending',
-        'pending',
-        '`responseFormat: "compact"` inside a blending query: Cube answers rows there; the product compact.',
-        _compact_blending,
-        _compact_in_blending,
-    ),
     KnownDifference(
         'derived-cubes-history',
         'pending',

@@ -123,7 +123,9 @@ def _result_body(plan, query, compiled, result, echo, total, db_type) -> dict:
     elif plan.query_type == BLENDING:
         formatter.add_blending_key(data, query)
     annotation = formatter.annotation(compiled, query, plan.model)
-    payload = formatter.compact(data, compiled, query) if query.response_format == 'compact' else data
+    # Cube reads `responseFormat` of a query object only: the queries of a blending array answer rows.
+    compact = query.response_format == 'compact' and plan.query_type != BLENDING
+    payload = formatter.compact(data, compiled, query, plan.query_type) if compact else data
     return formatter.result_object(echo, payload, annotation, db_type, plan.now, total)
 
 

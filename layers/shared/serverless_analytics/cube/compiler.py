@@ -39,6 +39,7 @@ from serverless_analytics.cube.query import FilterGroup, FilterLeaf, Query, Time
 from serverless_analytics.cube.rolling import local_timestamp
 from serverless_analytics.cube.target import Target
 from serverless_analytics.cube.titles import snake_case
+from serverless_analytics.cube.values import js_json
 from serverless_analytics.models.errors import CubeQueryError
 
 # Finest first, as Cube ranks them.
@@ -334,7 +335,7 @@ class _Compiler:
     def _is_measure_filter(self, item) -> bool:
         kinds = {self._leaf_kind(leaf) for leaf in _leaves([item])}
         if len(kinds) > 1:
-            raise CubeQueryError("You can't mix dimension and measure filters in the same logical operator")
+            raise CubeQueryError(f'You cannot use dimension and measure in same condition: {js_json(_echo(item))}')
         return kinds == {'measure'}
 
     def _leaf_kind(self, leaf: FilterLeaf) -> str:
@@ -727,3 +728,11 @@ def _leaves(filters):
             yield from _leaves(item.items)
         else:
             yield item
+
+
+def _echo(item: FilterLeaf | FilterGroup) -> dict:
+    """A filter as the query echoes it (and Cube quotes it in messages)."""
+    if isinstance(item, FilterGroup):
+        return {item.kind: [_echo(child) for child in item.items]}
+    leaf = {'member': item.member, 'operator': item.operator}
+    return leaf if item.values is None else {**leaf, 'values': list(item.values)}

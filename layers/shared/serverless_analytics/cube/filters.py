@@ -55,6 +55,8 @@ def leaf_condition(leaf: FilterLeaf, member: Member, column: exp.Expression, ctx
     if op in ('notEquals', 'notIn'):
         return _not_equals(column, values, member, ctx)
     if op in _LIKE:
+        if member.kind == 'measure':  # Cube sends it on and the database refuses it (a 400 either way)
+            raise CubeQueryError(f"{op} can not be used with measures: '{member.path}'")
         return _like(column, values, member, *_LIKE[op])
     if op in _COMPARE:
         return _COMPARE[op](this=column, expression=_literal(values[0], member, ctx))

@@ -2,10 +2,11 @@
 
 from datetime import UTC, date, datetime
 
-from serverless_analytics.cube.compiler import CompiledQuery
+from serverless_analytics.cube.compiler import Column, CompiledQuery
 from serverless_analytics.cube.datamodel import DataModel, Member
 from serverless_analytics.cube.dates import format_local
 from serverless_analytics.cube.query import BLENDING, COMPARE, REGULAR, Query
+from serverless_analytics.cube.titles import underscore
 from serverless_analytics.cube.values import wire_number
 from serverless_analytics.engines.base import QueryResult
 from serverless_analytics.models.errors import CubeQueryError
@@ -57,14 +58,19 @@ def check_visible(compiled: CompiledQuery, query: Query, model: DataModel, has_r
     """Cube refuses a selected member its meta hides (a primary key without `public: true`) when it maps the
     result: by the column's alias when there are rows, else by the member's name (a 500 in Cube, a 400 here)."""
     if has_rows:
-        hidden = [
-            alias for column, alias in zip(compiled.columns, compiled.aliases, strict=True) if not column.member.visible
-        ]
+        hidden = [_cube_alias(column) for column in compiled.columns if not column.member.visible]
     else:
         paths = [*query.measures, *query.dimensions, *(td.dimension for td in query.time_dimensions)]
         hidden = [path for path in paths if not model.member(path, ('measure', 'dimension')).visible]
     if hidden:
         raise CubeQueryError('Error: ' + HIDDEN_MEMBER.format(hidden[0]))
+
+
+def _cube_alias(column: Column) -> str:
+    """The column's alias as Cube's SQL names it (`inflection.underscore` of each name: `sessionID` is
+    `session_i_d`), which its message quotes; the product's own SQL aliases are its own."""
+    alias = f'{underscore(column.member.cube)}__{underscore(column.member.name)}'
+    return f'{alias}_{column.granularity}' if column.granularity else alias
 
 
 def annotation(compiled: CompiledQuery, query: Query, model: DataModel) -> dict:
@@ -135,14 +141,19 @@ def result_object(query_echo: dict, data, annotation_: dict, db_type: str, refre
     }
 
 
-def compact(data: list[dict], compiled: CompiledQuery, query: Query) -> dict:
-    """`responseFormat: "compact"`: members once, then one array per row."""
-    members = list(data[0]) if data else _member_keys(compiled, query)
+def compact(data: list[dict], compiled: CompiledQuery, query: Query, query_type: str) -> dict:
+    """`responseFormat: "compact"`: members once, then one array per row. As Cube lists them: the columns' members in
+    order, then each time dimension's deprecated bare key, then `compareDateRange`; no members without rows."""
+    if not data:
+        return {'members': [], 'dataset': []}
+    members = [column.key for column in compiled.columns]
+    bare = dict.fromkeys(column.member.path for column in compiled.columns if len(column.keys(query)) > 1)
+    members += [
+        path for path in dict.fromkeys(c.member.path for c in compiled.columns if c.granularity) if path in bare
+    ]
+    if query_type == COMPARE:
+        members.append('compareDateRange')
     return {'members': members, 'dataset': [[row.get(m) for m in members] for row in data]}
-
-
-def _member_keys(compiled: CompiledQuery, query: Query) -> list[str]:
-    return [key for column in compiled.columns for key in column.keys(query)]
 
 
 def pivot_query(query_type: str, echoes: list[dict]) -> dict:

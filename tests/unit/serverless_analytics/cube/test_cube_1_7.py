@@ -247,3 +247,52 @@ def test_a_relative_value_among_two_is_refused_with_cubes_message():
         'Pass an absolute two-element [start, end] pair, or a single relative string like ["last 2 weeks"]. '
         'Got: ["x","today"]'
     )
+
+
+def test_compact_lists_the_bare_time_key_after_every_column_and_no_members_without_rows(engine):
+    query = {'measures': COUNT, 'dimensions': ['TrackedEvents.pageUrlpath'], 'responseFormat': 'compact'}
+    query['timeDimensions'] = [{'dimension': TIME, 'granularity': 'month'}]
+
+    data = _result(engine, query)['data']
+    nothing = _result(
+        engine,
+        query | {'filters': [{'member': 'TrackedEvents.pageUrlpath', 'operator': 'equals', 'values': ['/nowhere']}]},
+    )['data']
+
+    assert data['members'] == ['TrackedEvents.pageUrlpath', f'{TIME}.month', 'TrackedEvents.count', TIME]
+    assert nothing == {'members': [], 'dataset': []}
+
+
+def test_the_queries_of_a_blending_array_answer_rows_even_when_they_ask_for_compact(engine):
+    by_month = {'measures': COUNT, 'timeDimensions': [{'dimension': TIME, 'granularity': 'month'}]}
+    body = load([by_month | {'responseFormat': 'compact'}, by_month], '1', engine, now=NOW, query_type='multi')
+
+    assert all(isinstance(result['data'], list) for result in body['results'])
+
+
+def test_a_group_mixing_a_measure_and_a_dimension_is_refused_in_cubes_words(engine):
+    group = {
+        'or': [
+            {'member': 'TrackedEvents.count', 'operator': 'gt', 'values': ['1']},
+            {'member': 'TrackedEvents.pageUrlpath', 'operator': 'equals', 'values': ['/docs']},
+        ]
+    }
+
+    assert _refusal(engine, {'measures': COUNT, 'filters': [group]}) == (
+        'You cannot use dimension and measure in same condition: {"or":[{"member":"TrackedEvents.count",'
+        '"operator":"gt","values":["1"]},{"member":"TrackedEvents.pageUrlpath","operator":"equals","values":["/docs"]}]}'
+    )
+
+
+def test_a_string_operator_on_a_measure_is_refused(engine):
+    leaf = {'member': 'TrackedEvents.count', 'operator': 'contains', 'values': ['1']}
+
+    assert _refusal(engine, {'measures': COUNT, 'filters': [leaf]}) == (
+        "contains can not be used with measures: 'TrackedEvents.count'"
+    )
+
+
+def test_a_hidden_members_alias_is_named_as_cube_names_it(engine):
+    message = _refusal(engine, {'measures': ['Sessions.count'], 'dimensions': ['Sessions.sessionID']})
+
+    assert message.startswith("Error: You requested hidden member: 'sessions__session_i_d'.")
