@@ -83,10 +83,12 @@ validate: $(SAM_VENV)/.installed
 # the check (reading and hashing every imported source) costs ~3% of a cold start's instructions; packaging also
 # need not keep the source times that timestamp .pyc files are checked against. Rebuild, never edit, the build.
 # sam's python3.13 builder looks for python3.13 on PATH, where pyenv's shim may refuse to run it.
-build: $(SAM_VENV)/.installed
+build: $(SAM_VENV)/.installed $(VENV)/.installed
 	PATH="$(dir $(PYTHON)):$$PATH" $(SAM) build
 	$(SAM_VENV)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13) and "bytecode must match the python3.13 runtime")'
 	$(SAM_VENV)/bin/python -m compileall -q -f -j 0 --invalidation-mode unchecked-hash .aws-sam/build
+	# The data model as packaged (the shipped cubes and a team's own in model/team/) must load and compile.
+	PYTHONPATH=layers/shared $(PY) -m serverless_analytics.cube.validate .aws-sam/build/SharedLayer/python/serverless_analytics/cube/model
 
 bench: $(VENV)/.installed
 	for script in bench/bench_*.py; do PYTHONPATH=. $(PY) $$script || exit 1; done

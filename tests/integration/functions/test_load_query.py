@@ -186,7 +186,8 @@ def test_invalid_query_on_cube_path_is_cubes_user_error(aws, lambda_context):
 
     status, body = invoke(lambda_handler, event, lambda_context)
 
-    assert (status, body) == (500, {'error': 'Error: The query limit has been exceeded.'})
+    # Cube answers this client mistake with a 500; no client input gets a 5xx here
+    assert (status, body) == (400, {'type': 'UserError', 'error': 'Error: The query limit has been exceeded.'})
     event['body'] = json.dumps({'query': {'measures': ['TrackedEvents.nope']}})
     status, body = invoke(lambda_handler, event, lambda_context)
     assert status == 400

@@ -262,22 +262,32 @@ class DataModel:
 
 
 def load_model(directory: Path | str = MODEL_DIR) -> DataModel:
-    """Every `*.yml`/`*.yaml` file of `directory`, compiled: cubes, their joins, then views over them."""
+    """Every `*.yml`/`*.yaml` file under `directory` (its sub-folders too: a team's own cubes live in `team/` of the
+    shipped model), compiled: cubes, their joins, then views over them."""
     from serverless_analytics.cube.views import compile_view  # views are built from compiled cubes
 
-    paths = sorted([*Path(directory).glob('*.yml'), *Path(directory).glob('*.yaml')])
-    files = [_read_file(path) for path in paths]
-    definitions = [cube for file in files for cube in file.cubes]
-    view_definitions = [view for file in files for view in file.views]
-    names = [item.name for item in [*definitions, *view_definitions]]
-    if len(names) != len(set(names)):
-        raise CubeModelError(f'Duplicate cube names in {directory}')
+    paths = sorted([*Path(directory).rglob('*.yml'), *Path(directory).rglob('*.yaml')])
+    files = {path: _read_file(path) for path in paths}
+    _check_unique_names(files, Path(directory))
+    definitions = [cube for file in files.values() for cube in file.cubes]
+    view_definitions = [view for file in files.values() for view in file.views]
     compilers = {d.name: _CubeCompiler(d) for d in definitions}
     cubes = {name: compiler.compile() for name, compiler in compilers.items()}
     for name, compiler in compilers.items():
         cubes[name].joins = compiler.joins(compilers, cubes)
     views = [compile_view(definition, cubes) for definition in view_definitions]
     return DataModel([*cubes.values(), *views])
+
+
+def _check_unique_names(files: dict[Path, ModelFile], directory: Path) -> None:
+    """A cube or view name is defined once across every file (a team's file cannot replace a shipped cube)."""
+    defined: dict[str, Path] = {}
+    for path, file in files.items():
+        for item in [*file.cubes, *file.views]:
+            if item.name in defined:
+                first, second = (str(p.relative_to(directory)) for p in (defined[item.name], path))
+                raise CubeModelError(f'Cube or view {item.name!r} is defined twice: in {first} and in {second}')
+            defined[item.name] = path
 
 
 @lru_cache(maxsize=1)

@@ -87,13 +87,12 @@ def _bad_request(family: Family, message: str) -> Response:
 
 
 def _cube_query_error(family: Family, error: CubeQueryError) -> Response:
-    # Cube throws a plain Error for a limit over its maximum, answered 500 with its `Error: ` prefix (spec §1.6)
+    # Cube throws a plain Error for a limit over its maximum and answers it 500 with its `Error: ` prefix (spec
+    # §1.6); a client's mistake never gets a 5xx here: Cube's message, as a 400.
     message = f'Error: {error.message}' if isinstance(error, CubeLimitError) else error.message
     if family is Family.GITLAB:  # GitLab passes Cube's error string on as a 400
         return json_answer(HTTPStatus.BAD_REQUEST, {'message': message})
-    if isinstance(error, CubeLimitError):
-        return json_answer(HTTPStatus.INTERNAL_SERVER_ERROR, {'error': message})
-    return json_answer(HTTPStatus.BAD_REQUEST, {'type': 'UserError', 'error': error.message})
+    return json_answer(HTTPStatus.BAD_REQUEST, {'type': 'UserError', 'error': message})
 
 
 class QueryApi(ApiFamily):
@@ -106,7 +105,7 @@ class QueryApi(ApiFamily):
         401: "No valid credential (GitLab's paths)",
         403: "No valid credential (Cube's paths), or the key lacks the `read` scope",
         404: "GitLab's paths: the key does not belong to the path's project",
-        500: "Cube's paths: the query backend failed, or a limit over 50000",
+        500: "Cube's paths: the query backend failed",
         502: "GitLab's paths: the query backend failed; retry later",
     }
     error_schema = {

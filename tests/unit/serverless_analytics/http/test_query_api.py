@@ -19,7 +19,7 @@ GITLAB, CUBE = '/projects/1/product_analytics/request/load', '/cubejs-api/v1/loa
             {'type': 'UserError', 'error': "Can't parse date: 'blah'"},
         ),
         (CubeQueryError("Can't parse date: 'blah'"), GITLAB, 400, {'message': "Can't parse date: 'blah'"}),
-        (CubeLimitError(), CUBE, 500, {'error': 'Error: The query limit has been exceeded.'}),
+        (CubeLimitError(), CUBE, 400, {'type': 'UserError', 'error': 'Error: The query limit has been exceeded.'}),
         (CubeLimitError(), GITLAB, 400, {'message': 'Error: The query limit has been exceeded.'}),
         (ContinueWait('key', ['e1']), CUBE, 200, {'error': 'Continue wait'}),
         (ContinueWait('key', ['e1']), GITLAB, 200, {'error': 'Continue wait'}),
