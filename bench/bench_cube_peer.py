@@ -112,13 +112,24 @@ def cube_round(model: Path, queries: list[dict], work: Path) -> list[dict]:
     path = work / 'queries.jsonl'
     path.write_text(''.join(json.dumps(line) + '\n' for line in lines))
     command = ['node', str(ORACLE), '--model', str(model), '--table-sql', lake_view(MAIN_PROJECT), '--timing']
-    done = subprocess.run([*command, '--queries', str(path)], capture_output=True, text=True, check=True, cwd=work)
+    done = _oracle_run([*command, '--queries', str(path)], work)
     answers = {answer['id']: answer for answer in map(json.loads, done.stdout.splitlines())}
     timed = [answers[f't{index}'] for index in range(len(queries))]
     failed = [answer['error'] for answer in timed if 'error' in answer]
     if failed:
         raise RuntimeError(f'Cube refused a dashboard query: {failed[0]}')
     return timed
+
+
+def _oracle_run(command: list[str], work: Path, attempts: int = 3) -> subprocess.CompletedProcess:
+    """The oracle's run; again when its process crashes (Cube's node DuckDB build has segfaulted now and then on
+    this lake, one round in a few dozen: the round is then measured again, and said)."""
+    for attempt in range(1, attempts + 1):
+        done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=work)
+        if done.returncode == 0:
+            return done
+        print(f'(the Cube oracle exited {done.returncode} on attempt {attempt}; the round runs again)', flush=True)
+    raise RuntimeError(f'the Cube oracle failed {attempts} times: {done.stderr[-2000:]}')
 
 
 def seconds(work) -> float:
