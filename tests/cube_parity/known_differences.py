@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import available_timezones
 
-from tests.cube_parity.cases import Case, iter_leaves
+from tests.cube_parity.cases import DATE_OPERATORS, Case, iter_leaves
 from tests.cube_parity.compare import Answer, differences, row_differences, rows_of
 from tests.cube_parity.reference import (
     CubeSql,
@@ -107,17 +107,6 @@ def member_names(query: Any) -> Iterator[str]:
             yield from order
         elif isinstance(order, list):
             yield from (pair[0] for pair in order if isinstance(pair, list) and pair)
-
-
-DATE_OPERATORS = (
-    'inDateRange',
-    'notInDateRange',
-    'onTheDate',
-    'beforeDate',
-    'beforeOrOnDate',
-    'afterDate',
-    'afterOrOnDate',
-)
 
 
 def date_texts(query: Any) -> Iterator[str]:
