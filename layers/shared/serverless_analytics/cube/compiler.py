@@ -221,10 +221,11 @@ class _Compiler:
 
     # --- sources and partitions --------------------------------------------------------------------------
 
-    def _from_joins(self, select: exp.Select, bounds: _Bounds) -> exp.Select:
-        """FROM the join tree's root, LEFT JOIN each joined cube ON its join SQL, as Cube's `joinQuery`."""
+    def _from_joins(self, select: exp.Select, bounds: _Bounds, root_source: exp.Expr | None = None) -> exp.Select:
+        """FROM the join tree's root (or `root_source` under its alias), LEFT JOIN each joined cube ON its join
+        SQL, as Cube's `joinQuery`."""
         root = self.model.cubes[self.join.root]
-        select = select.from_(self._aliased_source(root, bounds), copy=False)
+        select = select.from_(root_source or self._aliased_source(root, bounds), copy=False)
         for join in self.join.joins:
             target = self._aliased_source(self.model.cubes[join.target], bounds)
             select = select.join(target, on=join.condition.copy(), join_type='left', copy=False)
@@ -455,12 +456,19 @@ class _Compiler:
         bounds = self._bounds()
         keys = self._key_columns(cube, dims)
         dim_aliases = {alias for _, alias in dims}
-        inner = [exp.alias_(self._column_value(c), a, copy=False) for c, a in dims]
+        where = self._where()
+        dim_values = [self._column_value(c) for c, _ in dims]
+        partials = [self._value(m) for m in regular]
+        root_source = None
+        if cube_name != self.join.root:
+            folded = self._root_partials(dims, dim_values, regular, partials, alias_of, where, bounds)
+            if folded is not None:
+                root_source, dim_values, partials, where = folded
+        inner = [exp.alias_(value, a, copy=False) for value, (_, a) in zip(dim_values, dims, strict=True)]
         inner += [exp.alias_(pk.expr.copy(), a, copy=False) for pk, a in keys if a not in dim_aliases]
         group_count = len(inner)
-        inner += [exp.alias_(self._value(m), alias_of[m.path], copy=False) for m in regular]
-        key_select = self._from_joins(exp.Select(expressions=inner), bounds)
-        where = self._where()
+        inner += [exp.alias_(value, alias_of[m.path], copy=False) for value, m in zip(partials, regular, strict=True)]
+        key_select = self._from_joins(exp.Select(expressions=inner), bounds, root_source)
         if where:
             key_select = key_select.where(exp.and_(*where), copy=False)
         key_select = key_select.group_by(*_ordinals(group_count), copy=False)
@@ -474,6 +482,55 @@ class _Compiler:
         select = exp.Select(expressions=outer).from_(keys_table, copy=False)
         select = select.join(self._aliased_source(cube, bounds), on=on, join_type='left', copy=False)
         return select.group_by(*_ordinals(len(dims)), copy=False) if dims else select
+
+    def _root_partials(self, dims, dim_values, regular: list[Member], partials, alias_of, where, bounds):
+        """The root cube's rows aggregated before the join: grouped by the root columns the join conditions read
+        and the root's own dimensions, its filters applied, its measures' partials (count, sum, min, max) summed
+        up after the join. Exact, as every row of a group joins the same rows and passes the same filters; None
+        when some dimension, filter or measure reads the root and another cube at once (or an unqualified column),
+        or a measure is not the root's."""
+        root = self.model.cubes[self.join.root]
+        name = root.alias
+        if any(m.source.cube != root.name or _tables(p) - {name} for m, p in zip(regular, partials, strict=True)):
+            return None
+        root_dims = [_tables(value) <= {name} for value in dim_values]
+        root_where = [_tables(condition) <= {name} for condition in where]
+        mixed = [bool({name, ''} & _tables(value)) for value in [*dim_values, *where]]
+        if any(mix and not own for mix, own in zip(mixed, [*root_dims, *root_where], strict=True)):
+            return None  # read after the join, some root column it needs would be gone
+        key_columns: dict[str, exp.Column] = {}
+        for join in self.join.joins:
+            for column in join.condition.find_all(exp.Column):
+                if not column.table:
+                    return None
+                if column.table == name:
+                    key_columns.setdefault(column.name, column)
+        taken = {*key_columns, *(a for _, a in dims), *(alias_of[m.path] for m in regular)}
+        if len(taken) != len(key_columns) + len(dims) + len(regular):
+            return None  # a join column named as an alias: not worth telling apart
+        expressions = [exp.alias_(column.copy(), key, quoted=True, copy=False) for key, column in key_columns.items()]
+        expressions += [
+            exp.alias_(value, a, copy=False)
+            for value, (_, a), own in zip(dim_values, dims, root_dims, strict=True)
+            if own
+        ]
+        group_count = len(expressions)
+        expressions += [exp.alias_(p, alias_of[m.path], copy=False) for m, p in zip(regular, partials, strict=True)]
+        select = exp.Select(expressions=expressions).from_(self._aliased_source(root, bounds), copy=False)
+        conditions = [condition for condition, own in zip(where, root_where, strict=True) if own]
+        if conditions:
+            select = select.where(exp.and_(*conditions), copy=False)
+        if group_count:
+            select = select.group_by(*_ordinals(group_count), copy=False)
+        source = exp.alias_(exp.Subquery(this=select), name, quoted=True, table=True, copy=False)
+        dim_values = [
+            exp.column(a, table=name, quoted=True) if own else value
+            for value, (_, a), own in zip(dim_values, dims, root_dims, strict=True)
+        ]
+        partials = [
+            rolling.reaggregate(m.source, exp.column(alias_of[m.path], table=name, quoted=True)) for m in regular
+        ]
+        return source, dim_values, partials, [c for c, own in zip(where, root_where, strict=True) if not own]
 
     def _key_columns(self, cube: Cube, dims) -> list[tuple[Member, str]]:
         """The cube's primary keys and their aliases in the keys sub-query (a selected key is not selected twice)."""
@@ -660,6 +717,11 @@ def _enriched(hint: Hint, view_paths: list[Hint]) -> Hint:
         if hint[0] in path:
             return path[: path.index(hint[0]) + 1]
     return hint
+
+
+def _tables(expression: exp.Expression) -> set[str]:
+    """The tables an expression's columns name (an unqualified column names the empty table)."""
+    return {column.table for column in expression.find_all(exp.Column)}
 
 
 def _keys_column(alias: str) -> exp.Expression:
