@@ -303,7 +303,8 @@ def _hidden_member(ctx: Context) -> bool:
 
 _CUBE_CLIENT_500 = re.compile(
     r'TypeError: .*|Error: Queries list cannot be empty|Error: QueryTimeDimension should be specified for the '
-    r"blending query\.|Error: You requested hidden member: '[a-z_]+__[a-z_]+'\..*",
+    r"blending query\.|Error: You requested hidden member: '[a-z_]+__[a-z_]+'\..*"
+    r'|Error: The query limit has been exceeded\.',
     re.DOTALL,
 )
 
@@ -312,6 +313,11 @@ def _cube_500_for_client_input(ctx: Context) -> bool:
     return (
         ctx.cube.status == 500 and ctx.cube.error is not None and _CUBE_CLIENT_500.fullmatch(ctx.cube.error) is not None
     )
+
+
+def _limit_exceeded(ctx: Context) -> bool:
+    """Cube's 500 for a limit over 50,000, which the product answers with Cube's own message."""
+    return ctx.cube.error == 'Error: The query limit has been exceeded.'
 
 
 def _cube_message(ctx: Context) -> re.Pattern:
@@ -450,7 +456,10 @@ KNOWN_DIFFERENCES: list[KnownDifference] = [
         '`compareDateRange`, blending without a time dimension), the product answers a 400, but with its own message '
         "instead of Cube's.",
         lambda ctx: (
-            _cube_500_for_client_input(ctx) and not _hidden_member(ctx) and isinstance(ctx.case.query, (dict, list))
+            _cube_500_for_client_input(ctx)
+            and not _hidden_member(ctx)
+            and not _limit_exceeded(ctx)
+            and isinstance(ctx.case.query, (dict, list))
         ),
         _own_message_400,
         whole=True,
@@ -476,7 +485,8 @@ KNOWN_DIFFERENCES: list[KnownDifference] = [
         'cube-500-client-input',
         'deliberate',
         'Cube answers some client mistakes with a 500 (a hidden member, a query that is not an object, an empty '
-        "compareDateRange); no client input gets a 5xx from the product: it answers Cube's message with a 400.",
+        "compareDateRange, a limit over 50,000); no client input gets a 5xx from the product: it answers Cube's message "
+        'with a 400.',
         _cube_500_for_client_input,
         refuses(400, _cube_message),
         whole=True,
