@@ -90,7 +90,7 @@ build: $(SAM_VENV)/.installed $(VENV)/.installed
 	# The data model as packaged (the shipped cubes and a team's own in model/team/) must load and compile.
 	PYTHONPATH=layers/shared $(PY) -m serverless_analytics.cube.validate .aws-sam/build/SharedLayer/python/serverless_analytics/cube/model
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed $(ORACLE)/.installed
 	for script in bench/bench_*.py; do PYTHONPATH=. $(PY) $$script || exit 1; done
 
 # The OpenAPI document served at /openapi.json, generated from the handlers (a test fails when it is stale).
