@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from serverless_analytics.config import get_settings
 from serverless_analytics.logic.compact_lake import compact_lake
 from serverless_analytics.models.compaction import CompactionRequest
-from serverless_analytics.observability import logger, metrics
+from serverless_analytics.observability import add_count_metrics, logger, metrics
 
 
 @logger.inject_lambda_context
@@ -16,6 +16,5 @@ from serverless_analytics.observability import logger, metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = CompactionRequest.model_validate(event)
     result = compact_lake(request, get_settings(), lambda: context.get_remaining_time_in_millis() / 1000)
-    for name, value in result.model_dump().items():
-        metrics.add_metric(name=name.title().replace('_', ''), unit='Count', value=value)
+    add_count_metrics(result.model_dump())
     return result.model_dump()

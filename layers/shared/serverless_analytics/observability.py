@@ -13,3 +13,9 @@ warnings.filterwarnings('ignore', message='No application metrics to publish')
 
 logger = Logger()
 metrics = Metrics()
+
+
+def add_count_metrics(counts: dict[str, int]) -> None:
+    """A scheduled job's result as Count metrics, named in CamelCase (`days_left` is `DaysLeft`)."""
+    for name, value in counts.items():
+        metrics.add_metric(name=name.title().replace('_', ''), unit='Count', value=value)

@@ -15,7 +15,6 @@ received events since its last run are recomputed from the lake, so late and bac
 """
 
 import io
-import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import groupby
@@ -29,6 +28,7 @@ from serverless_analytics.adapters import dynamodb, s3
 from serverless_analytics.config import Settings
 from serverless_analytics.lake.schema import FILE_SCHEMA
 from serverless_analytics.logic.app_catalogue import catalogue_key, merged_catalogue
+from serverless_analytics.logic.job_lock import job_lock
 from serverless_analytics.logic.usage_buckets import usage_buckets
 from serverless_analytics.logic.workspace_builds import builds_key, workspace_builds
 from serverless_analytics.models.usage import UsageRollupRequest, UsageRollupResult
@@ -43,15 +43,11 @@ def roll_up_usage(
 ) -> UsageRollupResult:
     """Recompute the days the request selects while time is left, holding the job's lock."""
     now = clock.now()
-    owner = uuid.uuid4().hex
-    at = int(now.timestamp())
-    if not dynamodb.acquire_lock(settings.ROLLUP_STATE_TABLE, JOB, owner, at, at + LOCK_SECONDS):
-        logger.info("Another usage rollup holds the lock; it does this run's work")
-        return UsageRollupResult(skipped=True)
-    try:
+    with job_lock(settings.ROLLUP_STATE_TABLE, JOB, now, LOCK_SECONDS) as held:
+        if not held:
+            logger.info("Another usage rollup holds the lock; it does this run's work")
+            return UsageRollupResult(skipped=True)
         return _roll_up(request, settings, seconds_left, now.date())
-    finally:
-        dynamodb.release_lock(settings.ROLLUP_STATE_TABLE, JOB, owner)
 
 
 def _roll_up(

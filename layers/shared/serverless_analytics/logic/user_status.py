@@ -9,25 +9,25 @@
 - The answer (`user_status_counts`): Coder's GetUserStatusCounts over the history items and deletions.
 """
 
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Annotated, Any, NamedTuple
+from typing import Any, NamedTuple
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from serverless_analytics import clock
 from serverless_analytics.adapters import dynamodb
 from serverless_analytics.config import Settings
+from serverless_analytics.logic.job_lock import job_lock
 from serverless_analytics.logic.user_directory import DirectoryEntry, iso_ms, update_user, with_dormancy
-from serverless_analytics.models.compaction import ProjectId
 from serverless_analytics.models.insights import (
     DAY_SECONDS,
     GetUserStatusCountsResponse,
     UserStatus,
     UserStatusChangeCount,
 )
+from serverless_analytics.models.scheduled import ScheduledRequest
 from serverless_analytics.observability import logger
 
 JOB = 'user-status'
@@ -194,18 +194,9 @@ def counts_at(
 # --- The daily job ------------------------------------------------------------------------------------------------
 
 
-class UserStatusRequest(BaseModel):
+class UserStatusRequest(ScheduledRequest):
     """By default (the schedule's event): dormancy, then today's snapshots. By hand: one project's snapshots of the
-    days named (a backfill), without dormancy. Other fields are ignored: the scheduled event is EventBridge's."""
-
-    model_config = ConfigDict(extra='ignore', frozen=True)
-
-    project_id: ProjectId | None = None
-    dates: Annotated[list[date], Field(min_length=1, max_length=400)] | None = None
-
-    @property
-    def by_hand(self) -> bool:
-        return self.project_id is not None and self.dates is not None
+    days named (a backfill), without dormancy."""
 
 
 class UserStatusResult(BaseModel):
@@ -221,12 +212,10 @@ def update_user_status(
 ) -> UserStatusResult:
     """Run the job under its lock (see the module's docstring)."""
     now = clock.now()
-    owner = uuid.uuid4().hex
-    at = int(now.timestamp())
-    if not dynamodb.acquire_lock(settings.ROLLUP_STATE_TABLE, JOB, owner, at, at + LOCK_SECONDS):
-        logger.info('Another user status run holds the lock')
-        return UserStatusResult(skipped=True)
-    try:
+    with job_lock(settings.ROLLUP_STATE_TABLE, JOB, now, LOCK_SECONDS) as held:
+        if not held:
+            logger.info('Another user status run holds the lock')
+            return UserStatusResult(skipped=True)
         result = UserStatusResult()
         if request.by_hand:
             assert request.project_id is not None and request.dates is not None  # by_hand says both are given
@@ -237,8 +226,6 @@ def update_user_status(
         for project_id, dates in days.items():
             result.snapshots_written += write_snapshots(project_id, dates, settings)
         return result
-    finally:
-        dynamodb.release_lock(settings.ROLLUP_STATE_TABLE, JOB, owner)
 
 
 def mark_dormant_users(

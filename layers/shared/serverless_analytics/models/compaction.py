@@ -1,22 +1,12 @@
 """The lake compaction job's input and result (a scheduled function, also run by hand)."""
 
-from datetime import date
-from typing import Annotated
+from pydantic import BaseModel
 
-from pydantic import BaseModel, ConfigDict, Field
-
-ProjectId = Annotated[str, Field(min_length=1, max_length=128, pattern=r'^[^/=]+$')]
+from serverless_analytics.models.scheduled import ScheduledRequest
 
 
-class CompactionRequest(BaseModel):
-    """What to compact: every partition of the lake by default; by hand, one project and/or some UTC days.
-
-    Other fields are ignored, because the scheduled run's event is EventBridge's envelope."""
-
-    model_config = ConfigDict(extra='ignore', frozen=True)
-
-    project_id: ProjectId | None = None
-    dates: Annotated[list[date], Field(min_length=1, max_length=400)] | None = None
+class CompactionRequest(ScheduledRequest):
+    """What to compact: every partition of the lake by default; by hand, one project and/or some UTC days."""
 
     def includes(self, project_id: str, dt: str) -> bool:
         return (self.project_id is None or project_id == self.project_id) and (
