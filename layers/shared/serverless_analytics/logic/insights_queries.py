@@ -169,8 +169,7 @@ def user_activity(
 ) -> UserActivityInsightsResponse:
     """`GET /api/v2/insights/user-activity`: per user, usage capped at 30 minutes per bucket across templates."""
     window = InsightsWindow.of(project_id, start, end, template_ids)
-    rows = _per_user(_run_all(engine, {'activity': _user_activity_sql(engine, window)}, timeout)['activity'].rows)
-    names = _names(rows, directory)
+    rows, names = _user_rows(engine, _user_activity_sql(engine, window), directory, timeout)
     users = [
         UserActivity(**_user_fields(user_id, templates, names), seconds=int(seconds))
         for user_id, (seconds,), templates in rows
@@ -193,8 +192,7 @@ def user_latency(
     """`GET /api/v2/insights/user-latency`: per user, the 50th and 95th percentiles of its bucket medians, -1 for a
     user with usage but no median."""
     window = InsightsWindow.of(project_id, start, end, template_ids)
-    rows = _per_user(_run_all(engine, {'latency': _user_latency_sql(engine, window)}, timeout)['latency'].rows)
-    names = _names(rows, directory)
+    rows, names = _user_rows(engine, _user_latency_sql(engine, window), directory, timeout)
     users = [
         UserLatency(
             **_user_fields(user_id, templates, names),
@@ -374,6 +372,14 @@ def _interval_reports(
         )
         for index, (begin, finish) in enumerate(interval_bounds(window.start, window.end, interval.days))
     ]
+
+
+def _user_rows(
+    engine: QueryEngine, sql: str, directory: DirectoryLookup | None, timeout: float | None
+) -> tuple[list[tuple[str, tuple, list[str]]], Directory]:
+    """A per-user report's rows (user id, values, templates) and the listed users' names."""
+    rows = _per_user(_run_all(engine, {'users': sql}, timeout)['users'].rows)
+    return rows, _names(rows, directory)
 
 
 def _per_user(rows: list[tuple]) -> list[tuple[str, tuple, list[str]]]:

@@ -225,11 +225,16 @@ class TemplateInsightsResponse(_Answer):
     interval_reports: list[TemplateInsightsIntervalReport] = []
 
 
-class UserActivity(_Answer):
+class _InsightsUser(_Answer):
+    """The fields Coder's per-user insights rows begin with, in its order."""
+
     template_ids: TemplateIds = []
     user_id: str
     username: str
     avatar_url: str
+
+
+class UserActivity(_InsightsUser):
     seconds: int
 
 
@@ -249,11 +254,7 @@ class ConnectionLatency(_Answer):
     p95: GoFloat
 
 
-class UserLatency(_Answer):
-    template_ids: TemplateIds = []
-    user_id: str
-    username: str
-    avatar_url: str
+class UserLatency(_InsightsUser):
     latency_ms: ConnectionLatency
 
 
