@@ -3,8 +3,6 @@ URLSearchParams and date-fns) against the local stack's insights routes, after a
 went through the real ingestion API and the scheduled jobs ran."""
 
 import os
-import re
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -13,7 +11,7 @@ import pytest
 from local import demo_data
 from local.stack import LocalStack
 from tests.e2e.conftest import PARAMETERS
-from tests.e2e.test_cube_js_client import NODE_DIR, NODE_TIMEOUT_SECONDS, node  # noqa: F401 - the node fixture
+from tests.e2e.test_cube_js_client import node, run_node_test  # noqa: F401 - the node fixture
 
 pytestmark = pytest.mark.e2e
 NODE_TEST = 'coder_dashboard.test.mjs'
@@ -45,15 +43,4 @@ def test_coder_dashboard_requests_get_every_field_it_reads(node: str, coder_stac
         'TZ': DASHBOARD_TIME_ZONE,
         'NOW': NOW.isoformat(),
     }
-    finished = subprocess.run(
-        [node, '--test', '--test-force-exit', '--test-reporter=spec', NODE_TEST],
-        cwd=NODE_DIR,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=NODE_TIMEOUT_SECONDS,
-    )
-    output = f'{finished.stdout}\n{finished.stderr}'
-    assert finished.returncode == 0, f'node --test {NODE_TEST} exited {finished.returncode}:\n{output}'
-    passed = re.search(r'^ℹ pass (\d+)$', finished.stdout, re.MULTILINE)
-    assert passed and int(passed[1]) == 5, output
+    assert run_node_test(node, NODE_TEST, environment) == 5

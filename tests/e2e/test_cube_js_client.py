@@ -141,9 +141,15 @@ def run_node_tests(node: str, stack: LocalStack, events_file: Path, **extra: str
         'NO_COLOR': '1',
         **extra,
     }
+    passed = run_node_test(node, NODE_TEST, environment)
+    assert passed > 0, f'node --test {NODE_TEST} ran no test'
+
+
+def run_node_test(node: str, test_file: str, environment: dict[str, str]) -> int:
+    """Run one `node --test` file of tests/node; its passed count, after failing the test on any failure."""
     try:
         finished = subprocess.run(
-            [node, '--test', '--test-force-exit', '--test-reporter=spec', NODE_TEST],
+            [node, '--test', '--test-force-exit', '--test-reporter=spec', test_file],
             cwd=NODE_DIR,
             env=environment,
             capture_output=True,
@@ -153,9 +159,10 @@ def run_node_tests(node: str, stack: LocalStack, events_file: Path, **extra: str
     except subprocess.TimeoutExpired as expired:
         pytest.fail(f'node --test ran over {NODE_TIMEOUT_SECONDS} s:\n{expired.stdout}\n{expired.stderr}')
     output = f'{finished.stdout}\n{finished.stderr}'
-    assert finished.returncode == 0, f'node --test {NODE_TEST} exited {finished.returncode}:\n{output}'
+    assert finished.returncode == 0, f'node --test {test_file} exited {finished.returncode}:\n{output}'
     passed = re.search(r'^. pass (\d+)$', finished.stdout, re.MULTILINE)  # the spec reporter's summary
-    assert passed and int(passed[1]) > 0, f'node --test {NODE_TEST} ran no test:\n{output}'
+    assert passed, f'node --test {test_file} printed no summary:\n{output}'
+    return int(passed[1])
 
 
 def test_cube_js_client_reads_the_ingested_events(node: str, loaded_stack: tuple[LocalStack, Path]) -> None:
