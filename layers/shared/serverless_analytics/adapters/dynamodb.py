@@ -10,7 +10,7 @@ Tables (names from settings, schemas in template.yaml):
 - Aggregates: pk `pk` = `<project>/dau`, sk `sk` = `<day>`: that UTC day's active users, all and per template.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import count
@@ -156,8 +156,15 @@ def get_counters(table: str, project_id: str, sort_keys: Iterable[str]) -> dict[
 
 
 def _batch_get(
-    table: str, keys: list[dict[str, Any]], consistent: bool = False, attributes: str | None = None
+    table: str,
+    keys: list[dict[str, Any]],
+    consistent: bool = False,
+    attributes: str | None = None,
+    decode: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
+    """The items of `keys` that exist, 100 keys a request, retrying unprocessed keys with backoff; `decode` turns
+    each from DynamoDB's typed form (the generic deserializer by default)."""
+    decode = decode or _from_item
     found: list[dict[str, Any]] = []
     projection = {'ProjectionExpression': attributes} if attributes else {}
     for start in range(0, len(keys), MAX_BATCH_GET_KEYS):
@@ -168,7 +175,7 @@ def _batch_get(
         while request:
             with answering_unavailable('DynamoDB request'):
                 response = client('dynamodb').batch_get_item(RequestItems=request)
-            found.extend(_from_item(item) for item in response['Responses'].get(table, []))
+            found.extend(decode(item) for item in response['Responses'].get(table, []))
             request = response.get('UnprocessedKeys') or {}
             if request:  # unprocessed keys mean the table is throttling: back off before asking again
                 retry += 1
@@ -494,18 +501,7 @@ def get_user_entries(table: str, project_id: str, user_ids: Iterable[str]) -> di
     """The directory entries of these users that exist, by user id (consistent reads, 100 keys per request)."""
     # Written out rather than through _plain_item(user_key(...)): one key per user and batch on the writer's path.
     keys = [{'pk': {'S': project_id}, 'sk': {'S': f'{USER}{user_id}'}} for user_id in dict.fromkeys(user_ids)]
-    found: list[dict[str, Any]] = []
-    for start in range(0, len(keys), MAX_BATCH_GET_KEYS):
-        request = {table: {'Keys': keys[start : start + MAX_BATCH_GET_KEYS], 'ConsistentRead': True}}
-        retry = 0
-        while request:
-            with answering_unavailable('DynamoDB request'):
-                response = client('dynamodb').batch_get_item(RequestItems=request)
-            found.extend(_from_plain_item(item) for item in response['Responses'].get(table, []))
-            request = response.get('UnprocessedKeys') or {}
-            if request:
-                retry += 1
-                pause_before_retry(retry, BACKOFF_SECONDS)
+    found = _batch_get(table, keys, consistent=True, decode=_from_plain_item)
     return {item['user_id']: item for item in found}
 
 
