@@ -63,11 +63,7 @@ class AthenaEngine(QueryEngine):
         self._usage_source = _files_named(_table(database, usage_table), 'buckets.parquet')
         self._builds_source = _files_named(_table(database, builds_table), 'builds.parquet')
         self._catalogue_source = _table(database, catalogue_table)
-        self._poll_schedule = poll_schedule
-
-    @property
-    def poll_schedule(self) -> PollSchedule:
-        return self._poll_schedule
+        self.poll_schedule = poll_schedule
 
     @property
     def usage_source(self) -> str:

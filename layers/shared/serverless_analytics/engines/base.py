@@ -66,15 +66,9 @@ class QueryEngine(ABC):
     dialect: str
     db_type: str
     lake_source: str
-    # The default poll schedule, for an engine that answers a poll for free but cannot signal its queries' end:
-    # poll at once, then after 2 ms, doubling up to 50 ms. Athena, whose polls are API calls, has its own.
-    poll_first_delay: float = 0.002
-    poll_max_delay: float = 0.05
-
-    @property
-    def poll_schedule(self) -> PollSchedule:
-        """When `wait_for` polls this engine's executions."""
-        return PollSchedule.doubling(self.poll_first_delay, self.poll_max_delay)
+    # For an engine that answers a poll for free but cannot signal its queries' end: poll at once, then after 2 ms,
+    # doubling up to 50 ms. Athena, whose polls are API calls, has its own.
+    poll_schedule: PollSchedule = PollSchedule.doubling(0.002, 0.05)
 
     def partition_source(self, project_id: str, dt_low: str | None, dt_high: str | None) -> str | None:
         """A scan of only one project's `dt` partitions in [dt_low, dt_high], where the engine can name them more

@@ -154,7 +154,6 @@ class _SlowEngine(QueryEngine):
     def __init__(self, inner, running_polls):
         self.inner, self.running_polls, self.polls = inner, running_polls, {}
         self.dialect, self.db_type, self.lake_source = inner.dialect, inner.db_type, inner.lake_source
-        self.poll_first_delay, self.poll_max_delay = inner.poll_first_delay, inner.poll_max_delay
         self.started = 0
 
     def start(self, sql):
