@@ -1,7 +1,7 @@
 """The product against real Cube 1.7 on the same lake (issue 17): GitLab's dashboard queries, interleaved.
 
 The peer is Cube 1.7.43's own packages on DuckDB (tools/cube-oracle, installed as `make test` installs it), with
-the product's data model copied for Cube (tests/cube_parity/model.py: the same cubes without the product's
+the product's data model copied for Cube (local/cube_model.py: the same cubes without the product's
 extensions) and configured as a skilled Cube user deploys it over a partitioned lake: each cube's `sql` prunes
 the `dt` partitions of its scan with `FILTER_PARAMS` on its time dimensions, the derived cubes (Sessions) with the
 same day of margin the product's compiler reads. Each timed query is new to its Cube process (the warm-up runs it
@@ -41,11 +41,11 @@ from bench.common import ROOT, RUNS
 from bench.lake_generator import CONFIGURED_EVENTS as EVENTS
 from bench.lake_generator import CONFIGURED_LAKE_DIR as LAKE_DIR
 from bench.lake_generator import MAIN_PROJECT, ensure_lake
+from local.cube_model import cube_model_files
+from local.cube_oracle import ORACLE, ORACLE_DIR, check_installed
 from serverless_analytics.cube import load, plan_load
 from serverless_analytics.cube.datamodel import MODEL_DIR
 from serverless_analytics.engines import DuckDBEngine
-from tests.cube_parity.model import cube_model_files
-from tests.cube_parity.oracle import ORACLE, ORACLE_DIR, check_installed
 
 # Each cube's own time dimensions, whose date filters bound its scan of the lake (the product's `dt_partition`).
 PRUNED_BY = {

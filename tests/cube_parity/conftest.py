@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from local.cube_model import write_cube_model
+from local.cube_oracle import run_batch
 from serverless_analytics import clock
 from serverless_analytics.engines import DuckDBEngine
 from tests.cube_parity.cases import generate
 from tests.cube_parity.compare import oracle_answer
 from tests.cube_parity.known_differences import Context, Verdict, judge
 from tests.cube_parity.lake import build_lake, cube_table_sql
-from tests.cube_parity.model import write_cube_model
-from tests.cube_parity.oracle import run_batch
 from tests.cube_parity.product import ask_product, parse_now
 from tests.cube_parity.reference import CubeSql
 

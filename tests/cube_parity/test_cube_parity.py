@@ -9,10 +9,10 @@ from collections import Counter
 
 import pytest
 
+from local.cube_model import EXTENSION_KEYS, cube_model_files
 from tests.cube_parity.cases import Case
 from tests.cube_parity.conftest import CASES
 from tests.cube_parity.known_differences import KNOWN_DIFFERENCES, Verdict
-from tests.cube_parity.model import EXTENSION_KEYS, cube_model_files
 
 
 def _report(verdict: Verdict) -> str:

@@ -1,5 +1,6 @@
-"""Runs the Cube oracle (tools/cube-oracle: Cube 1.7.43's own packages over DuckDB) once, in batch mode, on every
-case of the session, and hands back its answers by case id."""
+"""Runs the Cube oracle (tools/cube-oracle: Cube 1.7.43's own packages over DuckDB, installed in .local-data by the
+Makefile) in batch mode and hands back its answers by id: the reference of tests/cube_parity and the peer of
+bench/bench_cube_peer."""
 
 import json
 import shutil
@@ -7,7 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 ORACLE_DIR = ROOT / '.local-data' / 'cube-oracle'
 ORACLE = ORACLE_DIR / 'oracle.js'
 INSTALL_HINT = 'run `make .local-data/cube-oracle/.installed` (make test does it): it installs tools/cube-oracle'
