@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from serverless_analytics.lake.schema import FILE_SCHEMA, STRINGS
+from serverless_analytics.logic.user_sessions import user_session_pairs, user_sessions_key
 
 # The lake the benchmarks share: BENCH_LAKE_EVENTS events (default ten million), cached per size.
 CONFIGURED_EVENTS = int(os.environ.get('BENCH_LAKE_EVENTS', '10_000_000').replace('_', ''))
@@ -43,7 +44,7 @@ CONFIGURED_LAKE_DIR = (
     Path(__file__).resolve().parent.parent / '.local-data' / 'bench-lake' / f'{CONFIGURED_EVENTS}-events'
 )
 
-VERSION = 3
+VERSION = 4  # 4: with the user-session index the usage rollup keeps
 MARKER = 'bench-lake.json'
 DAYS = 365
 DAY_MS = 86_400_000
@@ -370,6 +371,10 @@ def _write_project(directory: Path, project: str, events: int, users: int, seed:
         partition = directory / 'events' / f'project_id={project}' / f'dt={dt}'
         partition.mkdir(parents=True)
         pq.write_table(rows, partition / 'part-00000.parquet', compression='snappy')
+        start = first_day + timedelta(days=item['values'])
+        index = directory / user_sessions_key('usage', project, start.date())
+        index.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(user_session_pairs(rows, start, start + timedelta(days=1)), index, compression='zstd')
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         list(pool.map(write_day, counts, starts))

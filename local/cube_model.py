@@ -1,5 +1,6 @@
 """The product's data model, copied for Cube: the same YAML without the product's extensions, member SQL transpiled
-from Trino (what the product's model is written in) to DuckDB with sqlglot, as the product's compiler renders it."""
+from Trino (what the product's model is written in) to DuckDB with sqlglot, as the product's compiler renders it,
+and the user-session index read as what it is by definition, its view over all events."""
 
 import re
 from pathlib import Path
@@ -8,7 +9,7 @@ from typing import Any
 import sqlglot
 import yaml
 
-from serverless_analytics.cube.datamodel import MODEL_DIALECT, MODEL_DIR
+from serverless_analytics.cube.datamodel import MODEL_DIALECT, MODEL_DIR, USER_SESSIONS_TABLE, USER_SESSIONS_VIEW
 
 # Keys of the product's model that Cube does not have (docs/cube.md, "Extensions"). Cube's schema validation refuses
 # any other unknown key, so a new extension shows as the oracle failing to compile the copy: add it here.
@@ -26,6 +27,17 @@ def transpile(sql: str) -> str:
 
     text = sqlglot.transpile(_REFERENCE.sub(hide, sql), read=MODEL_DIALECT, write='duckdb')[0]
     return re.sub(r'"?__ref(\d+)__"?', lambda m: '{' + references[int(m.group(1))] + '}', text)
+
+
+def cube_sql(sql: str, user_sessions: str = USER_SESSIONS_VIEW) -> str:
+    """A cube's own SQL for Cube, the table `user_sessions` replaced by `user_sessions` (a query in the model's
+    dialect: by default the index's view over all events)."""
+    tree = sqlglot.parse_one(sql, read=MODEL_DIALECT)
+    replacement = sqlglot.parse_one(user_sessions, read=MODEL_DIALECT)
+    for table in list(tree.find_all(sqlglot.exp.Table)):
+        if table.name == USER_SESSIONS_TABLE and not table.db:
+            table.replace(sqlglot.exp.alias_(replacement.subquery(), table.alias_or_name, table=True))
+    return transpile(tree.sql(dialect=MODEL_DIALECT))
 
 
 def member_sql(sql: str) -> str:
@@ -48,7 +60,7 @@ def _copy(node: Any, in_cube: bool = False) -> Any:
         if key in EXTENSION_KEYS:
             continue
         if key == 'sql' and isinstance(value, str):
-            out[key] = transpile(value) if in_cube else member_sql(value)
+            out[key] = cube_sql(value) if in_cube else member_sql(value)
         else:
             out[key] = _copy(value, in_cube=key == 'cubes' and isinstance(value, list))
     return out

@@ -5,7 +5,7 @@ cannot, and pyarrow (already in the stack for the writer) reads S3 itself. The d
 every query, so files the stream writer adds are seen at once; DuckDB pushes the `project_id` and `dt`
 predicates into the dataset scan, which prunes Hive partitions as Athena's projection does. The usage rollup's
 files (buckets, builds and the app catalogues, all in `usage/`) are three more datasets, each of its own file
-name.
+name. The user-session index (logic.user_sessions) is a fifth: the files of the projects' `user_sessions` folders.
 """
 
 import duckdb
@@ -21,10 +21,12 @@ from serverless_analytics.engines.duckdb_engine import (
     Rollup,
 )
 from serverless_analytics.lake.schema import FILE_SCHEMA, PARTITION_COLUMNS
+from serverless_analytics.logic import user_sessions
 
 # Partition columns are text, as Athena's projection declares them, so `dt` compares as text.
 _PARTITIONS = pa.schema([pa.field(name, pa.string()) for name in PARTITION_COLUMNS])
 _LAKE_SCHEMA = pa.schema([*FILE_SCHEMA, *_PARTITIONS])
+_PROJECT_PARTITION = pa.schema([pa.field('project_id', pa.string())])
 
 
 class LocalLakeDuckDBEngine(DuckDBEngine):
@@ -34,6 +36,7 @@ class LocalLakeDuckDBEngine(DuckDBEngine):
     USAGE_VIEW = 'lake_usage_buckets'
     BUILDS_VIEW = 'lake_workspace_builds'
     CATALOGUE_VIEW = 'lake_app_catalogue'
+    USER_SESSIONS_VIEW = 'lake_user_sessions'
 
     def __init__(
         self,
@@ -64,6 +67,36 @@ class LocalLakeDuckDBEngine(DuckDBEngine):
     @property
     def catalogue_source(self) -> str:
         return self.CATALOGUE_VIEW
+
+    def user_sessions_source(self, project_id: str) -> str | None:
+        return self.USER_SESSIONS_VIEW if self._user_sessions_files(project_id) else None
+
+    def _user_sessions_files(self, project_id: str | None = None) -> list[str]:
+        """The index files of one project, or of every project."""
+        folders = [f'{self._usage_root}/project_id={project_id}/{user_sessions.FOLDER}']
+        if project_id is None:
+            selector = pa_fs.FileSelector(self._usage_root, allow_not_found=True)
+            folders = [f'{info.path}/{user_sessions.FOLDER}' for info in self._filesystem.get_file_info(selector)]
+        paths = []
+        for folder in folders:
+            listed = self._filesystem.get_file_info(pa_fs.FileSelector(folder, allow_not_found=True))
+            paths += [info.path for info in listed if info.type == pa_fs.FileType.File]
+        return paths
+
+    def _user_sessions_dataset(self) -> pa_ds.Dataset:
+        schema = pa.schema([*user_sessions.SCHEMA, *_PROJECT_PARTITION])
+        paths = self._user_sessions_files()
+        if not paths:
+            return pa_ds.dataset(schema.empty_table())
+        partitioning = pa_ds.partitioning(_PROJECT_PARTITION, flavor='hive')
+        return pa_ds.dataset(
+            paths,
+            filesystem=self._filesystem,
+            format='parquet',
+            partitioning=partitioning,
+            partition_base_dir=self._usage_root,
+            schema=schema,
+        )
 
     def _dataset(self) -> pa_ds.Dataset:
         try:
@@ -108,4 +141,6 @@ class LocalLakeDuckDBEngine(DuckDBEngine):
             cursor.register(self.BUILDS_VIEW, self._rollup_dataset(WORKSPACE_BUILDS))
         if self.CATALOGUE_VIEW in sql:
             cursor.register(self.CATALOGUE_VIEW, self._rollup_dataset(APP_CATALOGUE))
+        if self.USER_SESSIONS_VIEW in sql:
+            cursor.register(self.USER_SESSIONS_VIEW, self._user_sessions_dataset())
         return cursor

@@ -26,7 +26,7 @@ from typing import Any, Literal
 from zoneinfo import available_timezones
 
 from tests.cube_parity.cases import DATE_OPERATORS, Case, iter_leaves
-from tests.cube_parity.compare import Answer, differences, row_differences, rows_of
+from tests.cube_parity.compare import Answer, differences, rows_of
 from tests.cube_parity.reference import (
     CubeSql,
     dst_fixed_params,
@@ -202,24 +202,6 @@ def _both_ok(expected: Answer, product: Answer) -> bool:
     return expected.ok and product.ok and len(expected.results) == len(product.results)
 
 
-def rows_differ() -> Expect:
-    """The product answers other rows for the covered results (checked only for being rows, and different)."""
-
-    def expect(ctx: Context, expected: Answer, product: Answer) -> Answer:
-        if not _both_ok(expected, product):
-            return expected
-        out = copy.deepcopy(expected)
-        for index, (ours, theirs) in enumerate(zip(out.results, product.results, strict=True)):
-            key = f'rows:{index}'
-            if key in ctx.explained or not row_differences(ours, theirs):
-                continue
-            ours.data, ours.total = theirs.data, theirs.total
-            ctx.explained.add(key)
-        return out
-
-    return expect
-
-
 # -- the entries' checks ---------------------------------------------------------------------------------------------
 
 
@@ -384,29 +366,6 @@ def _granular(ctx: Context) -> bool:
     )
 
 
-_DERIVED_RANGES = ('Sessions.startAt', 'ReturningUsers.first_timestamp')
-_HISTORY_MEMBERS = (
-    'Sessions.repeatCount',
-    'Sessions.repeatPercent',
-    'Sessions.isFirst',
-    'Sessions.nextStartAt',
-    'ReturningUsers.',
-)
-
-
-def _derived_range(ctx: Context) -> bool:
-    """A date range or date filter on the time dimension that bounds a derived cube's partitions, with members that
-    depend on the rest of the history (a user's earlier sessions)."""
-    bounded = any(
-        td.get('dimension') in _DERIVED_RANGES and ('dateRange' in td or 'compareDateRange' in td)
-        for td in time_dimensions(ctx.case.query)
-    ) or any(
-        leaf.get('member') in _DERIVED_RANGES and leaf.get('operator') in DATE_OPERATORS
-        for leaf in leaves(ctx.case.query)
-    )
-    return bounded and any(m.startswith(_HISTORY_MEMBERS) for m in member_names(ctx.case.query))
-
-
 LIKE_OPERATORS = ('contains', 'notContains', 'startsWith', 'notStartsWith', 'endsWith', 'notEndsWith')
 
 
@@ -521,17 +480,6 @@ KNOWN_DIFFERENCES: list[KnownDifference] = [
         _impossible_dates,
         refuses(400, _impossible_text),
         whole=True,
-    ),
-    # Aspects, pending.
-    KnownDifference(
-        'derived-cubes-history',
-        'pending',
-        'A date range or date filter on `Sessions.startAt` / `ReturningUsers.first_timestamp`: the product reads only '
-        "the range's partitions, so a user's earlier sessions are not seen: `repeatCount`, `isFirst`, "
-        '`nextStartAt`, first times and returning users differ from Cube, which reads the whole history.',
-        _derived_range,
-        rows_differ(),
-        may_be_equal=True,
     ),
     # Aspects, deliberate (checked against Cube with the bug fixed).
     KnownDifference(

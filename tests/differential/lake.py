@@ -3,13 +3,14 @@
 import json
 import random
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from serverless_analytics.lake.schema import FILE_SCHEMA
+from serverless_analytics.logic.user_sessions import user_session_pairs, user_sessions_key
 
 NOW = datetime(2024, 5, 15, 13, 3, 7, 250000, tzinfo=UTC)
 START = datetime(2024, 3, 25, tzinfo=UTC)
@@ -70,8 +71,9 @@ def _event(rng, project, session, user, browser, os_family, stamp, index) -> dic
     }
 
 
-def write_lake(root: Path, events: list[dict]) -> None:
-    """One Parquet file per (project, UTC day); partition columns live only in the path."""
+def write_lake(root: Path, events: list[dict], user_sessions: bool = True) -> None:
+    """One Parquet file per (project, UTC day); partition columns live only in the path. With `user_sessions`, each
+    day's user-session index file too, as the usage rollup writes it."""
     groups = defaultdict(list)
     for event in events:
         groups[(event['project_id'], event['timestamp'].strftime('%Y-%m-%d'))].append(event)
@@ -79,4 +81,14 @@ def write_lake(root: Path, events: list[dict]) -> None:
         folder = root / 'events' / f'project_id={project}' / f'dt={day}'
         folder.mkdir(parents=True, exist_ok=True)
         columns = {name: [row.get(name) for row in rows] for name in SCHEMA.names}
-        pq.write_table(pa.table(columns, schema=SCHEMA), folder / 'part-0000.parquet')
+        table = pa.table(columns, schema=SCHEMA)
+        pq.write_table(table, folder / 'part-0000.parquet')
+        if user_sessions:
+            write_user_sessions(root, project, date.fromisoformat(day), table)
+
+
+def write_user_sessions(root: Path, project: str, day: date, events: pa.Table) -> None:
+    start = datetime.combine(day, time(), tzinfo=UTC)
+    path = root / user_sessions_key('usage', project, day)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(user_session_pairs(events, start, start + timedelta(days=1)), path)

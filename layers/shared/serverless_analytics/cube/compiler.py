@@ -19,11 +19,21 @@ With measures of a cube whose rows a join multiplies, or rolling-window measures
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 
+import sqlglot
 from sqlglot import exp
 
 from serverless_analytics.cube import rolling
-from serverless_analytics.cube.datamodel import LAKE_TABLE, Cube, DataModel, Member
+from serverless_analytics.cube.datamodel import (
+    LAKE_TABLE,
+    MODEL_DIALECT,
+    USER_SESSIONS_TABLE,
+    USER_SESSIONS_VIEW,
+    Cube,
+    DataModel,
+    Member,
+)
 from serverless_analytics.cube.dates import format_day, local_to_utc, parse_local, shift_clamped
 from serverless_analytics.cube.dialects import to_local, truncate
 from serverless_analytics.cube.filters import (
@@ -81,6 +91,16 @@ class CompiledQuery:
 
 def compile_query(query: Query, model: DataModel, project_id: str, target: Target, now: datetime) -> CompiledQuery:
     return _Compiler(query, model, project_id, target, now).compile()
+
+
+def _aliased(select: exp.Expression, table: exp.Table) -> exp.Expression:
+    return exp.alias_(exp.Subquery(this=select), table.alias_or_name, table=True, copy=False)
+
+
+@cache
+def _user_sessions_view() -> exp.Expression:
+    """Parsed once: callers copy it."""
+    return sqlglot.parse_one(USER_SESSIONS_VIEW, read=MODEL_DIALECT)
 
 
 def _check_granularities(time_dimensions: list[TimeDimension]) -> None:
@@ -250,10 +270,26 @@ class _Compiler:
         scan = self.target.lake_scan(self.project_id, low, high)
         if isinstance(source, exp.Table):
             return exp.Subquery(this=scan)
-        for table in list(source.find_all(exp.Table)):
-            if table.name == LAKE_TABLE and not table.db:
-                table.replace(exp.alias_(exp.Subquery(this=scan.copy()), table.alias_or_name, table=True, copy=False))
+        tables = [table for table in source.find_all(exp.Table) if not table.db]
+        for table in tables:
+            if table.name == LAKE_TABLE:
+                table.replace(_aliased(scan.copy(), table))
+            elif table.name == USER_SESSIONS_TABLE:
+                table.replace(_aliased(self._user_sessions(scan if low or high else None), table))
         return exp.Subquery(this=source)
+
+    def _user_sessions(self, range_scan: exp.Select | None) -> exp.Expression:
+        """The user-session index: for a query bounded to a range, the rollup's index of the whole history plus the
+        view over the range's own events, so that a day not indexed yet still counts (readers take each pair's
+        minimum, so a pair in both is the same); otherwise, or without an index, as the model defines it, the view
+        over all the project's events."""
+        index = self.target.user_sessions_scan(self.project_id) if range_scan is not None else None
+        if index is None:
+            range_scan = self.target.lake_scan(self.project_id, None, None)
+        view = _user_sessions_view().copy()
+        for table in list(view.find_all(exp.Table)):
+            table.replace(_aliased(range_scan.copy(), table))
+        return view if index is None else exp.union(index, view, distinct=False, copy=False)
 
     def _bounds(self, reach=None) -> _Bounds:
         """The `dt` partitions a query needs, from the date ranges on partition-aligned time dimensions and the

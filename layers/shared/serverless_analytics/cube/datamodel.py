@@ -25,6 +25,15 @@ from serverless_analytics.models.errors import CubeModelError, CubeQueryError
 MODEL_DIR = Path(__file__).parent / 'model'
 MODEL_DIALECT = 'trino'
 LAKE_TABLE = 'events'
+# The user-session index the usage rollup keeps (logic.user_sessions), by definition this view over all of a
+# project's events, in the model's dialect: the compiler reads the index files plus this view over a range's events
+# (cube.compiler), the Cube copy of the model (local.cube_model) the view over all events.
+USER_SESSIONS_TABLE = 'user_sessions'
+USER_SESSIONS_VIEW = (
+    'SELECT session_id, user_id, min(timestamp) AS first_at FROM events '
+    'WHERE session_id IS NOT NULL OR user_id IS NOT NULL GROUP BY session_id, user_id'
+)
+MODEL_TABLES = (LAKE_TABLE, USER_SESSIONS_TABLE)
 _REFERENCE = re.compile(r'\$?\{([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?\}')
 _NAME = r'^[A-Za-z_][A-Za-z0-9_]*$'
 _TABLE_PLACEHOLDER = '__table{}__'
@@ -581,10 +590,12 @@ def _parse(sql: str, where: str) -> exp.Expr:
 
 
 def _check_tables(source: exp.Expr, cube_name: str) -> None:
-    """Tenant safety: a cube's SQL may read only the lake table (and its own CTEs)."""
+    """Tenant safety: a cube's SQL may read only the lake's tables (and its own CTEs)."""
     ctes = {cte.alias_or_name for cte in source.find_all(exp.CTE)}
     for table in source.find_all(exp.Table):
         if table.name in ctes and not table.db:
             continue
-        if table.name != LAKE_TABLE or table.db or table.catalog:
-            raise CubeModelError(f'Cube {cube_name}: may only read the {LAKE_TABLE!r} table, not {table.sql()!r}')
+        if table.name not in MODEL_TABLES or table.db or table.catalog:
+            raise CubeModelError(
+                f'Cube {cube_name}: may only read the tables {", ".join(map(repr, MODEL_TABLES))}, not {table.sql()!r}'
+            )

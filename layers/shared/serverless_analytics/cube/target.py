@@ -17,20 +17,23 @@ if TYPE_CHECKING:
 
 
 PartitionSource = Callable[[str, str | None, str | None], str | None]
+ProjectSource = Callable[[str], str | None]
 
 
 @dataclass(frozen=True)
 class Target:
-    """Where and how to run: the engine's dialect and the lake scan expression (a table or a table function), and
-    the engine's cheaper scan of a project's partitions where it has one (`QueryEngine.partition_source`)."""
+    """Where and how to run: the engine's dialect and the lake scan expression (a table or a table function), the
+    engine's cheaper scan of a project's partitions where it has one (`QueryEngine.partition_source`), and its scan
+    of a project's user-session index (`QueryEngine.user_sessions_source`)."""
 
     dialect: str
     lake_source: str
     partition_source: PartitionSource | None = field(default=None, compare=False)
+    user_sessions_source: ProjectSource | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, engine: 'QueryEngine') -> 'Target':
-        return cls(engine.dialect, engine.lake_source, engine.partition_source)
+        return cls(engine.dialect, engine.lake_source, engine.partition_source, engine.user_sessions_source)
 
     def source_expression(self) -> exp.Expression:
         return _parse_source(self.lake_source, self.dialect)
@@ -48,6 +51,15 @@ class Target:
         partitions = self.partition_source(project_id, dt_low, dt_high) if self.partition_source else None
         source = _parse_partitions(partitions, self.dialect) if partitions else self.source_expression()
         return exp.select(exp.Star()).from_(source.copy(), copy=False).where(exp.and_(*conditions), copy=False)
+
+    def user_sessions_scan(self, project_id: str) -> exp.Select | None:
+        """The project's user-session index (session_id, user_id, first_at), None where the engine has none."""
+        source = self.user_sessions_source(project_id) if self.user_sessions_source else None
+        if source is None:
+            return None
+        project = exp.EQ(this=exp.column('project_id'), expression=exp.Literal.string(project_id))
+        columns = [exp.column(name) for name in ('session_id', 'user_id', 'first_at')]
+        return exp.select(*columns).from_(_parse_partitions(source, self.dialect).copy(), copy=False).where(project)
 
 
 @cache

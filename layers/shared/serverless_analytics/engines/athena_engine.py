@@ -49,6 +49,7 @@ class AthenaEngine(QueryEngine):
         usage_table: str = 'usage_buckets',
         builds_table: str = 'workspace_builds',
         catalogue_table: str = 'app_catalogue',
+        user_sessions_table: str = 'user_sessions',
         catalog: str = 'AwsDataCatalog',
         output_location: str | None = None,
         reuse_minutes: int = 60,
@@ -63,6 +64,7 @@ class AthenaEngine(QueryEngine):
         self._usage_source = _files_named(_table(database, usage_table), 'buckets.parquet')
         self._builds_source = _files_named(_table(database, builds_table), 'builds.parquet')
         self._catalogue_source = _table(database, catalogue_table)
+        self._user_sessions_source = _table(database, user_sessions_table)
         self.poll_schedule = poll_schedule
 
     @property
@@ -76,6 +78,12 @@ class AthenaEngine(QueryEngine):
     @property
     def catalogue_source(self) -> str:
         return self._catalogue_source
+
+    def user_sessions_source(self, project_id: str) -> str | None:
+        """Every project's index is the table (its partition projection finds the project's folder); a project the
+        rollup has not indexed yet reads none of its history beyond a range (docs/cube.md: run the rollup by hand
+        over the history once after an upgrade)."""
+        return self._user_sessions_source
 
     def start(self, sql: str) -> str:
         return athena.start_query(

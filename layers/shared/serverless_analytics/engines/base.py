@@ -76,6 +76,12 @@ class QueryEngine(ABC):
         the project and `dt` predicates either way)."""
         return None
 
+    def user_sessions_source(self, project_id: str) -> str | None:
+        """The scan of the project's user-session index (logic.user_sessions: session_id, user_id, first_at, and
+        `project_id` as text), or None where the engine has none for it: the Cube compiler then reads the index's
+        view over the project's events instead (always right, at the cost of reading every event)."""
+        return None
+
     @property
     def usage_source(self) -> str:
         """The scan of the 30-minute usage buckets (logic.usage_buckets.BUCKET_SCHEMA)."""

@@ -1,6 +1,7 @@
 """In-process DuckDB over the Parquet lake (Hive layout `events/project_id=<p>/dt=<YYYY-MM-DD>/*.parquet`, and the
 usage rollup's `usage/project_id=<p>/dt=<YYYY-MM-DD>/{buckets,builds}.parquet` and
-`usage/project_id=<p>/catalogue/catalogue.parquet`)."""
+`usage/project_id=<p>/catalogue/catalogue.parquet`, and the user-session index
+`usage/project_id=<p>/user_sessions/<day>.parquet`)."""
 
 import os
 import re
@@ -19,6 +20,7 @@ import pyarrow as pa
 from serverless_analytics.engines.base import QueryEngine, QueryExecutionError, QueryResult, ResultColumn
 from serverless_analytics.logic.app_catalogue import CATALOGUE_SCHEMA
 from serverless_analytics.logic.usage_buckets import BUCKET_SCHEMA
+from serverless_analytics.logic.user_sessions import FOLDER as USER_SESSIONS_FOLDER
 from serverless_analytics.logic.workspace_builds import BUILD_SCHEMA
 from serverless_analytics.models.errors import UnknownExecutionError
 
@@ -72,6 +74,14 @@ def partition_scan(root: str, project_id: str, dt_low: str | None, dt_high: str 
         return None
     paths = ', '.join(_quoted(f'{project / day}/*.parquet') for day in days)
     return f'read_parquet([{paths}], {_HIVE_TYPES})'
+
+
+def user_sessions_pattern(root: str, project_id: str) -> str | None:
+    """The glob of one project's user-session index files under the lake `root`; None for a project id that cannot
+    be a folder name (no such files)."""
+    if not _PROJECT_FOLDER.fullmatch(project_id):
+        return None
+    return f'{root.rstrip("/")}/usage/project_id={project_id}/{USER_SESSIONS_FOLDER}/*.parquet'
 
 
 def _quoted(text: str) -> str:
@@ -153,6 +163,12 @@ class DuckDBEngine(QueryEngine):
         if self._lake_root is None:
             return None
         return partition_scan(self._lake_root, project_id, dt_low, dt_high)
+
+    def user_sessions_source(self, project_id: str) -> str | None:
+        pattern = None if self._lake_root is None else user_sessions_pattern(self._lake_root, project_id)
+        if pattern is None or not self._has_file(pattern):
+            return None
+        return f"read_parquet({_quoted(pattern)}, hive_partitioning = true, hive_types = {{'project_id': 'VARCHAR'}})"
 
     @property
     def usage_source(self) -> str:

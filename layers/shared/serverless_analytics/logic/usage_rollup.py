@@ -10,6 +10,8 @@ received events since its last run are recomputed from the lake, so late and bac
   a second one from starting.
 - Each recomputed day's active users (all, and per template) go to the aggregates table, which the DAU routes
   read instead of buckets or events.
+- Each recomputed day's (session, user) pairs are written whole to the user-session index (logic.user_sessions),
+  which the Sessions and ReturningUsers cubes read for a user's history beyond a query's date range.
 - Each recomputed day's builds are merged into its project's app catalogue (logic.app_catalogue), read and written
   once per project and run, under the lock: the template insights read it instead of every builds file ever.
 """
@@ -30,6 +32,7 @@ from serverless_analytics.lake.schema import FILE_SCHEMA
 from serverless_analytics.logic.app_catalogue import catalogue_key, merged_catalogue
 from serverless_analytics.logic.job_lock import job_lock
 from serverless_analytics.logic.usage_buckets import usage_buckets
+from serverless_analytics.logic.user_sessions import user_session_pairs, user_sessions_key
 from serverless_analytics.logic.workspace_builds import builds_key, workspace_builds
 from serverless_analytics.models.usage import UsageRollupRequest, UsageRollupResult
 from serverless_analytics.observability import logger
@@ -110,13 +113,16 @@ class RecomputedDay(NamedTuple):
 
 
 def recompute_day(project_id: str, day: date, settings: Settings) -> RecomputedDay:
-    """Write the day's buckets, builds and active users anew."""
+    """Write the day's buckets, builds, user-session pairs and active users anew."""
     start = datetime.combine(day, time(), tzinfo=UTC)
+    end = start + timedelta(days=1)
     events = _lake_rows(project_id, [day - timedelta(days=1), day], settings)
-    buckets = usage_buckets(events, start, start + timedelta(days=1))
+    buckets = usage_buckets(events, start, end)
     s3.put_object(settings.LAKE_BUCKET, bucket_key(settings.USAGE_PREFIX, project_id, day), _parquet(buckets))
-    builds = workspace_builds(events, start, start + timedelta(days=1))
+    builds = workspace_builds(events, start, end)
     s3.put_object(settings.LAKE_BUCKET, builds_key(settings.USAGE_PREFIX, project_id, day), _parquet(builds))
+    pairs = user_session_pairs(events, start, end)
+    s3.put_object(settings.LAKE_BUCKET, user_sessions_key(settings.USAGE_PREFIX, project_id, day), _parquet(pairs))
     everyone, by_template = _active_users(buckets)
     dynamodb.put_daily_active_users(settings.AGGREGATES_TABLE, project_id, day.isoformat(), everyone, by_template)
     logger.info('Recomputed usage', extra={'project_id': project_id, 'day': day.isoformat(), 'buckets': len(buckets)})

@@ -121,6 +121,7 @@ def test_joined_scans_keep_project_and_their_own_partition_margin():
     assert _scans(sql) == [
         "project_id = '42' AND dt >= '2024-05-06' AND dt <= '2024-05-08'",  # events: the range
         "project_id = '42' AND dt >= '2024-05-05' AND dt <= '2024-05-09'",  # sessions: a day of margin
+        "project_id = '42'",  # the users' whole history: this target has no user-session index
     ]
 
 
@@ -138,9 +139,22 @@ def test_a_range_on_a_joined_cube_bounds_every_scan_with_that_cube_margin(regula
             'timeDimensions': [{'dimension': 'Sessions.startAt', 'dateRange': ['2024-05-06', '2024-05-08']}],
         }
     )
-    # one read of the lake per cube (a CTE the sub-queries share), each a day beyond the range
-    assert _scans(sql) == ["project_id = '42' AND dt >= '2024-05-05' AND dt <= '2024-05-09'"] * 2
+    # one read of the lake per cube (a CTE the sub-queries share), each a day beyond the range, and the users' whole
+    # history once (this target has no user-session index)
+    assert _scans(sql) == ["project_id = '42' AND dt >= '2024-05-05' AND dt <= '2024-05-09'"] * 2 + ["project_id = '42'"]
     assert sql.count('sessions__source1 AS "sessions"') == sessions_reads
+
+
+def test_a_range_reads_the_user_session_index_beside_the_range_and_never_the_whole_lake():
+    target = Target('trino', 'lake.events', user_sessions_source=lambda project: 'lake.user_sessions')
+    query = {
+        'measures': ['Sessions.repeatCount', 'ReturningUsers.count'],
+        'timeDimensions': [{'dimension': 'Sessions.startAt', 'dateRange': ['2024-05-06', '2024-05-08']}],
+    }
+    sql = compile_request(query, '42', target, SMALL_NOW)[2][0].sql
+    assert set(_scans(sql)) == {"project_id = '42' AND dt >= '2024-05-05' AND dt <= '2024-05-09'"}
+    index_reads = re.findall(r'FROM lake\.user_sessions WHERE ([^)]*?) UNION ALL', sql)
+    assert index_reads == ["project_id = '42'"] * 2  # the history of Sessions' users and of ReturningUsers
 
 
 def test_joined_and_rolling_sql_is_trino_sql(model):
