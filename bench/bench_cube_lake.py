@@ -48,7 +48,7 @@ TARGET_RATIO = 1.2
 class Case:
     name: str
     query: dict
-    hand_sql: str  # a template over {src}, {p}, {first}, {last}, {before}, {after}, {week0}, {week1}
+    hand_sql: str  # a template over {src}, {index}, {p}, {first}, {last}, {before}, {after}, {week0}, {week1}
 
 
 def _dashboard(measures: list[str], date_member: str, **extra) -> dict:
@@ -66,9 +66,14 @@ SESSIONS = (
     "WHERE project_id = '{p}' AND dt BETWEEN '{before}' AND '{after}' AND session_id IS NOT NULL GROUP BY 1) "
 )
 IN_RANGE = "start_at >= TIMESTAMPTZ '{first}' AND start_at < TIMESTAMPTZ '{after}'"
+# Each user's first session over the whole history, from the user-session index (logic/user_sessions.py).
 FIRSTS = (
-    ', f AS (SELECT start_at, user_id IS NULL OR row_number() OVER (PARTITION BY user_id ORDER BY start_at, '
-    'session_id) = 1 AS is_first FROM s) '
+    ', k AS (SELECT session_id, min(user_id) AS user_id, min(first_at) AS start_at FROM {index} '
+    'WHERE session_id IS NOT NULL GROUP BY 1), '
+    'firsts AS (SELECT user_id, arg_min(session_id, (start_at, session_id)) AS first_session FROM k '
+    'WHERE user_id IS NOT NULL GROUP BY 1), '
+    'f AS (SELECT s.start_at, s.user_id IS NULL OR s.session_id = firsts.first_session AS is_first '
+    'FROM s LEFT JOIN firsts ON s.user_id = firsts.user_id) '
 )
 DAY = [{'dimension': 'TrackedEvents.derivedTstamp', 'granularity': 'day'}]
 TRACKED = 'TrackedEvents.derivedTstamp'
@@ -186,6 +191,7 @@ def placeholders(lake: Lake, engine: DuckDBEngine) -> dict[str, str]:
     monday = last - timedelta(days=last.weekday())
     return {
         'src': engine.lake_source,
+        'index': engine.user_sessions_source(MAIN_PROJECT) or 'no user-session index',
         'p': MAIN_PROJECT,
         'first': first.isoformat(),
         'last': last.isoformat(),

@@ -4,7 +4,9 @@ The peer is Cube 1.7.43's own packages on DuckDB (tools/cube-oracle, installed a
 the product's data model copied for Cube (local/cube_model.py: the same cubes without the product's
 extensions) and configured as a skilled Cube user deploys it over a partitioned lake: each cube's `sql` prunes
 the `dt` partitions of its scan with `FILTER_PARAMS` on its time dimensions, the derived cubes (Sessions) with the
-same day of margin the product's compiler reads. Each timed query is new to its Cube process (the warm-up runs it
+same day of margin the product's compiler reads, and the users' history (`user_sessions`) is read from the same
+user-session index files the product reads (the product also reads the range's own events beside them, so that
+a day the rollup has not indexed yet counts). Each timed query is new to its Cube process (the warm-up runs it
 with another limit), so Cube runs its SQL rather than answering from its in-memory result cache.
 
 The lake is bench_cube_lake's (BENCH_LAKE_EVENTS events, default 10,000,000; the last 30 days of project 1); the
@@ -82,16 +84,23 @@ def with_pruning(cube: dict, margin_days: int) -> dict:
     if 'sql_table' in cube:
         rest = {key: value for key, value in cube.items() if key != 'sql_table'}
         return {'name': cube['name'], 'sql': f'SELECT * FROM events WHERE {condition}', **rest}
+    if not re.search(r'FROM events\b', cube['sql']):
+        return cube  # reads no events (ReturningUsers: the user-session index alone)
     sql, count = re.subn(r'FROM events WHERE ', f'FROM events WHERE {condition} AND ', cube['sql'], count=1)
     if count != 1:
         raise ValueError(f'cube {cube["name"]}: no lake scan with a WHERE to bound')
     return {**cube, 'sql': sql}
 
 
+def user_sessions_index(project: str) -> str:
+    files = LAKE_DIR / 'usage' / f'project_id={project}' / 'user_sessions' / '*.parquet'
+    return f"SELECT session_id, user_id, first_at FROM read_parquet('{files}')"
+
+
 def write_peer_model(directory: Path) -> Path:
     cube_margins = margins()
     directory.mkdir(parents=True, exist_ok=True)
-    for name, text in cube_model_files().items():
+    for name, text in cube_model_files(user_sessions=user_sessions_index(MAIN_PROJECT)).items():
         document = yaml.safe_load(text)
         document['cubes'] = [with_pruning(cube, cube_margins[cube['name']]) for cube in document['cubes']]
         (directory / name).write_text(yaml.safe_dump(document, sort_keys=False, width=1000))

@@ -48,11 +48,11 @@ def member_sql(sql: str) -> str:
     return text if re.fullmatch(r'\{[A-Za-z_.]+\}(\.[A-Za-z_]+)?', text) else f'({text})'
 
 
-def _copy(node: Any, in_cube: bool = False) -> Any:
+def _copy(node: Any, in_cube: bool = False, user_sessions: str = USER_SESSIONS_VIEW) -> Any:
     """The model tree without the product's extensions, every `sql` transpiled: a cube's own `sql` as a statement,
     any other (members, measure filters, segments, joins, case branches) as an expression."""
     if isinstance(node, list):
-        return [_copy(item, in_cube) for item in node]
+        return [_copy(item, in_cube, user_sessions) for item in node]
     if not isinstance(node, dict):
         return node
     out = {}
@@ -60,18 +60,19 @@ def _copy(node: Any, in_cube: bool = False) -> Any:
         if key in EXTENSION_KEYS:
             continue
         if key == 'sql' and isinstance(value, str):
-            out[key] = cube_sql(value) if in_cube else member_sql(value)
+            out[key] = cube_sql(value, user_sessions) if in_cube else member_sql(value)
         else:
-            out[key] = _copy(value, in_cube=key == 'cubes' and isinstance(value, list))
+            out[key] = _copy(value, key == 'cubes' and isinstance(value, list), user_sessions)
     return out
 
 
-def cube_model_files(source: Path = MODEL_DIR) -> dict[str, str]:
-    """File name → YAML text of the Cube copy of every model file under `source` (cubes and views)."""
+def cube_model_files(source: Path = MODEL_DIR, user_sessions: str = USER_SESSIONS_VIEW) -> dict[str, str]:
+    """File name → YAML text of the Cube copy of every model file under `source` (cubes and views), the table
+    `user_sessions` read as the query `user_sessions` (by default its definition, the view over all events)."""
     files = {}
     for path in sorted([*source.glob('*.yml'), *source.glob('*.yaml')]):
         document = yaml.safe_load(path.read_text()) or {}
-        copied = {key: _copy(value, in_cube=key == 'cubes') for key, value in document.items()}
+        copied = {key: _copy(value, key == 'cubes', user_sessions) for key, value in document.items()}
         files[path.name] = yaml.safe_dump(copied, sort_keys=False, allow_unicode=True, width=1000)
     return files
 

@@ -10,6 +10,7 @@ from local.template import Template
 from serverless_analytics.lake.schema import FILE_SCHEMA, PARTITION_COLUMNS
 from serverless_analytics.logic.app_catalogue import CATALOGUE_SCHEMA
 from serverless_analytics.logic.usage_buckets import BUCKET_SCHEMA
+from serverless_analytics.logic.user_sessions import SCHEMA as USER_SESSIONS_SCHEMA
 from serverless_analytics.logic.workspace_builds import BUILD_SCHEMA
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,16 +82,24 @@ def test_the_usage_rollups_glue_tables_are_its_files_partitioned_as_the_events(n
     assert table['StorageDescriptor']['Location'] == {'Fn::Sub': 's3://${LakeBucket}/usage/'}
 
 
-def test_the_app_catalogues_glue_table_is_one_folder_per_project_projected_as_the_events():
-    # One file per project (logic/app_catalogue.py), in its own folder beside the days': the project is its only
-    # partition, injected as the events' is, so a scan must name it and reads that one folder.
-    table = RESOURCES['AppCatalogueGlueTable']['Properties']['TableInput']
+@pytest.mark.parametrize(
+    ('resource', 'name', 'schema', 'folder'),
+    [
+        ('AppCatalogueGlueTable', 'app_catalogue', CATALOGUE_SCHEMA, 'catalogue'),
+        ('UserSessionsGlueTable', 'user_sessions', USER_SESSIONS_SCHEMA, 'user_sessions'),
+    ],
+)
+def test_a_per_project_folder_glue_table_is_projected_as_the_events(resource, name, schema, folder):
+    # The app catalogue (one file) and the user-session index (a file per day) each have a folder of their own per
+    # project beside the days': the project is its only partition, injected as the events' is, so a scan must name
+    # it and reads that one folder.
+    table = RESOURCES[resource]['Properties']['TableInput']
     events = RESOURCES['EventsGlueTable']['Properties']['TableInput']
     columns = [(c['Name'], c['Type']) for c in table['StorageDescriptor']['Columns']]
-    assert table['Name'] == 'app_catalogue'
-    assert columns == [(field.name, GLUE_TYPES[field.type]) for field in CATALOGUE_SCHEMA]
+    assert table['Name'] == name
+    assert columns == [(field.name, GLUE_TYPES[field.type]) for field in schema]
     assert table['PartitionKeys'] == [{'Name': 'project_id', 'Type': 'string'}]
-    location = {'Fn::Sub': 's3://${LakeBucket}/usage/project_id=${!project_id}/catalogue/'}
+    location = {'Fn::Sub': f's3://${{LakeBucket}}/usage/project_id=${{!project_id}}/{folder}/'}
     projection = {name: value for name, value in events['Parameters'].items() if '.dt.' not in name}
     assert table['Parameters'] == {**projection, 'storage.location.template': location}
     assert table['StorageDescriptor']['Location'] == {'Fn::Sub': 's3://${LakeBucket}/usage/'}

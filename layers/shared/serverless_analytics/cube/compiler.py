@@ -45,6 +45,7 @@ from serverless_analytics.cube.filters import (
 )
 from serverless_analytics.cube.joins import Hint, JoinTree
 from serverless_analytics.cube.limits import MAX_SQL_BYTES
+from serverless_analytics.cube.pruning import prune_source, used_columns
 from serverless_analytics.cube.query import FilterGroup, FilterLeaf, Query, TimeDimension
 from serverless_analytics.cube.rolling import local_timestamp
 from serverless_analytics.cube.target import Target
@@ -139,6 +140,7 @@ class _Compiler:
         # built and rendered once, and DuckDB evaluates a derived cube (Sessions) once for all of them.
         self.shared_sources: dict[tuple[str, _Bounds], str] | None = None
         self.ctes: list[tuple[str, exp.Expression]] = []
+        self.derived_sources: list[tuple[str, exp.Select]] = []  # (cube alias, its SQL as built), to prune
         self._join: JoinTree | None = None
 
     def compile(self) -> CompiledQuery:
@@ -156,6 +158,7 @@ class _Compiler:
         columns += [Column(m) for m in measures]
         aliases = [self._alias(column) for column in columns]
         select = self._select(columns, aliases, group_count)
+        self._prune_sources(select)
         total_sql = self._total_sql(select) if q.total else None
         order = q.order or self._default_order(columns, self.time_dims)
         self._order_by(select, order, columns)
@@ -276,7 +279,17 @@ class _Compiler:
                 table.replace(_aliased(scan.copy(), table))
             elif table.name == USER_SESSIONS_TABLE:
                 table.replace(_aliased(self._user_sessions(scan if low or high else None), table))
+        if isinstance(source, exp.Select):
+            self.derived_sources.append((cube.alias, source))
         return exp.Subquery(this=source)
+
+    def _prune_sources(self, select: exp.Select) -> None:
+        """Each derived cube's SQL without the columns and joins the query does not read (cube.pruning)."""
+        if not self.derived_sources:
+            return
+        used = used_columns(select, {alias for alias, _ in self.derived_sources})
+        for alias, source in self.derived_sources:
+            prune_source(source, used[alias])
 
     def _user_sessions(self, range_scan: exp.Select | None) -> exp.Expression:
         """The user-session index: for a query bounded to a range, the rollup's index of the whole history plus the

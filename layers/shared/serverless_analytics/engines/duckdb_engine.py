@@ -3,6 +3,7 @@ usage rollup's `usage/project_id=<p>/dt=<YYYY-MM-DD>/{buckets,builds}.parquet` a
 `usage/project_id=<p>/catalogue/catalogue.parquet`, and the user-session index
 `usage/project_id=<p>/user_sessions/<day>.parquet`)."""
 
+import glob
 import os
 import re
 import threading
@@ -190,6 +191,8 @@ class DuckDBEngine(QueryEngine):
         return rollup_source_for(self._lake_root, rollup)
 
     def _has_file(self, pattern: str) -> bool:
+        if '://' not in pattern:  # on this machine's disk: the first match, where DuckDB's glob lists them all first
+            return next(glob.iglob(pattern), None) is not None  # noqa: PTH207 (Path.glob takes no absolute pattern)
         cursor = self.connection.cursor()
         try:
             return cursor.execute('SELECT 1 FROM glob(?) LIMIT 1', [pattern]).fetchone() is not None
