@@ -1,5 +1,6 @@
 """The usage rollup against moto: events ingested through the real handlers, the writer's marks, the buckets in
-the lake and the daily active users in the aggregates table, re-runs, late events, the lock and a backfill."""
+the lake and the daily active users in the aggregates table, re-runs, late events, the lock and a backfill; the app
+catalogue and the user-session index."""
 
 import io
 import json
@@ -220,3 +221,99 @@ def test_a_lake_from_before_the_catalogue_gets_it_from_every_build_at_its_next_r
     assert _run(lambda_context)['days_recomputed'] == 1  # today only: no builds that day
 
     assert _catalogue(aws) == CATALOGUE
+
+
+# --- the user-session index -----------------------------------------------------------------------------------
+
+SESSIONS_PREFIX = 'usage/project_id=1/user_sessions/'
+
+
+def _visit(at: datetime, session: str | None, user: str | None) -> dict:
+    """A page view of `session` by `user`, either of them left out when None."""
+    event = {'event_name': 'page_view', 'event_id': str(uuid.uuid4()), 'timestamp': at.isoformat(), 'properties': {}}
+    return {**event, **({'session_id': session} if session else {}), **({'user_id': user} if user else {})}
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+VISITS = [
+    _visit(_at('2026-11-19 09:00:00.125'), 's1', None),  # anonymous, then signs in
+    _visit(_at('2026-11-19 09:00:03.500'), 's1', 'u1'),
+    _visit(_at('2026-11-19 09:10:00'), 's1', 'u1'),
+    _visit(_at('2026-11-19 09:20:00'), 's1', 'u2'),  # a second user on the device
+    _visit(_at('2026-11-19 23:50:00'), 's2', 'u1'),  # crosses midnight
+    _visit(_at('2026-11-20 00:10:00'), 's2', 'u1'),
+    _visit(_at('2026-11-20 08:00:00'), None, 'u3'),  # no session
+    _visit(_at('2026-11-20 08:05:00'), None, None),  # neither
+    _visit(_at('2026-11-22 12:00:00'), 's3', 'u3'),
+    _visit(_at('2026-11-22 12:01:00'), 's4', None),
+]
+
+
+def _reference_pairs(visits: list[dict]) -> dict[str, set[tuple]]:
+    """Per UTC day, each (session, user) of the day's events but those of neither, with its first event time."""
+    first: dict[tuple, datetime] = {}
+    for visit in visits:
+        at = datetime.fromisoformat(visit['timestamp'])
+        pair = (visit['timestamp'][:10], visit.get('session_id'), visit.get('user_id'))
+        if pair[1:] != (None, None):
+            first[pair] = min(first.get(pair, at), at)
+    days: dict[str, set[tuple]] = {}
+    for (day, session, user), at in first.items():
+        days.setdefault(day, set()).add((session, user, at))
+    return days
+
+
+def _index_files(aws) -> dict[str, bytes]:
+    s3 = aws.client('s3')
+    bucket = aws.name('LakeBucket')
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=SESSIONS_PREFIX).get('Contents', [])
+    return {o['Key']: s3.get_object(Bucket=bucket, Key=o['Key'])['Body'].read() for o in listed}
+
+
+def _index(aws) -> dict[str, set[tuple]]:
+    """Per day of an index object, its rows as (session, user, first_at)."""
+    days = {}
+    for key, body in _index_files(aws).items():
+        table = pq.read_table(io.BytesIO(body))
+        assert table.schema.names == ['session_id', 'user_id', 'first_at']
+        rows = [(row['session_id'], row['user_id'], row['first_at']) for row in table.to_pylist()]
+        assert len(set(rows)) == len(rows)
+        days[key.removeprefix(SESSIONS_PREFIX).removesuffix('.parquet')] = set(rows)
+    return days
+
+
+def test_each_recomputed_day_gets_its_session_user_pairs_and_a_rerun_writes_them_again_the_same(
+    aws, lambda_context, now
+):
+    ingest(aws, VISITS, lambda_context)
+
+    assert _run(lambda_context)['days_recomputed'] == 4  # the 19th to the 22nd: the 21st as the day after the 20th
+
+    expected = {'2026-11-21': set(), **_reference_pairs(VISITS)}
+    assert _index(aws) == expected
+    assert expected['2026-11-19'] >= {
+        ('s1', None, _at('2026-11-19 09:00:00.125')),
+        ('s1', 'u2', _at('2026-11-19 09:20')),
+    }
+    written = _index_files(aws)
+
+    # the whole history again by hand, one day's object lost meanwhile: the same objects, byte for byte
+    aws.client('s3').delete_object(Bucket=aws.name('LakeBucket'), Key=f'{SESSIONS_PREFIX}2026-11-20.parquet')
+    rerun = {'project_id': '1', 'dates': ['2026-11-19', '2026-11-20', '2026-11-21', '2026-11-22']}
+    assert _run(lambda_context, rerun)['days_recomputed'] == 4
+
+    assert _index_files(aws) == written
+
+
+def test_a_late_event_joins_its_days_pairs_at_the_next_run(aws, lambda_context, now):
+    ingest(aws, VISITS, lambda_context)
+    _run(lambda_context)
+
+    late = [_visit(_at('2026-11-19 08:59:59.999'), 's1', 'u1'), _visit(_at('2026-11-19 10:00'), 's9', 'u4')]
+    ingest(aws, late, lambda_context)
+    assert _run(lambda_context)['days_recomputed'] == 2  # the 19th, and the 20th after it
+
+    assert _index(aws) == {'2026-11-21': set(), **_reference_pairs(VISITS + late)}

@@ -124,6 +124,12 @@ def test_the_lake_source_is_the_quoted_events_table():
     assert AthenaEngine('w', 'a"b', 'my"events').lake_source == '"ab"."myevents"'
 
 
+def test_every_projects_user_session_index_is_the_quoted_glue_table():
+    assert AthenaEngine('w', 'analytics').user_sessions_source('1') == '"analytics"."user_sessions"'
+    named = AthenaEngine('w', 'a"b', user_sessions_table='my"index')
+    assert [named.user_sessions_source(p) for p in ('1', '2')] == ['"ab"."myindex"'] * 2
+
+
 @pytest.mark.parametrize(
     ('text', 'athena_type', 'value'),
     [

@@ -127,3 +127,41 @@ def test_an_s3_lake_or_a_given_source_is_scanned_whole():
     assert (s3.partition_source('1', None, None), given.partition_source('1', None, None)) == (None, None)
     s3.close()
     given.close()
+
+
+def _user_sessions(root, project: str, day: str, sessions: list[str]) -> None:
+    folder = root / 'usage' / f'project_id={project}' / 'user_sessions'
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({'session_id': sessions, 'user_id': [f'user of {s}' for s in sessions]}), folder / day)
+
+
+def test_a_projects_user_session_index_is_read_from_its_own_folder_only(tmp_path):
+    _user_sessions(tmp_path, '1', '2026-11-21.parquet', ['s1', 's2'])
+    _user_sessions(tmp_path, '1', '2026-11-22.parquet', ['s3'])
+    _user_sessions(tmp_path, '2', '2026-11-22.parquet', ['other project'])
+    _lake(tmp_path, {'project_id=1/dt=2026-11-22': ['an event']})
+    engine = DuckDBEngine(str(tmp_path))
+
+    source = engine.user_sessions_source('1')
+
+    assert source is not None
+    rows = engine.execute(f'SELECT project_id, session_id, user_id FROM {source} ORDER BY session_id').rows
+    assert rows == [('1', 's1', 'user of s1'), ('1', 's2', 'user of s2'), ('1', 's3', 'user of s3')]
+    engine.close()
+
+
+@pytest.mark.parametrize('project_id', ['1', '3', '1/../2', "a'b", '*', '2/user_sessions/..'])
+def test_no_user_session_index_for_a_project_without_files_or_with_a_name_no_folder_can_have(tmp_path, project_id):
+    _lake(tmp_path, {'project_id=1/dt=2026-11-22': ['an event']})  # events, but no index for project 1 yet
+    _user_sessions(tmp_path, '2', '2026-11-22.parquet', ['s1'])
+    engine = DuckDBEngine(str(tmp_path))
+
+    assert engine.user_sessions_source(project_id) is None
+    engine.close()
+
+
+def test_an_engine_given_its_source_has_no_user_session_index():
+    engine = DuckDBEngine(lake_source='lake')
+
+    assert engine.user_sessions_source('1') is None
+    engine.close()
