@@ -1,8 +1,9 @@
 """The derived cubes over a user's whole history (issue 15): with a date range on `Sessions.startAt` or
 `ReturningUsers.first_timestamp`, whether a session is its user's first, when the user's next session starts and
 how many sessions a user has count the sessions before and after the range too, whether the lake has the usage
-rollup's user-session index for every day, for none, or not yet for the range's days; and a day after the range
-the rollup has not indexed yet is missing from the history until it does.
+rollup's user-session index for every day, for none, or not yet for today and yesterday (which the range's own
+events fill in); and an older day after the range the rollup has not indexed yet is missing from the history until
+it does.
 
 Answered through `load` over a DuckDB lake, against a plain-Python reference over the same events."""
 
@@ -11,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 import pytest
 
@@ -25,6 +27,10 @@ RANGE_START = datetime(2024, 5, 6, tzinfo=UTC)
 RANGE_END = datetime(2024, 5, 9, tzinfo=UTC)  # exclusive
 RANGE_DAYS = ['2024-05-06', '2024-05-07', '2024-05-08']
 LATE_DAY = '2024-05-12'  # after the range and the Sessions cube's day of margin
+# A `now` on the range's last day: its day and the one before (the range's last day and the margin day after it)
+# may not be indexed yet, and the events of the range are read beside the index for them.
+NOW_IN_RANGE = datetime(2024, 5, 9, 12, 0, tzinfo=UTC)
+RECENT_DAYS = ['2024-05-08', '2024-05-09']
 
 
 def at(text: str) -> datetime:
@@ -218,11 +224,16 @@ SESSIONS_RANGE = {'dimension': 'Sessions.startAt', 'dateRange': RANGE}
 USERS_RANGE = {'dimension': 'ReturningUsers.first_timestamp', 'dateRange': RANGE}
 
 
-def _data(engine: DuckDBEngine, query: dict) -> list[dict]:
-    return load(query, '1', engine, now=NOW)['data']
+class Lake(NamedTuple):
+    engine: DuckDBEngine
+    now: datetime
 
 
-def product_sessions(engine: DuckDBEngine) -> list[dict]:
+def _data(lake: Lake, query: dict) -> list[dict]:
+    return load(query, '1', lake.engine, now=lake.now)['data']
+
+
+def product_sessions(lake: Lake) -> list[dict]:
     """A session by its start (to the minute, as the events are) and user: its id is a primary key, which Cube
     hides."""
     query = {
@@ -230,34 +241,34 @@ def product_sessions(engine: DuckDBEngine) -> list[dict]:
         'timeDimensions': [{**SESSIONS_RANGE, 'granularity': 'minute'}],
         'order': {'Sessions.startAt': 'asc'},
     }
-    return _data(engine, query)
+    return _data(lake, query)
 
 
-def product_sessions_totals(engine: DuckDBEngine) -> dict:
+def product_sessions_totals(lake: Lake) -> dict:
     query = {
         'measures': ['Sessions.count', 'Sessions.repeatCount', 'Sessions.repeatPercent'],
         'timeDimensions': [SESSIONS_RANGE],
     }
-    [row] = _data(engine, query)
+    [row] = _data(lake, query)
     return {name: float(value) if name.endswith('Percent') else int(value) for name, value in row.items()}
 
 
-def product_users(engine: DuckDBEngine) -> list[dict]:
+def product_users(lake: Lake) -> list[dict]:
     """A user by the minute first seen (each a different one here): the id is a primary key, which Cube hides."""
     query = {
         'dimensions': ['ReturningUsers.sessionsCount'],
         'timeDimensions': [{**USERS_RANGE, 'granularity': 'minute'}],
         'order': {'ReturningUsers.first_timestamp': 'asc'},
     }
-    return _data(engine, query)
+    return _data(lake, query)
 
 
-def product_users_totals(engine: DuckDBEngine) -> dict:
+def product_users_totals(lake: Lake) -> dict:
     query = {
         'measures': ['ReturningUsers.count', 'ReturningUsers.returningUsersCount', 'ReturningUsers.allSessionsCount'],
         'timeDimensions': [USERS_RANGE],
     }
-    [row] = _data(engine, query)
+    [row] = _data(lake, query)
     return {name: int(value) for name, value in row.items()}
 
 
@@ -274,32 +285,33 @@ def _without_index_of(*days: str) -> Callable:
 
 
 STATES = {
-    'full-index': (True, lambda root: None),
-    'no-index': (False, lambda root: None),
-    'index-without-the-range': (True, _without_index_of(*RANGE_DAYS)),
+    'full-index': (True, lambda root: None, NOW),
+    'no-index': (False, lambda root: None, NOW),
+    'index-behind-today-and-yesterday': (True, _without_index_of(*RECENT_DAYS), NOW_IN_RANGE),
 }
 
 
 @pytest.fixture(scope='module', params=list(STATES))
-def engine(request, tmp_path_factory):
-    with_index, change = STATES[request.param]
+def lake(request, tmp_path_factory):
+    with_index, change, now = STATES[request.param]
     root = tmp_path_factory.mktemp(f'lake-{request.param}')
     write_lake(root, EVENTS, user_sessions=with_index)
     change(root)
     engine = DuckDBEngine(str(root))
     assert (engine.user_sessions_source('1') is not None) == with_index
-    yield engine
+    yield Lake(engine, now)
     engine.close()
 
 
 @pytest.fixture(scope='module')
-def lagging_engine(tmp_path_factory):
-    """The rollup has not indexed the late day yet."""
+def lagging_lake(tmp_path_factory):
+    """The rollup has not indexed the late day yet (a back-dated event of a day before yesterday, or a lake not
+    backfilled after an upgrade)."""
     root = tmp_path_factory.mktemp('lake-late-day-not-indexed')
     write_lake(root, EVENTS)
     _without_index_of(LATE_DAY)(root)
     engine = DuckDBEngine(str(root))
-    yield engine
+    yield Lake(engine, NOW)
     engine.close()
 
 
@@ -344,27 +356,27 @@ def test_the_reference_sees_the_history_the_events_were_made_for():
     }
 
 
-def test_sessions_in_a_range_are_placed_in_their_users_whole_history(engine):
-    assert product_sessions(engine) == EXPECTED_SESSIONS
+def test_sessions_in_a_range_are_placed_in_their_users_whole_history(lake):
+    assert product_sessions(lake) == EXPECTED_SESSIONS
 
 
-def test_repeat_sessions_in_a_range_count_the_sessions_before_it(engine):
-    totals = product_sessions_totals(engine)
+def test_repeat_sessions_in_a_range_count_the_sessions_before_it(lake):
+    totals = product_sessions_totals(lake)
 
     assert totals == pytest.approx(sessions_totals(EXPECTED_SESSIONS))
     assert totals['Sessions.repeatCount'] == 5
 
 
-def test_users_first_seen_in_a_range_count_their_sessions_after_it(engine):
-    assert product_users(engine) == EXPECTED_USERS
+def test_users_first_seen_in_a_range_count_their_sessions_after_it(lake):
+    assert product_users(lake) == EXPECTED_USERS
 
 
-def test_returning_users_of_a_range_count_their_sessions_after_it(engine):
-    assert product_users_totals(engine) == users_totals(EXPECTED_USERS)
+def test_returning_users_of_a_range_count_their_sessions_after_it(lake):
+    assert product_users_totals(lake) == users_totals(EXPECTED_USERS)
 
 
 def test_a_day_after_the_range_not_indexed_yet_is_missing_from_the_history_until_the_rollup_indexes_it(
-    lagging_engine,
+    lagging_lake,
 ):
     """What the rollup has not indexed beyond the range's reach is not seen yet: the next sessions and session
     counts are those of a history without that day's sessions; whatever the range's own events say is right."""
@@ -372,10 +384,10 @@ def test_a_day_after_the_range_not_indexed_yet_is_missing_from_the_history_until
     lagging_sessions = reference_sessions(indexed, EVENTS)
     lagging_users = reference_users(indexed)
 
-    assert product_sessions(lagging_engine) == lagging_sessions
-    assert product_sessions_totals(lagging_engine) == pytest.approx(sessions_totals(EXPECTED_SESSIONS))
-    assert product_users(lagging_engine) == lagging_users
-    assert product_users_totals(lagging_engine) == users_totals(lagging_users)
+    assert product_sessions(lagging_lake) == lagging_sessions
+    assert product_sessions_totals(lagging_lake) == pytest.approx(sessions_totals(EXPECTED_SESSIONS))
+    assert product_users(lagging_lake) == lagging_users
+    assert product_users_totals(lagging_lake) == users_totals(lagging_users)
     # only the next start of the sessions followed on that day, and the count of the users with one then, lag
     lagging, full = _places(lagging_sessions), _places(EXPECTED_SESSIONS)
     assert {start: place for start, place in lagging.items() if full[start] != place} == {
