@@ -25,8 +25,18 @@ def transpile(sql: str) -> str:
         references.append(match.group(1))
         return f'__ref{len(references) - 1}__'
 
-    text = sqlglot.transpile(_REFERENCE.sub(hide, sql), read=MODEL_DIALECT, write='duckdb')[0]
+    tree = sqlglot.parse_one(_REFERENCE.sub(hide, sql), read=MODEL_DIALECT).transform(_unnamed_struct)
+    text = tree.sql(dialect='duckdb')
     return re.sub(r'"?__ref(\d+)__"?', lambda m: '{' + references[int(m.group(1))] + '}', text)
+
+
+def _unnamed_struct(node: sqlglot.exp.Expression) -> sqlglot.exp.Expression:
+    """Trino's `ROW(a, b)` as DuckDB's `ROW(a, b)`: sqlglot writes a struct literal `{'a': a, 'b': b}`, whose braces
+    Cube's model parser reads as a template reference."""
+    if isinstance(node, sqlglot.exp.Struct):
+        values = [item.expression if isinstance(item, sqlglot.exp.PropertyEQ) else item for item in node.expressions]
+        return sqlglot.exp.Anonymous(this='ROW', expressions=[value.copy() for value in values])
+    return node
 
 
 def cube_sql(sql: str, user_sessions: str = USER_SESSIONS_VIEW) -> str:
