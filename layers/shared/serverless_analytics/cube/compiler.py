@@ -100,17 +100,17 @@ def compile_query(query: Query, model: DataModel, project_id: str, target: Targe
 UNINDEXED_DAYS = 1
 
 
-def _aliased(select: exp.Expression, table: exp.Table) -> exp.Expression:
+def _aliased(select: exp.Expr, table: exp.Table) -> exp.Expr:
     return exp.alias_(exp.Subquery(this=select), table.alias_or_name, table=True, copy=False)
 
 
 @cache
-def _user_sessions_view_tree() -> exp.Expression:
+def _user_sessions_view_tree() -> exp.Expr:
     """Parsed once: callers copy it."""
     return sqlglot.parse_one(USER_SESSIONS_VIEW, read=MODEL_DIALECT)
 
 
-def _user_sessions_view(scan: exp.Select) -> exp.Expression:
+def _user_sessions_view(scan: exp.Select) -> exp.Expr:
     """The user-session index's view over these events."""
     view = _user_sessions_view_tree().copy()
     for table in list(view.find_all(exp.Table)):
@@ -305,7 +305,7 @@ class _Compiler:
         for alias, source in self.derived_sources:
             prune_source(source, used[alias])
 
-    def _user_sessions(self, low: str | None, high: str | None) -> exp.Expression:
+    def _user_sessions(self, low: str | None, high: str | None) -> exp.Expr:
         """The user-session index. For a query bounded to a range: the rollup's index of the whole history, plus the
         view over the days the rollup may not have indexed yet (from yesterday, UTC, or the range's start if later:
         it runs every 5 minutes; readers take each pair's minimum, so a pair in both is the same). Otherwise, or

@@ -65,8 +65,8 @@ def _droppable(source: exp.Select, join: exp.Join) -> bool:
         return False
     keys = [c.name for c in (condition.this, condition.expression) if isinstance(c, exp.Column) and c.table == alias]
     group = side.this.args.get('group')
-    grouped_by = [e.name for e in group.expressions if isinstance(e, exp.Column)] if group else []
-    if len(keys) != 1 or grouped_by != keys or len(group.expressions) != 1:
+    grouped_by = [e.name if isinstance(e, exp.Column) else None for e in group.expressions] if group else []
+    if len(keys) != 1 or grouped_by != keys:
         return False
     return not any(column.table == alias and not _within(column, join) for column in source.find_all(exp.Column))
 
