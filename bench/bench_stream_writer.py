@@ -19,7 +19,8 @@ day), without the DynamoDB items and counters.
 And the floor under both: the steps no writer of one-JSON-event records can skip (the runtime's parse of the
 trigger JSON, base64, Arrow's JSON read with the record checks `decode` makes, one Parquet file of the rows) and
 nothing else: no planning, no per-day files, no DynamoDB. What separates it from the target no change to the
-rest of our code can close.
+rest of our code can close. And the steady state again without the user directory's read and merge, which is what
+the directory costs the writer (a measure, not a configuration of the product).
 """
 
 import contextlib
@@ -32,6 +33,7 @@ import random
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from unittest import mock
 
 from bench.common import StubAws, aws_stubbed, batches, best_rates, lambda_context  # first: puts the layer on the path
 from local.environment import required_settings_environment, stack_settings
@@ -43,6 +45,7 @@ from functions.write_events.app import lambda_handler, stream_records  # noqa: E
 from local.poller import kinesis_trigger_event  # noqa: E402
 from local.template import Template  # noqa: E402
 from serverless_analytics.lake import records as lake  # noqa: E402
+from serverless_analytics.logic import user_directory  # noqa: E402
 from serverless_analytics.logic.enrich import RequestContext  # noqa: E402
 from serverless_analytics.logic.ingest import partition_key, prepare, to_stream_record  # noqa: E402
 from serverless_analytics.logic.write_events import lake_files, plan, prepare_batch  # noqa: E402
@@ -157,6 +160,12 @@ def main() -> None:
         with aws_stubbed():
             return work()
 
+    def without_directory() -> int:
+        # What the writer would do if the directory were kept by a consumer of its own (issue 17's note): not a
+        # configuration the product has, a measure of what the directory costs the writer.
+        with aws_stubbed(remembering), mock.patch.object(user_directory, 'record_users', lambda *args: None):
+            return work()
+
     def parquet_only() -> int:
         written = sum(to_parquet(raw) for raw in raw_events)
         assert written == parquet_bytes, 'the narrow path must write what the handler writes'
@@ -167,8 +176,9 @@ def main() -> None:
             floor(raw)
         return BATCH * ROUNDS
 
-    rates = best_rates([floor_only, parquet_only, steady, first_sighting])
-    (floor_best, floor_median), (parquet_best, parquet_median), (best, median), (first_best, first_median) = rates
+    rates = best_rates([floor_only, parquet_only, steady, first_sighting, without_directory])
+    (floor_best, floor_median), (parquet_best, parquet_median), (best, median), (first_best, first_median) = rates[:4]
+    bare_best, bare_median = rates[4]
     print(
         f'stream writer floor, the trigger parse, base64, Arrow JSON read and Parquet write alone: '
         f'{floor_best:,.0f} records/s per core (median {floor_median:,.0f})'
@@ -185,6 +195,10 @@ def main() -> None:
     print(
         f'stream writer, every user new in every batch (first sighting): {first_best:,.0f} records/s per core '
         f'(median {first_median:,.0f}; {first_best / floor_best:.2f}x the floor)'
+    )
+    print(
+        f'stream writer without the user directory (its cost to the writer): {bare_best:,.0f} records/s per core '
+        f'(median {bare_median:,.0f}; {bare_best / floor_best:.2f}x the floor)'
     )
     print(
         f'stream writer: {transactions / ROUNDS:.0f} DynamoDB transactions of {transaction_items / transactions:.0f} '
