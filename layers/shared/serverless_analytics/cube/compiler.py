@@ -155,6 +155,7 @@ class _Compiler:
         self.shared_sources: dict[tuple[str, _Bounds], str] | None = None
         self.ctes: list[tuple[str, exp.Expression]] = []
         self.derived_sources: list[tuple[str, exp.Select]] = []  # (cube alias, its SQL as built), to prune
+        self.histories: dict[tuple[str | None, str | None], exp.Expr] = {}
         self._join: JoinTree | None = None
 
     def compile(self) -> CompiledQuery:
@@ -292,7 +293,7 @@ class _Compiler:
             if table.name == LAKE_TABLE:
                 table.replace(_aliased(scan.copy(), table))
             elif table.name == USER_SESSIONS_TABLE:
-                table.replace(_aliased(self._user_sessions(low, high), table))
+                table.replace(_aliased(self._history(low, high), table))
         if isinstance(source, exp.Select):
             self.derived_sources.append((cube.alias, source))
         return exp.Subquery(this=source)
@@ -304,6 +305,14 @@ class _Compiler:
         used = used_columns(select, {alias for alias, _ in self.derived_sources})
         for alias, source in self.derived_sources:
             prune_source(source, used[alias])
+
+    def _history(self, low: str | None, high: str | None) -> exp.Expr:
+        """`_user_sessions`, built once per query and bounds (Sessions reads it twice, each a listing of the lake)."""
+        history = self.histories.get((low, high))
+        if history is None:
+            history = self.histories[(low, high)] = self._user_sessions(low, high)
+            return history
+        return history.copy()
 
     def _user_sessions(self, low: str | None, high: str | None) -> exp.Expr:
         """The user-session index. For a query bounded to a range: the rollup's index of the whole history, plus the
