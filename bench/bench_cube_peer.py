@@ -138,6 +138,7 @@ def _oracle_run(command: list[str], work: Path, attempts: int = 3) -> subprocess
     """The oracle's run; again when its process crashes or hangs (Cube's node DuckDB build has segfaulted now and
     then on this lake, one round in a few dozen, and once sat idle for 13 minutes: the round is then measured
     again, and said)."""
+    last_error = ''
     for attempt in range(1, attempts + 1):
         try:
             done = subprocess.run(
@@ -145,11 +146,13 @@ def _oracle_run(command: list[str], work: Path, attempts: int = 3) -> subprocess
             )
         except subprocess.TimeoutExpired:
             print(f'(the Cube oracle hung on attempt {attempt}; the round runs again)', flush=True)
+            last_error = f'no answer in {ORACLE_ROUND_SECONDS} s'
             continue
         if done.returncode == 0:
             return done
         print(f'(the Cube oracle exited {done.returncode} on attempt {attempt}; the round runs again)', flush=True)
-    raise RuntimeError(f'the Cube oracle failed {attempts} times')
+        last_error = done.stderr[-2000:]
+    raise RuntimeError(f'the Cube oracle failed {attempts} times: {last_error}')
 
 
 def seconds(work) -> float:
