@@ -8,6 +8,8 @@ files (buckets, builds and the app catalogues, all in `usage/`) are three more d
 name. The user-session index (logic.user_sessions) is a fifth: the files of the projects' `user_sessions` folders.
 """
 
+import fnmatch
+
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as pa_ds
@@ -16,17 +18,16 @@ import pyarrow.fs as pa_fs
 from serverless_analytics.engines.duckdb_engine import (
     APP_CATALOGUE,
     USAGE_BUCKETS,
+    USER_SESSIONS,
     WORKSPACE_BUILDS,
     DuckDBEngine,
     Rollup,
 )
 from serverless_analytics.lake.schema import FILE_SCHEMA, PARTITION_COLUMNS
-from serverless_analytics.logic import user_sessions
 
 # Partition columns are text, as Athena's projection declares them, so `dt` compares as text.
 _PARTITIONS = pa.schema([pa.field(name, pa.string()) for name in PARTITION_COLUMNS])
 _LAKE_SCHEMA = pa.schema([*FILE_SCHEMA, *_PARTITIONS])
-_PROJECT_PARTITION = pa.schema([pa.field('project_id', pa.string())])
 
 
 class LocalLakeDuckDBEngine(DuckDBEngine):
@@ -69,34 +70,9 @@ class LocalLakeDuckDBEngine(DuckDBEngine):
         return self.CATALOGUE_VIEW
 
     def user_sessions_source(self, project_id: str) -> str | None:
-        return self.USER_SESSIONS_VIEW if self._user_sessions_files(project_id) else None
-
-    def _user_sessions_files(self, project_id: str | None = None) -> list[str]:
-        """The index files of one project, or of every project."""
-        folders = [f'{self._usage_root}/project_id={project_id}/{user_sessions.FOLDER}']
-        if project_id is None:
-            selector = pa_fs.FileSelector(self._usage_root, allow_not_found=True)
-            folders = [f'{info.path}/{user_sessions.FOLDER}' for info in self._filesystem.get_file_info(selector)]
-        paths = []
-        for folder in folders:
-            listed = self._filesystem.get_file_info(pa_fs.FileSelector(folder, allow_not_found=True))
-            paths += [info.path for info in listed if info.type == pa_fs.FileType.File]
-        return paths
-
-    def _user_sessions_dataset(self) -> pa_ds.Dataset:
-        schema = pa.schema([*user_sessions.SCHEMA, *_PROJECT_PARTITION])
-        paths = self._user_sessions_files()
-        if not paths:
-            return pa_ds.dataset(schema.empty_table())
-        partitioning = pa_ds.partitioning(_PROJECT_PARTITION, flavor='hive')
-        return pa_ds.dataset(
-            paths,
-            filesystem=self._filesystem,
-            format='parquet',
-            partitioning=partitioning,
-            partition_base_dir=self._usage_root,
-            schema=schema,
-        )
+        folder = f'{self._usage_root}/project_id={project_id}/{USER_SESSIONS.folder}'
+        listed = self._filesystem.get_file_info(pa_fs.FileSelector(folder, allow_not_found=True))
+        return self.USER_SESSIONS_VIEW if any(info.type == pa_fs.FileType.File for info in listed) else None
 
     def _dataset(self) -> pa_ds.Dataset:
         try:
@@ -111,13 +87,16 @@ class LocalLakeDuckDBEngine(DuckDBEngine):
             return pa_ds.dataset(_LAKE_SCHEMA.empty_table())
 
     def _rollup_dataset(self, rollup: Rollup) -> pa_ds.Dataset:
-        """The rollup's files of that name (the folders hold both kinds), or no rows before the first is written."""
-        schema = pa.schema([*rollup.schema, *_PARTITIONS])
+        """The rollup's files (of its name, in its folders: the days' folders hold two kinds), or no rows before the
+        first is written."""
+        partitions = pa.schema([pa.field(name, pa.string()) for name in rollup.partitions])
+        schema = pa.schema([*rollup.schema, *partitions])
         selector = pa_fs.FileSelector(self._usage_root, recursive=True, allow_not_found=True)
+        pattern = f'{self._usage_root}/*/{rollup.folder}/{rollup.file_name}'
         paths = [
             info.path
             for info in self._filesystem.get_file_info(selector)
-            if info.type == pa_fs.FileType.File and info.base_name == rollup.file_name
+            if info.type == pa_fs.FileType.File and fnmatch.fnmatchcase(info.path, pattern)
         ]
         if not paths:
             return pa_ds.dataset(schema.empty_table())
@@ -125,7 +104,7 @@ class LocalLakeDuckDBEngine(DuckDBEngine):
             paths,
             filesystem=self._filesystem,
             format='parquet',
-            partitioning=self._partitioning,
+            partitioning=pa_ds.partitioning(partitions, flavor='hive'),
             partition_base_dir=self._usage_root,
             schema=schema,
         )
@@ -142,5 +121,5 @@ class LocalLakeDuckDBEngine(DuckDBEngine):
         if self.CATALOGUE_VIEW in sql:
             cursor.register(self.CATALOGUE_VIEW, self._rollup_dataset(APP_CATALOGUE))
         if self.USER_SESSIONS_VIEW in sql:
-            cursor.register(self.USER_SESSIONS_VIEW, self._user_sessions_dataset())
+            cursor.register(self.USER_SESSIONS_VIEW, self._rollup_dataset(USER_SESSIONS))
         return cursor

@@ -166,6 +166,7 @@ class _Compiler:
         self.ctes: list[tuple[str, exp.Expression]] = []
         self.derived_sources: list[tuple[str, exp.Select]] = []  # (cube alias, its SQL as built), to prune
         self.histories: dict[tuple[str | None, str | None], exp.Expr] = {}
+        self.history_reads = 0  # placeholders put in by _source, for _fill_histories
         self._join: JoinTree | None = None
 
     def compile(self) -> CompiledQuery:
@@ -305,6 +306,7 @@ class _Compiler:
                 table.replace(_aliased(scan.copy(), table))
             elif table.name == USER_SESSIONS_TABLE:
                 table.replace(_history_placeholder(low, high, table))
+                self.history_reads += 1
         if isinstance(source, exp.Select):
             self.derived_sources.append((cube.alias, source))
         return exp.Subquery(this=source)
@@ -320,6 +322,8 @@ class _Compiler:
     def _fill_histories(self, select: exp.Select) -> None:
         """The user-session history where pruning left a read of it (built only where a query reads it: its read of
         the lake's index and events costs a Sessions compile about 2 ms)."""
+        if not self.history_reads:
+            return  # no cube of the query reads it: no walk of the query
         for table in list(select.find_all(exp.Table)):
             if table.name.startswith(_HISTORY) and not table.db:
                 low, high = (bound or None for bound in table.name.removeprefix(_HISTORY).split('/'))

@@ -41,9 +41,7 @@ class Target:
     def lake_scan(self, project_id: str, dt_low: str | None, dt_high: str | None) -> exp.Select:
         """`SELECT * FROM <lake>` of one project's rows in the `dt` partitions [dt_low, dt_high]: the tenant
         predicate and partition bounds every read of the lake carries (DESIGN §4)."""
-        conditions: list[exp.Expression] = [
-            exp.EQ(this=exp.column('project_id'), expression=exp.Literal.string(project_id))
-        ]
+        conditions: list[exp.Expression] = [_in_project(project_id)]
         if dt_low:
             conditions.append(exp.GTE(this=exp.column('dt'), expression=exp.Literal.string(dt_low)))
         if dt_high:
@@ -57,9 +55,14 @@ class Target:
         source = self.user_sessions_source(project_id) if self.user_sessions_source else None
         if source is None:
             return None
-        project = exp.EQ(this=exp.column('project_id'), expression=exp.Literal.string(project_id))
         columns = [exp.column(name) for name in ('session_id', 'user_id', 'first_at')]
-        return exp.select(*columns).from_(_parse_partitions(source, self.dialect).copy(), copy=False).where(project)
+        scan = exp.select(*columns).from_(_parse_partitions(source, self.dialect).copy(), copy=False)
+        return scan.where(_in_project(project_id), copy=False)
+
+
+def _in_project(project_id: str) -> exp.Expression:
+    """The tenant predicate, the project id a bound literal."""
+    return exp.EQ(this=exp.column('project_id'), expression=exp.Literal.string(project_id))
 
 
 @cache

@@ -22,6 +22,7 @@ from serverless_analytics.engines.base import QueryEngine, QueryExecutionError, 
 from serverless_analytics.logic.app_catalogue import CATALOGUE_SCHEMA
 from serverless_analytics.logic.usage_buckets import BUCKET_SCHEMA
 from serverless_analytics.logic.user_sessions import FOLDER as USER_SESSIONS_FOLDER
+from serverless_analytics.logic.user_sessions import SCHEMA as USER_SESSIONS_SCHEMA
 from serverless_analytics.logic.workspace_builds import BUILD_SCHEMA
 from serverless_analytics.models.errors import UnknownExecutionError
 
@@ -77,14 +78,6 @@ def partition_scan(root: str, project_id: str, dt_low: str | None, dt_high: str 
     return f'read_parquet([{paths}], {_HIVE_TYPES})'
 
 
-def user_sessions_pattern(root: str, project_id: str) -> str | None:
-    """The glob of one project's user-session index files under the lake `root`; None for a project id that cannot
-    be a folder name (no such files)."""
-    if not _PROJECT_FOLDER.fullmatch(project_id):
-        return None
-    return f'{root.rstrip("/")}/usage/project_id={project_id}/{USER_SESSIONS_FOLDER}/*.parquet'
-
-
 def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -92,16 +85,19 @@ def _quoted(text: str) -> str:
 @dataclass(frozen=True)
 class Rollup:
     """One kind of file of the usage rollup, each in the folders of its project (`usage/project_id=<p>/<folder>/`):
-    the days' (`dt=<day>`) or, for the catalogue, `catalogue`, whose only partition is the project."""
+    the days' (`dt=<day>`), or a folder of its own (`catalogue`, `user_sessions`) whose only partition is the
+    project. `file_name` may be a glob (the user-session index has a file per day)."""
 
     file_name: str
     schema: pa.Schema
     partitions: tuple[str, ...] = ('project_id', 'dt')
+    folder: str = '*'
 
 
 USAGE_BUCKETS = Rollup('buckets.parquet', BUCKET_SCHEMA)
 WORKSPACE_BUILDS = Rollup('builds.parquet', BUILD_SCHEMA)
-APP_CATALOGUE = Rollup('catalogue.parquet', CATALOGUE_SCHEMA, partitions=('project_id',))
+APP_CATALOGUE = Rollup('catalogue.parquet', CATALOGUE_SCHEMA, partitions=('project_id',), folder='catalogue')
+USER_SESSIONS = Rollup('*.parquet', USER_SESSIONS_SCHEMA, partitions=('project_id',), folder=USER_SESSIONS_FOLDER)
 _DUCKDB_TYPES = {
     pa.string(): 'VARCHAR',
     pa.int32(): 'INTEGER',
@@ -111,13 +107,15 @@ _DUCKDB_TYPES = {
 }
 
 
-def rollup_pattern(root: str, rollup: Rollup) -> str:
-    return f'{root.rstrip("/")}/usage/*/*/{rollup.file_name}'
+def rollup_pattern(root: str, rollup: Rollup, project_id: str | None = None) -> str:
+    """The glob of the rollup's files under the lake `root`: every project's, or one project's."""
+    project = '*' if project_id is None else f'project_id={project_id}'
+    return f'{root.rstrip("/")}/usage/{project}/{rollup.folder}/{rollup.file_name}'
 
 
-def rollup_source_for(root: str, rollup: Rollup) -> str:
+def rollup_source_for(root: str, rollup: Rollup, project_id: str | None = None) -> str:
     """The DuckDB scan of one kind of rollup file under the lake `root`, partitions as text as in `lake_source_for`."""
-    escaped = rollup_pattern(root, rollup).replace("'", "''")
+    escaped = rollup_pattern(root, rollup, project_id).replace("'", "''")
     types = ', '.join(f"'{name}': 'VARCHAR'" for name in rollup.partitions)
     return f"read_parquet('{escaped}', hive_partitioning = true, hive_types = {{{types}}})"
 
@@ -166,10 +164,13 @@ class DuckDBEngine(QueryEngine):
         return partition_scan(self._lake_root, project_id, dt_low, dt_high)
 
     def user_sessions_source(self, project_id: str) -> str | None:
-        pattern = None if self._lake_root is None else user_sessions_pattern(self._lake_root, project_id)
-        if pattern is None or not self._has_file(pattern):
+        """The project's index files; None before the first (or for a project id that cannot be a folder name)."""
+        root = self._lake_root
+        if root is None or not _PROJECT_FOLDER.fullmatch(project_id):
             return None
-        return f"read_parquet({_quoted(pattern)}, hive_partitioning = true, hive_types = {{'project_id': 'VARCHAR'}})"
+        if not self._has_file(rollup_pattern(root, USER_SESSIONS, project_id)):
+            return None
+        return rollup_source_for(root, USER_SESSIONS, project_id)
 
     @property
     def usage_source(self) -> str:
