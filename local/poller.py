@@ -96,6 +96,7 @@ class KinesisPoller:
         self._kinesis = local_client('kinesis', endpoint)
         self._s3 = local_client('s3', endpoint)
         self._stop = threading.Event()
+        self._draining = threading.Event()  # set while someone waits in drain(): a batch need not wait its window
         self._progress = threading.Condition()
         self._checkpoints: dict[str, str | None] = {}
         self._threads: list[threading.Thread] = []
@@ -125,12 +126,20 @@ class KinesisPoller:
         """Return once every record now in the stream has been handled (written or sent to on-failure)."""
         deadline = time.monotonic() + timeout
         targets = {shard_id: self._tip(shard_id) for shard_id in self._checkpoints}
-        with self._progress:
-            while not all(self._reached(shard_id, target) for shard_id, target in targets.items()):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise TimeoutError(f'Stream not drained in {timeout}s: targets {targets}, at {self._checkpoints}')
-                self._progress.wait(min(remaining, 0.5))
+        # Lambda may invoke before a batch's window is over (it does when the batch is full); doing so while someone
+        # waits keeps a long window (the user directory's minute) from holding up every drain.
+        self._draining.set()
+        try:
+            with self._progress:
+                while not all(self._reached(shard_id, target) for shard_id, target in targets.items()):
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise TimeoutError(
+                            f'Stream not drained in {timeout}s: targets {targets}, at {self._checkpoints}'
+                        )
+                    self._progress.wait(min(remaining, 0.5))
+        finally:
+            self._draining.clear()
 
     def _reached(self, shard_id: str, target: int | None) -> bool:
         checkpoint = self._checkpoints[shard_id]
@@ -189,7 +198,9 @@ class KinesisPoller:
                 first_at = time.monotonic()
             if len(batch) >= self.source.batch_size:
                 break
-            if first_at is not None and time.monotonic() - first_at >= self.source.batching_window_seconds:
+            if first_at is not None and (
+                self._draining.is_set() or time.monotonic() - first_at >= self.source.batching_window_seconds
+            ):
                 break
             if not response['Records']:
                 self._stop.wait(self.poll_interval_seconds)

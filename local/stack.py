@@ -53,7 +53,7 @@ class LocalStack:
         self._poll_interval_seconds = poll_interval_seconds
         self.functions = FunctionRegistry(self.template.functions)
         self.gateway: Gateway | None = None
-        self.poller: KinesisPoller | None = None
+        self.pollers: list[KinesisPoller] = []
         self.scheduler = Scheduler(self.template.scheduled, self.functions)
         self._environment: EnvironmentPatch | None = None
 
@@ -76,17 +76,23 @@ class LocalStack:
         return self
 
     def _start_poller(self) -> None:
+        """One poller per event source mapping of the stream, as Lambda runs one per mapping."""
+        for consumer in self.template.stream_consumers:
+            poller = KinesisPoller(self.functions[consumer.logical_id], self.aws_endpoint, self._poll_interval_seconds)
+            poller.start()
+            self.pollers.append(poller)
+
+    @property
+    def poller(self) -> KinesisPoller | None:
+        """The stream writer's poller."""
         writer = self.template.stream_writer
-        if writer is None or writer.kinesis is None:
-            return
-        self.poller = KinesisPoller(self.functions[writer.logical_id], self.aws_endpoint, self._poll_interval_seconds)
-        self.poller.start()
+        return next((p for p in self.pollers if writer and p.function.spec.logical_id == writer.logical_id), None)
 
     def stop(self) -> None:
         self.scheduler.stop()
-        if self.poller:
-            self.poller.stop()
-            self.poller = None
+        for poller in self.pollers:
+            poller.stop()
+        self.pollers = []
         if self.gateway:
             self.gateway.stop()
             self.gateway = None
@@ -97,9 +103,9 @@ class LocalStack:
             self.moto.stop()
 
     def drain(self, timeout: float = 60.0) -> None:
-        """Wait until the stream writer has handled every record now in the stream."""
-        if self.poller:
-            self.poller.drain(timeout)
+        """Wait until every consumer of the stream has handled every record now in it."""
+        for poller in self.pollers:
+            poller.drain(timeout)
 
     @property
     def url(self) -> str:

@@ -19,6 +19,7 @@ TEMPLATE_PATH = REPO_ROOT / 'template.yaml'
 REGION = 'us-east-1'
 ACCOUNT_ID = '123456789012'
 STACK_NAME = 'local'
+STREAM_WRITER = 'WriteEventsFunction'  # the stream consumer that writes the lake
 
 PSEUDO_PARAMETERS = {
     'AWS::Region': REGION,
@@ -319,8 +320,14 @@ class Template:
         return [(route, spec) for spec in self.functions.values() for route in spec.routes]
 
     @property
+    def stream_consumers(self) -> list[FunctionSpec]:
+        """The functions an event source mapping feeds from a stream (the writer, the user directory)."""
+        return [spec for spec in self.functions.values() if spec.kinesis]
+
+    @property
     def stream_writer(self) -> FunctionSpec | None:
-        return next((spec for spec in self.functions.values() if spec.kinesis), None)
+        """The consumer that writes the lake."""
+        return self.functions.get(STREAM_WRITER)
 
     @property
     def layer_dirs(self) -> tuple[str, ...]:

@@ -53,3 +53,18 @@ def counters(dynamodb: Any, table: str, project_id: str) -> dict[str, dict[str, 
         for page in pages
         for item in page['Items']
     }
+
+
+def user_items(dynamodb: Any, table: str, project_id: str) -> dict[str, dict[str, Any]]:
+    """A project's items of the users table (entries, status history, deletions) by sort key, as plain values."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserialize = TypeDeserializer().deserialize
+    pages = dynamodb.get_paginator('query').paginate(
+        TableName=table,
+        KeyConditionExpression='pk = :p',
+        ExpressionAttributeValues={':p': {'S': project_id}},
+        ConsistentRead=True,
+    )
+    items = [{name: deserialize(value) for name, value in item.items()} for page in pages for item in page['Items']]
+    return {item['sk']: item for item in items}

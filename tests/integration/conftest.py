@@ -91,9 +91,16 @@ def kinesis_trigger(records: list[dict[str, Any]]) -> dict[str, Any]:
     return kinesis_trigger_event(TEMPLATE.stream_writer, 'shardId-000000000000', records)
 
 
+def directory_trigger(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The user directory consumer's trigger event for records read from the stream."""
+    return kinesis_trigger_event(TEMPLATE.function('UpdateUserDirectoryFunction'), 'shardId-000000000000', records)
+
+
 def ingest(aws: Aws, events: list[dict[str, Any]], context: Any, key: str = LOCAL_KEY) -> None:
-    """Send events through the batch handler and run the stream writer over what reached the stream."""
+    """Send events through the batch handler and run both consumers of the stream (the writer, the user directory)
+    over what reached the stream."""
     from functions.track_batch.app import lambda_handler as batch_handler
+    from functions.update_user_directory.app import lambda_handler as directory_handler
     from functions.write_events.app import lambda_handler as writer_handler
 
     already = {r['SequenceNumber'] for r in stream_records(aws)}
@@ -104,6 +111,7 @@ def ingest(aws: Aws, events: list[dict[str, Any]], context: Any, key: str = LOCA
         assert (status, body['events_failed']) == (200, 0), body
     fresh = [r for r in stream_records(aws) if r['SequenceNumber'] not in already]
     assert writer_handler(kinesis_trigger(fresh), context) == {'batchItemFailures': []}
+    assert directory_handler(directory_trigger(fresh), context) == {'batchItemFailures': []}
 
 
 def ft_error(code: int, message: str) -> tuple[int, dict[str, Any]]:

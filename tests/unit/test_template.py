@@ -105,13 +105,33 @@ def test_a_per_project_folder_glue_table_is_projected_as_the_events(resource, na
     assert table['StorageDescriptor']['Location'] == {'Fn::Sub': 's3://${LakeBucket}/usage/'}
 
 
-def test_stream_trigger_bounds_retries_and_reports_partial_failures():
-    source = FUNCTIONS['WriteEventsFunction']['Properties']['Events']['Stream']['Properties']
+@pytest.mark.parametrize('consumer', ['WriteEventsFunction', 'UpdateUserDirectoryFunction'])
+def test_stream_triggers_bound_retries_and_report_partial_failures(consumer):
+    source = FUNCTIONS[consumer]['Properties']['Events']['Stream']['Properties']
     assert source['BisectBatchOnFunctionError'] is True
     assert 0 < source['MaximumRetryAttempts'] <= 10_000
     assert 0 < source['MaximumRecordAgeInSeconds'] <= 604_800
     assert source['FunctionResponseTypes'] == ['ReportBatchItemFailures']
     assert 'OnFailure' in source['DestinationConfig']
+
+
+def test_only_the_user_directorys_consumer_touches_the_users_table_of_the_streams_consumers():
+    def users_actions(name: str) -> set[str]:
+        statements = FUNCTIONS[name]['Properties']['Policies'][0]['Statement']
+        return {
+            action
+            for statement in statements
+            if statement['Resource'] == {'Fn::GetAtt': ['UsersTable', 'Arn']}
+            for action in statement['Action']
+        }
+
+    assert users_actions('WriteEventsFunction') == set()
+    assert users_actions('UpdateUserDirectoryFunction') == {
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:DeleteItem',
+    }
 
 
 def test_lake_bucket_is_encrypted_and_private():
@@ -127,11 +147,17 @@ def test_athena_workgroup_enforces_result_location_and_scan_cutoff():
     assert config['ResultConfiguration']['OutputLocation']
 
 
-def test_only_the_functions_that_read_or_write_lake_files_ship_pyarrow():
+def test_only_the_functions_that_read_lake_files_or_stream_records_ship_pyarrow():
     for name, function in FUNCTIONS.items():
         requirements = _code_dir(function) / 'requirements.txt'
         ships = requirements.is_file() and 'pyarrow' in requirements.read_text()
-        assert ships == (name in ('WriteEventsFunction', 'CompactLakeFunction', 'RollUpUsageFunction'))
+        lake_readers = (
+            'WriteEventsFunction',
+            'UpdateUserDirectoryFunction',
+            'CompactLakeFunction',
+            'RollUpUsageFunction',
+        )
+        assert ships == (name in lake_readers)
 
 
 def test_the_usage_rollup_runs_every_five_minutes_and_writes_only_usage_objects():

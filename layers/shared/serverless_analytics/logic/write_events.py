@@ -1,4 +1,5 @@
-"""The stream writer: Kinesis batch -> Parquet lake files + DynamoDB event ids and counters.
+"""The stream writer: Kinesis batch -> Parquet lake files + DynamoDB event ids and counters. (The user directory
+has a consumer of the stream of its own: logic.update_user_directory.)
 
 Delivery is at-least-once, and a partial-batch failure re-delivers records that already succeeded, so
 every step is idempotent:
@@ -26,27 +27,13 @@ from serverless_analytics import clock
 from serverless_analytics.adapters import dynamodb, s3
 from serverless_analytics.config import Settings
 from serverless_analytics.lake import records as lake
-from serverless_analytics.logic import counters, user_directory
+from serverless_analytics.logic import counters
 from serverless_analytics.models.errors import ServiceUnavailableError
+from serverless_analytics.models.stream import DeliveredRecord
 from serverless_analytics.observability import logger
 
 HOUR_COUNTER_DAYS = 3
 DAY_COUNTER_DAYS = 400
-
-
-class DeliveredRecord(NamedTuple):
-    """One Kinesis record as the trigger delivers it (a NamedTuple: the writer makes one per record, and it is ~5x
-    cheaper than a dataclass). Not the producer's record to put, `adapters.kinesis.StreamRecord`."""
-
-    shard_id: str
-    sequence: str
-    partition_key: str
-    data: bytes
-
-    @property
-    def record_id(self) -> str:
-        """Unique in the stream: Kinesis promises unique sequence numbers within a shard, not across shards."""
-        return f'{self.shard_id}#{self.sequence}'
 
 
 class TimeKeys(NamedTuple):
@@ -179,8 +166,6 @@ def _write_project(
     _write_lake_files(project_id, inserts, rows, settings)
     # After the lake files, so a rollup that sees the mark finds the rows: one write per day of the batch.
     dynamodb.mark_touched(settings.ROLLUP_STATE_TABLE, [(project_id, e.time.dt) for e in inserts], uuid.uuid4().hex)
-    # Before the event items, so a failure redelivers the events as new and they reach the directory again.
-    user_directory.record_users(settings, project_id, rows, [e.row for e in inserts])
     conflicts = _insert_events(project_id, inserts, settings, now)
     _count_duplicates(project_id, [e for e in events if e.action == 'duplicate'] + conflicts, settings, now)
 
