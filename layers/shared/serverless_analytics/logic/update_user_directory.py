@@ -55,9 +55,11 @@ def user_rows(rows: pa.Table) -> pa.Table:
 def first_copies(rows: pa.Table) -> dict[str, list[int]]:
     """The rows to merge, by project: each event id's first row of the batch."""
     by_project: dict[str, list[int]] = defaultdict(list)
-    seen: set[tuple[str, str]] = set()
-    for row, key in enumerate(zip(lake.per_row(rows['project_id']), lake.strings(rows['event_id']), strict=True)):
-        if key not in seen:
-            seen.add(key)
-            by_project[key[0]].append(row)
+    seen: set[tuple[str | None, str | None]] = set()
+    projects, event_ids = lake.per_row(rows['project_id']), lake.strings(rows['event_id'])
+    for row, (project_id, event_id) in enumerate(zip(projects, event_ids, strict=True)):
+        # Never None: the project and event id are required of a record that decodes (lake.schema).
+        if project_id is not None and (project_id, event_id) not in seen:
+            seen.add((project_id, event_id))
+            by_project[project_id].append(row)
     return by_project
