@@ -34,14 +34,6 @@ class CounterDelta:
     expires_at: int | None = None
 
 
-class EventItem(NamedTuple):
-    """One new event's key item (a NamedTuple: the stream writer makes one per event; a frozen dataclass costs 4x)."""
-
-    pk: str
-    written_by: str  # the stream record (`shard#sequence`) that wrote the event
-    expires_at: int
-
-
 @cache
 def _codec() -> tuple[Any, Any]:
     # Imported on first use: `boto3.dynamodb.types` imports all of boto3, ~250 ms of a cold start.
@@ -67,12 +59,6 @@ def _deserialize(value: dict[str, Any]) -> Any:
 
 def _to_item(values: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _serialize(value) for name, value in values.items() if value is not None}
-
-
-def _event_item(event: EventItem) -> dict[str, Any]:
-    # Written out rather than through _to_item: three attributes of known types, once per event on the stream
-    # writer's hot path.
-    return {'pk': {'S': event.pk}, 'written_by': {'S': event.written_by}, 'expires_at': {'N': str(event.expires_at)}}
 
 
 def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -185,7 +171,7 @@ def _batch_get(
 
 def get_event_writers(table: str, pks: Sequence[str]) -> dict[str, str]:
     """For the event keys that exist, the stream record (`shard#sequence`) that wrote each."""
-    keys = [{'pk': {'S': pk}} for pk in dict.fromkeys(pks)]  # a plain string key, as in _event_item
+    keys = [{'pk': {'S': pk}} for pk in dict.fromkeys(pks)]  # a plain string key, as insert_events writes it
     items = _batch_get(table, keys, consistent=True, attributes='pk, written_by')
     return {item['pk']: item['written_by'] for item in items}
 
@@ -215,22 +201,31 @@ def _transact(operations: list[dict[str, Any]]) -> list[int]:
 
 
 def insert_events(
-    events_table: str, counters_table: str, project_id: str, events: Sequence[EventItem], deltas: Sequence[CounterDelta]
+    events_table: str,
+    counters_table: str,
+    project_id: str,
+    events: Sequence[tuple[str, str]],
+    expires_at: int,
+    deltas: Sequence[CounterDelta],
 ) -> list[int]:
-    """Write new events and their counter deltas atomically, each event only if its key is new.
+    """Write new events (`(pk, written_by)`: the event key and the stream record that wrote it) and their counter
+    deltas atomically, each event only if its key is new.
 
     Returns the indices of `events` that already existed; in that case nothing at all was written and the
     caller retries with those events removed (and the deltas recomputed).
     """
-    operations = [
+    # Items written out rather than through _to_item, and their expiry shared: three attributes of known types, once
+    # per event on the stream writer's hot path.
+    expiry = {'N': str(expires_at)}
+    operations: list[dict[str, Any]] = [
         {
             'Put': {
                 'TableName': events_table,
-                'Item': _event_item(e),
+                'Item': {'pk': {'S': pk}, 'written_by': {'S': written_by}, 'expires_at': expiry},
                 'ConditionExpression': 'attribute_not_exists(pk)',
             }
         }
-        for e in events
+        for pk, written_by in events
     ]
     operations += [_counter_update(counters_table, project_id, delta) for delta in deltas]
     if len(operations) > MAX_TRANSACTION_ITEMS:

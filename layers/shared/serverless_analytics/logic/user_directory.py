@@ -1,4 +1,5 @@
-"""The user directory and status history (insights mapping §1, §5), kept by the stream writer batch by batch.
+"""The user directory and status history (insights mapping §1, §5), kept batch by batch by the events stream's
+consumer of its own (logic.update_user_directory).
 
 Per (project, user) the directory entry holds the latest username and avatar (each from the latest event by
 timestamp that carries one), first and last seen (any event), the status and the deletion time. The status
@@ -14,7 +15,7 @@ differs):
 
 Ongoing activity is kept to the hour, as Coder updates a session's last use at most once an hour: `last_seen`,
 `username_at` and `avatar_at` are the hour of their event, and of the last hour's activity the entry keeps the
-first. So a user's events within an hour they have already been seen in change nothing, and the writer writes the
+first. So a user's events within an hour they have already been seen in change nothing, and the consumer writes the
 entry about once per user and hour, not once per batch (agent reports every 30 s are 120 events an hour). Of two
 values in one hour, the greater is kept (so that the order they come in does not matter): a rename shows at the
 latest with the user's first event of a later hour; and dormancy compares with the cutoff's hour.
@@ -82,7 +83,7 @@ def hour_of(at: str) -> str:
 
 
 class UserEvent(NamedTuple):
-    """What the directory reads of one event (a NamedTuple: made per event on the writer's path)."""
+    """What the directory reads of one event (a NamedTuple: made per event on the consumer's path)."""
 
     event_id: str
     name: str
@@ -100,7 +101,7 @@ class UserEvent(NamedTuple):
         return self.name not in USER_EVENTS
 
 
-# The parts of an entry are NamedTuples (the writer makes thousands per batch; pydantic validates them from the
+# The parts of an entry are NamedTuples (the consumer makes thousands per batch; pydantic validates them from the
 # stored item all the same), stored as lists: `[at, id]`, not `{"at": ..., "id": ...}`.
 
 
@@ -167,7 +168,7 @@ def user_events(rows: 'pa.Table') -> dict[str, list[UserEvent]]:
     """The events of lake rows (the file schema, or its USER_COLUMNS) that have a user, by user id.
 
     Columns read from their Arrow buffers, not by `to_pylist` (a Scalar per value), and times made text without a
-    datetime per row: those cost ~4 µs a record, 40% of the writer's floor. No Arrow compute on the way: each call
+    datetime per row: those cost ~4 µs a record, 40% of the stream writer's floor. No Arrow compute on the way: each call
     costs 5-100 µs whatever the rows, and most batches of a quiet stream hold a few events."""
     from serverless_analytics.lake import records as lake  # here, as pyarrow: the directory's readers need neither
 

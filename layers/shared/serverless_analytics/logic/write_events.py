@@ -145,9 +145,14 @@ def plan(
 ) -> list[PlannedEvent]:
     """Decide per record: a new event, a redelivery of the record that wrote it, or a duplicate of another
     (`written_by`: the record that wrote each event key already stored)."""
+    times, categories = columns['time'], columns['category']
+    if not written_by and len(set(pks)) == len(pks):  # nearly every batch: all new, none twice
+        return [
+            PlannedEvent(record, row, pk, times[row], categories[row], 'insert')
+            for (row, record), pk in zip(members, pks, strict=True)
+        ]
     seen: set[str] = set()
     planned = []
-    times, categories = columns['time'], columns['category']
     for (row, record), pk in zip(members, pks, strict=True):
         owner = written_by.get(pk)
         if owner is not None:
@@ -168,6 +173,10 @@ def _write_project(
     dynamodb.mark_touched(settings.ROLLUP_STATE_TABLE, [(project_id, e.time.dt) for e in inserts], uuid.uuid4().hex)
     conflicts = _insert_events(project_id, inserts, settings, now)
     _count_duplicates(project_id, [e for e in events if e.action == 'duplicate'] + conflicts, settings, now)
+    if inserts:
+        # Once per batch, outside the transactions: a time, not a count, so it needs no atomicity with the events.
+        flushed = dynamodb.CounterDelta(counters.PIPELINE, add={}, set={'last_flush': now.isoformat()})
+        dynamodb.add_to_counters(settings.COUNTERS_TABLE, project_id, [flushed])
 
 
 def _write_lake_files(project_id: str, events: list[PlannedEvent], rows: pa.Table, settings: Settings) -> None:
@@ -182,29 +191,35 @@ def lake_files(prefix: str, project_id: str, events: list[PlannedEvent], rows: p
         by_date[event.time.dt].append(event)
     return [
         (
-            lake.object_key(prefix, project_id, dt, [e.record.record_id for e in members]),
+            lake.object_key(prefix, project_id, dt, [f'{e.record.shard_id}#{e.record.sequence}' for e in members]),
             lake.parquet_bytes(rows.take([e.row for e in members])),
         )
         for dt, members in sorted(by_date.items())
     ]
 
 
-def _deltas(events: Sequence[PlannedEvent], now: datetime) -> list[dynamodb.CounterDelta]:
-    categories = Counter(counters.CATEGORY_PREFIX + event.category for event in events)
-    days = Counter(event.time.day_key for event in events)
-    hours = Counter(event.time.hour_key for event in events)
-    count = len(events)
+class CounterExpiries(NamedTuple):
+    """When a day's and an hour's counter items expire (the same for every item a batch writes)."""
+
+    day: int
+    hour: int
+
+    @classmethod
+    def at(cls, now: datetime) -> 'CounterExpiries':
+        return cls(_expiry(now, DAY_COUNTER_DAYS), _expiry(now, HOUR_COUNTER_DAYS))
+
+
+def _deltas(events: Sequence[PlannedEvent], expiries: CounterExpiries) -> list[dynamodb.CounterDelta]:
+    categories = Counter([event.category for event in events])
+    days = Counter([event.time.day_key for event in events])
+    hours = Counter([event.time.hour_key for event in events])
     return [
-        dynamodb.CounterDelta(counters.TOTAL, add={'events': count, **categories}),
-        dynamodb.CounterDelta(counters.PIPELINE, add={}, set={'last_flush': now.isoformat()}),
-        *(
-            dynamodb.CounterDelta(key, add={'events': n}, expires_at=_expiry(now, DAY_COUNTER_DAYS))
-            for key, n in days.items()
+        dynamodb.CounterDelta(
+            counters.TOTAL,
+            add={'events': len(events), **{counters.CATEGORY_PREFIX + name: n for name, n in categories.items()}},
         ),
-        *(
-            dynamodb.CounterDelta(key, add={'events': n}, expires_at=_expiry(now, HOUR_COUNTER_DAYS))
-            for key, n in hours.items()
-        ),
+        *(dynamodb.CounterDelta(key, add={'events': n}, expires_at=expiries.day) for key, n in days.items()),
+        *(dynamodb.CounterDelta(key, add={'events': n}, expires_at=expiries.hour) for key, n in hours.items()),
     ]
 
 
@@ -215,7 +230,7 @@ def _transaction_chunks(events: Sequence[PlannedEvent]) -> list[list[PlannedEven
     hour of the batch: a batch spread over a day took ~30 counter updates per transaction in record order, a
     third of the writer's CPU and of the transactions' write units. An hour's events are placed as a run (as many
     as the chunk has room for), not one by one: the same chunks, without a set lookup per event."""
-    fixed_counters = 2  # total and pipeline
+    fixed_counters = 1  # the total
     chunks: list[list[PlannedEvent]] = []
     chunk: list[PlannedEvent] = []
     time_keys: set[str] = set()
@@ -247,12 +262,18 @@ def _insert_events(
     """Insert new events with their counts; returns events that turned out to exist (written concurrently)."""
     conflicts: list[PlannedEvent] = []
     expires_at = _expiry(now, settings.EVENT_ID_TTL_DAYS)
+    expiries = CounterExpiries.at(now)
     for chunk in _transaction_chunks(events):
         while chunk:
-            items = [dynamodb.EventItem(e.pk, e.record.record_id, expires_at) for e in chunk]
+            keys = [(e.pk, f'{e.record.shard_id}#{e.record.sequence}') for e in chunk]  # the record id, inlined
             existing = set(
                 dynamodb.insert_events(
-                    settings.EVENTS_TABLE, settings.COUNTERS_TABLE, project_id, items, _deltas(chunk, now)
+                    settings.EVENTS_TABLE,
+                    settings.COUNTERS_TABLE,
+                    project_id,
+                    keys,
+                    expires_at,
+                    _deltas(chunk, expiries),
                 )
             )
             if not existing:

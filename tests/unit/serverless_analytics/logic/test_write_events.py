@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from serverless_analytics.adapters.dynamodb import MAX_TRANSACTION_ITEMS
 from serverless_analytics.lake.records import decode
 from serverless_analytics.logic.write_events import (
+    CounterExpiries,
     DeliveredRecord,
     PlannedEvent,
     TimeKeys,
@@ -27,8 +28,8 @@ def _event(i: int, timestamp: datetime, category: str = 'user_action') -> Planne
 
 
 def _operations(chunk: list[PlannedEvent]) -> int:
-    # one put per event, the total and pipeline counters, and one item per distinct day and hour
-    return len(chunk) + 2 + len({e.time.day_key for e in chunk}) + len({e.time.hour_key for e in chunk})
+    # one put per event, the total counter, and one item per distinct day and hour
+    return len(chunk) + 1 + len({e.time.day_key for e in chunk}) + len({e.time.hour_key for e in chunk})
 
 
 def test_chunks_fit_a_transaction_when_every_event_has_its_own_hour():
@@ -55,7 +56,7 @@ def test_events_are_chunked_by_hour_so_a_transaction_touches_few_counters():
 
 def test_events_of_one_hour_fill_a_transaction():
     chunks = _transaction_chunks([_event(i, NOW) for i in range(500)])
-    assert [len(chunk) for chunk in chunks] == [96, 96, 96, 96, 96, 20]
+    assert [len(chunk) for chunk in chunks] == [97, 97, 97, 97, 97, 15]
     assert all(_operations(chunk) <= MAX_TRANSACTION_ITEMS for chunk in chunks)
 
 
@@ -64,14 +65,13 @@ def test_deltas_count_totals_categories_days_and_hours():
     categories = ['auth', 'error', 'auth', 'system']
     events = [_event(i, stamp, category) for i, (stamp, category) in enumerate(zip(stamps, categories, strict=True))]
 
-    deltas = {delta.sort_key: delta for delta in _deltas(events, NOW)}
+    deltas = {delta.sort_key: delta for delta in _deltas(events, CounterExpiries(day=400, hour=3))}
 
     assert dict(deltas['total'].add) == {'events': 4, **{f'cat_{c}': n for c, n in Counter(categories).items()}}
-    assert dict(deltas['pipeline'].add) == {}
-    assert deltas['pipeline'].set['last_flush'] == NOW.isoformat()
-    assert deltas['day#2026-11-22'].add == {'events': 3}
+    assert 'pipeline' not in deltas  # its last flush is set once a batch, outside the transactions
+    assert (deltas['day#2026-11-22'].add, deltas['day#2026-11-22'].expires_at) == ({'events': 3}, 400)
     assert deltas['day#2026-11-21'].add == {'events': 1}
-    assert deltas['hour#2026-11-22T12'].add == {'events': 2}
+    assert (deltas['hour#2026-11-22T12'].add, deltas['hour#2026-11-22T12'].expires_at) == ({'events': 2}, 3)
     assert deltas['hour#2026-11-22T11'].add == {'events': 1}
 
 
