@@ -55,6 +55,19 @@ def test_template_functions_routes_and_mapping_come_from_the_template() -> None:
     assert writer.environment['STREAM_BATCH_SIZE'] == '50'
 
 
+def test_each_consumer_of_the_stream_has_its_own_mapping() -> None:
+    template = Template.load(parameter_overrides={'UserDirectoryBatchingWindowSeconds': '30'})
+
+    consumers = {spec.logical_id: spec.kinesis for spec in template.stream_consumers}
+
+    assert set(consumers) == {'WriteEventsFunction', 'UpdateUserDirectoryFunction'}
+    directory, writer = consumers['UpdateUserDirectoryFunction'], consumers['WriteEventsFunction']
+    assert (directory.batch_size, directory.batching_window_seconds) == (10_000, 30)
+    assert (writer.batch_size, writer.batching_window_seconds) == (2000, 5)
+    assert directory.stream_arn == writer.stream_arn
+    assert template.stream_writer.logical_id == 'WriteEventsFunction'
+
+
 def test_sub_keeps_escaped_placeholders() -> None:
     template = Template.load()
 
@@ -223,6 +236,17 @@ def test_partial_failure_redelivers_from_the_lowest_failed_record(stack: LocalSt
     poller.drain(timeout=20)
 
     assert stub_writer.invocations == [[b'r1', b'r2', b'r3', b'r4'], [b'r2', b'r3', b'r4']]
+
+
+def test_a_drain_does_not_wait_out_a_batchs_window(stack: LocalStack, stub_poller) -> None:
+    poller, stream = stub_poller
+    poller.source = replace(poller.source, batch_size=100, batching_window_seconds=300)
+    _put(stack, stream, [b'w1', b'w2'])
+
+    poller.start()
+    poller.drain(timeout=20)  # well inside the 300 s window: the batch went when the drain began
+
+    assert stub_writer.invocations == [[b'w1', b'w2']]
 
 
 def test_function_error_bisects_then_sends_the_bad_record_to_on_failure(stack: LocalStack, stub_poller) -> None:
