@@ -47,7 +47,7 @@ from local.template import Template  # noqa: E402
 from serverless_analytics.lake import records as lake  # noqa: E402
 from serverless_analytics.logic.enrich import RequestContext  # noqa: E402
 from serverless_analytics.logic.ingest import partition_key, prepare, to_stream_record  # noqa: E402
-from serverless_analytics.logic.write_events import lake_files, plan, prepare_batch  # noqa: E402
+from serverless_analytics.logic.write_events import by_hour, lake_files, plan, prepare_batch  # noqa: E402
 from serverless_analytics.models.event import TrackEventRequest  # noqa: E402
 from serverless_analytics.models.stream import delivered_records  # noqa: E402
 
@@ -83,13 +83,11 @@ def trigger_event(seed: int) -> str:
 def lake_files_of(raw_event: str) -> list[tuple[str, bytes]]:
     """The handler's steps from the trigger JSON to the lake files (all records new): (object key, Parquet bytes)."""
     prepared = prepare_batch(delivered_records(json.loads(raw_event)))
-    return [
-        file
-        for project_id, group in prepared.projects.items()
-        for file in lake_files(
-            'events', project_id, plan(group.members, group.pks, prepared.columns, {}), prepared.file_rows
-        )
-    ]
+    files = []
+    for project_id, rows in prepared.projects.items():
+        hours = by_hour(plan(rows, prepared.columns, {}).inserts, prepared.columns['time'])
+        files += lake_files('events', project_id, hours, prepared.columns, prepared.file_rows)
+    return files
 
 
 def to_parquet(raw_event: str) -> int:

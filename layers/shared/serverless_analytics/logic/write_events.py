@@ -35,6 +35,10 @@ from serverless_analytics.observability import logger
 HOUR_COUNTER_DAYS = 3
 DAY_COUNTER_DAYS = 400
 
+# The writer works on rows (a good record's index in the decoded batch) and per-row lists made once per batch
+# (`PreparedBatch.columns`), not on an object per record: a batch is thousands of records, and each object and
+# each pass over them cost the writer as much as decoding a record's JSON does (issue 17's profile).
+
 
 class TimeKeys(NamedTuple):
     """Where an event hour goes: its lake partition and its counter items (shared by the rows of that hour)."""
@@ -48,58 +52,56 @@ class TimeKeys(NamedTuple):
         return cls(f'{hour:%Y-%m-%d}', counters.day_key(hour), counters.hour_key(hour))
 
 
-class PlannedEvent(NamedTuple):
-    """One good record of a project, with what the writer must do with it (a NamedTuple, made per record)."""
+HourRows = tuple[TimeKeys, list[int]]  # the rows of one event hour
 
-    record: DeliveredRecord
+
+class Duplicate(NamedTuple):
+    """A row whose event is stored already, or earlier in the batch: counted once as a duplicate, never written."""
+
     row: int
-    pk: str  # `<project>#<event_id>`, the event's key in the events table
-    time: TimeKeys
-    category: str
-    action: str  # 'insert' (new event), 'replay' (already written by this record), 'duplicate'
-    owner: str | None = None  # the record that had written the event when the batch was planned
+    owner: str | None  # the record that had written the event when the batch was planned
 
 
-def _expiry(now: datetime, days: int) -> int:
-    return int((now + timedelta(days=days)).timestamp())
+class Plan(NamedTuple):
+    """What to do with a project's rows. A row in neither list is a redelivery of the record that wrote its event:
+    neither counted nor written again."""
 
-
-def _marker_pk(record: DeliveredRecord) -> str:
-    return f'seq#{record.record_id}'
-
-
-def _event_pk(project_id: str, event_id: str) -> str:
-    return f'{project_id}#{event_id}'
-
-
-def _project_of(record: DeliveredRecord) -> str:
-    return record.partition_key.split(':', 1)[0]
-
-
-class ProjectGroup(NamedTuple):
-    """A project's good records of a batch: (row, record) pairs and the event keys they carry."""
-
-    members: list[tuple[int, DeliveredRecord]]
-    pks: list[str]
+    inserts: list[int]  # new events, in record order
+    duplicates: list[Duplicate]
 
 
 class PreparedBatch(NamedTuple):
     """A decoded batch, before anything is looked up or written."""
 
     decoded: lake.DecodedBatch
-    columns: dict[str, list]
+    columns: dict[str, list]  # per row: event_id, project_id, category, time, pk, record_id
     file_rows: pa.Table  # the rows in the lake's file schema, made once per batch rather than per file
-    projects: dict[str, ProjectGroup]
+    projects: dict[str, list[int]]  # the rows of each project, in record order
+
+
+def _expiry(now: datetime, days: int) -> int:
+    return int((now + timedelta(days=days)).timestamp())
+
+
+def _marker_pk(record_id: str) -> str:
+    return f'seq#{record_id}'
+
+
+def _project_of(record: DeliveredRecord) -> str:
+    return record.partition_key.split(':', 1)[0]
 
 
 def prepare_batch(batch: Sequence[DeliveredRecord]) -> PreparedBatch:
     decoded = lake.decode([record.data for record in batch])
     columns = batch_columns(decoded.rows)
-    projects = {
-        project_id: ProjectGroup(members, [_event_pk(project_id, columns['event_id'][row]) for row, _ in members])
-        for project_id, members in by_project(batch, decoded, columns).items()
-    }
-    return PreparedBatch(decoded, columns, lake.to_file_schema(decoded.rows), projects)
+    # `<project>#<event_id>`, the event's key in the events table; and the record each row came from.
+    pairs = zip(columns['project_id'], columns['event_id'], strict=True)
+    columns['pk'] = [f'{project}#{event}' for project, event in pairs]
+    columns['record_id'] = [batch[index].record_id for index in decoded.good]
+    projects: dict[str, list[int]] = defaultdict(list)
+    for row, project_id in enumerate(columns['project_id']):
+        projects[project_id].append(row)
+    return PreparedBatch(decoded, columns, lake.to_file_schema(decoded.rows), dict(projects))
 
 
 def write_batch(batch: Sequence[DeliveredRecord], settings: Settings, now: datetime | None = None) -> list[str]:
@@ -109,14 +111,14 @@ def write_batch(batch: Sequence[DeliveredRecord], settings: Settings, now: datet
     failed: list[str] = []
     for index, reason in prepared.decoded.bad.items():
         failed += _quarantine(batch[index], reason, settings, now)
-    for project_id, group in prepared.projects.items():
+    pks = prepared.columns['pk']
+    for project_id, rows in prepared.projects.items():
         try:
-            written_by = dynamodb.get_event_writers(settings.EVENTS_TABLE, group.pks)
-            events = plan(group.members, group.pks, prepared.columns, written_by)
-            _write_project(project_id, events, prepared.file_rows, settings, now)
+            written_by = dynamodb.get_event_writers(settings.EVENTS_TABLE, [pks[row] for row in rows])
+            _write_project(project_id, plan(rows, prepared.columns, written_by), prepared, settings, now)
         except ServiceUnavailableError:
             logger.exception('Writing a project group failed; it will be redelivered', extra={'project_id': project_id})
-            failed += [record.sequence for _, record in group.members]
+            failed += [batch[prepared.decoded.good[row]].sequence for row in rows]
     return failed
 
 
@@ -130,72 +132,66 @@ def batch_columns(rows: pa.Table) -> dict[str, list]:
     }
 
 
-def by_project(
-    batch: Sequence[DeliveredRecord], decoded: lake.DecodedBatch, columns: dict[str, list]
-) -> dict[str, list[tuple[int, DeliveredRecord]]]:
-    """(row, record) pairs of the good records, by project."""
-    by_project: dict[str, list[tuple[int, DeliveredRecord]]] = defaultdict(list)
-    for row, index in enumerate(decoded.good):
-        by_project[columns['project_id'][row]].append((row, batch[index]))
-    return by_project
-
-
-def plan(
-    members: list[tuple[int, DeliveredRecord]], pks: list[str], columns: dict[str, list], written_by: dict[str, str]
-) -> list[PlannedEvent]:
-    """Decide per record: a new event, a redelivery of the record that wrote it, or a duplicate of another
+def plan(rows: list[int], columns: dict[str, list], written_by: dict[str, str]) -> Plan:
+    """Decide per row: a new event, a redelivery of the record that wrote it, or a duplicate of another
     (`written_by`: the record that wrote each event key already stored)."""
-    times, categories = columns['time'], columns['category']
-    if not written_by and len(set(pks)) == len(pks):  # nearly every batch: all new, none twice
-        return [
-            PlannedEvent(record, row, pk, times[row], categories[row], 'insert')
-            for (row, record), pk in zip(members, pks, strict=True)
-        ]
+    pks = columns['pk']
+    if not written_by and len({pks[row] for row in rows}) == len(rows):  # nearly every batch: all new, none twice
+        return Plan(rows, [])
+    record_ids = columns['record_id']
+    inserts: list[int] = []
+    duplicates: list[Duplicate] = []
     seen: set[str] = set()
-    planned = []
-    for (row, record), pk in zip(members, pks, strict=True):
+    for row in rows:
+        pk = pks[row]
         owner = written_by.get(pk)
         if owner is not None:
-            action = 'replay' if owner == record.record_id else 'duplicate'
+            if owner != record_ids[row]:
+                duplicates.append(Duplicate(row, owner))
+        elif pk in seen:
+            duplicates.append(Duplicate(row, None))
         else:
-            action = 'duplicate' if pk in seen else 'insert'
+            inserts.append(row)
         seen.add(pk)
-        planned.append(PlannedEvent(record, row, pk, times[row], categories[row], action, owner))
-    return planned
+    return Plan(inserts, duplicates)
 
 
-def _write_project(
-    project_id: str, events: list[PlannedEvent], rows: pa.Table, settings: Settings, now: datetime
-) -> None:
-    inserts = [e for e in events if e.action == 'insert']
-    _write_lake_files(project_id, inserts, rows, settings)
+def _write_project(project_id: str, planned: Plan, prepared: PreparedBatch, settings: Settings, now: datetime) -> None:
+    hours = by_hour(planned.inserts, prepared.columns['time'])
+    for key, body in lake_files(settings.LAKE_PREFIX, project_id, hours, prepared.columns, prepared.file_rows):
+        s3.put_object(settings.LAKE_BUCKET, key, body)
     # After the lake files, so a rollup that sees the mark finds the rows: one write per day of the batch.
-    dynamodb.mark_touched(settings.ROLLUP_STATE_TABLE, [(project_id, e.time.dt) for e in inserts], uuid.uuid4().hex)
-    conflicts = _insert_events(project_id, inserts, settings, now)
-    _count_duplicates(project_id, [e for e in events if e.action == 'duplicate'] + conflicts, settings, now)
-    if inserts:
+    dynamodb.mark_touched(settings.ROLLUP_STATE_TABLE, [(project_id, keys.dt) for keys, _ in hours], uuid.uuid4().hex)
+    conflicts = _insert_events(project_id, hours, prepared.columns, settings, now)
+    _count_duplicates(project_id, planned.duplicates + conflicts, prepared.columns, settings, now)
+    if planned.inserts:
         # Once per batch, outside the transactions: a time, not a count, so it needs no atomicity with the events.
         flushed = dynamodb.CounterDelta(counters.PIPELINE, add={}, set={'last_flush': now.isoformat()})
         dynamodb.add_to_counters(settings.COUNTERS_TABLE, project_id, [flushed])
 
 
-def _write_lake_files(project_id: str, events: list[PlannedEvent], rows: pa.Table, settings: Settings) -> None:
-    for key, body in lake_files(settings.LAKE_PREFIX, project_id, events, rows):
-        s3.put_object(settings.LAKE_BUCKET, key, body)
+def by_hour(rows: list[int], times: list[TimeKeys]) -> list[HourRows]:
+    """The rows of each event hour, in record order, hours in order."""
+    grouped: dict[TimeKeys, list[int]] = defaultdict(list)
+    for row in rows:
+        grouped[times[row]].append(row)
+    return sorted(grouped.items())
 
 
-def lake_files(prefix: str, project_id: str, events: list[PlannedEvent], rows: pa.Table) -> list[tuple[str, bytes]]:
-    """(object key, Parquet bytes) of one file per UTC day of the events."""
-    by_date: dict[str, list[PlannedEvent]] = defaultdict(list)
-    for event in events:
-        by_date[event.time.dt].append(event)
-    return [
-        (
-            lake.object_key(prefix, project_id, dt, [f'{e.record.shard_id}#{e.record.sequence}' for e in members]),
-            lake.parquet_bytes(rows.take([e.row for e in members])),
-        )
-        for dt, members in sorted(by_date.items())
-    ]
+def lake_files(
+    prefix: str, project_id: str, hours: list[HourRows], columns: dict[str, list], rows: pa.Table
+) -> list[tuple[str, bytes]]:
+    """(object key, Parquet bytes) of one file per UTC day of the rows, in record order."""
+    by_date: dict[str, list[int]] = defaultdict(list)
+    for keys, hour in hours:
+        by_date[keys.dt] += hour
+    record_ids = columns['record_id']
+    files = []
+    for dt, members in by_date.items():  # in date order, as the hours are
+        members.sort()
+        key = lake.object_key(prefix, project_id, dt, [record_ids[row] for row in members])
+        files.append((key, lake.parquet_bytes(rows.take(members))))
+    return files
 
 
 class CounterExpiries(NamedTuple):
@@ -209,82 +205,91 @@ class CounterExpiries(NamedTuple):
         return cls(_expiry(now, DAY_COUNTER_DAYS), _expiry(now, HOUR_COUNTER_DAYS))
 
 
-def _deltas(events: Sequence[PlannedEvent], expiries: CounterExpiries) -> list[dynamodb.CounterDelta]:
-    categories = Counter([event.category for event in events])
-    days = Counter([event.time.day_key for event in events])
-    hours = Counter([event.time.hour_key for event in events])
+def _deltas(chunk: list[HourRows], categories: list[str], expiries: CounterExpiries) -> list[dynamodb.CounterDelta]:
+    """The counts of a chunk of rows: the total and its categories, each day and each hour."""
+    days: Counter[str] = Counter()
+    for keys, rows in chunk:
+        days[keys.day_key] += len(rows)
+    by_category = Counter([categories[row] for _, rows in chunk for row in rows])
     return [
         dynamodb.CounterDelta(
             counters.TOTAL,
-            add={'events': len(events), **{counters.CATEGORY_PREFIX + name: n for name, n in categories.items()}},
+            add={'events': days.total(), **{counters.CATEGORY_PREFIX + name: n for name, n in by_category.items()}},
         ),
         *(dynamodb.CounterDelta(key, add={'events': n}, expires_at=expiries.day) for key, n in days.items()),
-        *(dynamodb.CounterDelta(key, add={'events': n}, expires_at=expiries.hour) for key, n in hours.items()),
+        *(
+            dynamodb.CounterDelta(keys.hour_key, add={'events': len(rows)}, expires_at=expiries.hour)
+            for keys, rows in chunk
+        ),
     ]
 
 
-def _transaction_chunks(events: Sequence[PlannedEvent]) -> list[list[PlannedEvent]]:
-    """Split events so that each chunk's puts plus its counter updates fit in one transaction.
+def _transaction_chunks(hours: list[HourRows]) -> list[list[HourRows]]:
+    """Split the hours' rows so that each chunk's puts plus its counter updates fit in one transaction.
 
-    Events go in order of their hour, so a chunk touches one or two hour and day counters rather than every
-    hour of the batch: a batch spread over a day took ~30 counter updates per transaction in record order, a
-    third of the writer's CPU and of the transactions' write units. An hour's events are placed as a run (as many
-    as the chunk has room for), not one by one: the same chunks, without a set lookup per event."""
+    Rows go in order of their hour, so a chunk touches one or two hour and day counters rather than every hour of
+    the batch: a batch spread over a day took ~30 counter updates per transaction in record order, a third of the
+    writer's CPU and of the transactions' write units. An hour's rows are placed as a run (as many as the chunk has
+    room for), not one by one."""
     fixed_counters = 1  # the total
-    chunks: list[list[PlannedEvent]] = []
-    chunk: list[PlannedEvent] = []
+    chunks: list[list[HourRows]] = []
+    chunk: list[HourRows] = []
+    size = 0
     time_keys: set[str] = set()
-    for hour in _by_hour(events):
-        hour_keys = {hour[0].time.day_key, hour[0].time.hour_key}
-        while hour:
-            room = dynamodb.MAX_TRANSACTION_ITEMS - fixed_counters - len(time_keys | hour_keys) - len(chunk)
+    for keys, rows in hours:
+        hour_keys = {keys.day_key, keys.hour_key}
+        while rows:
+            room = dynamodb.MAX_TRANSACTION_ITEMS - fixed_counters - len(time_keys | hour_keys) - size
             if not chunk or room < 1:
-                chunk, time_keys = [], set()
+                chunk, time_keys, size = [], set(), 0
                 chunks.append(chunk)
                 room = dynamodb.MAX_TRANSACTION_ITEMS - fixed_counters - len(hour_keys)
-            chunk += hour[:room]
-            hour = hour[room:]
+            chunk.append((keys, rows[:room]))
+            size += len(chunk[-1][1])
+            rows = rows[room:]
             time_keys |= hour_keys
     return chunks
 
 
-def _by_hour(events: Sequence[PlannedEvent]) -> list[list[PlannedEvent]]:
-    """The events of each hour, in record order, hours in order."""
-    by_hour: dict[str, list[PlannedEvent]] = defaultdict(list)
-    for event in events:
-        by_hour[event.time.hour_key].append(event)
-    return [by_hour[hour_key] for hour_key in sorted(by_hour)]
-
-
 def _insert_events(
-    project_id: str, events: list[PlannedEvent], settings: Settings, now: datetime
-) -> list[PlannedEvent]:
-    """Insert new events with their counts; returns events that turned out to exist (written concurrently)."""
-    conflicts: list[PlannedEvent] = []
+    project_id: str, hours: list[HourRows], columns: dict[str, list], settings: Settings, now: datetime
+) -> list[Duplicate]:
+    """Insert new events with their counts; returns the rows whose events turned out to exist (written
+    concurrently), as duplicates."""
+    pks, record_ids, categories = columns['pk'], columns['record_id'], columns['category']
+    conflicts: list[Duplicate] = []
     expires_at = _expiry(now, settings.EVENT_ID_TTL_DAYS)
     expiries = CounterExpiries.at(now)
-    for chunk in _transaction_chunks(events):
+    for chunk in _transaction_chunks(hours):
         while chunk:
-            keys = [(e.pk, f'{e.record.shard_id}#{e.record.sequence}') for e in chunk]  # the record id, inlined
-            existing = set(
-                dynamodb.insert_events(
-                    settings.EVENTS_TABLE,
-                    settings.COUNTERS_TABLE,
-                    project_id,
-                    keys,
-                    expires_at,
-                    _deltas(chunk, expiries),
-                )
+            rows = [row for _, hour in chunk for row in hour]
+            existing = dynamodb.insert_events(
+                settings.EVENTS_TABLE,
+                settings.COUNTERS_TABLE,
+                project_id,
+                [(pks[row], record_ids[row]) for row in rows],
+                expires_at,
+                _deltas(chunk, categories, expiries),
             )
             if not existing:
                 break
-            conflicts += [chunk[i] for i in sorted(existing)]
-            chunk = [event for i, event in enumerate(chunk) if i not in existing]
+            gone = {rows[i] for i in existing}
+            conflicts += [Duplicate(row, None) for row in sorted(gone)]
+            chunk = [(keys, kept) for keys, hour in chunk if (kept := [row for row in hour if row not in gone])]
     return conflicts
 
 
-def _count_duplicates(project_id: str, events: list[PlannedEvent], settings: Settings, now: datetime) -> None:
-    markers = [dynamodb.Marker(_marker_pk(e.record), _writer_check(e)) for e in events]
+def _count_duplicates(
+    project_id: str, duplicates: list[Duplicate], columns: dict[str, list], settings: Settings, now: datetime
+) -> None:
+    pks, record_ids = columns['pk'], columns['record_id']
+    # A duplicate's marker checks that this record did not write the event after all, unless another record had
+    # written it at planning time (an event item is written once, so its writer cannot change): a concurrent
+    # delivery of this same record may have written it.
+    markers = [
+        dynamodb.Marker(_marker_pk(record_ids[row]), None if owner is not None else (pks[row], record_ids[row]))
+        for row, owner in duplicates
+    ]
     dynamodb.record_markers(
         settings.EVENTS_TABLE,
         settings.COUNTERS_TABLE,
@@ -294,16 +299,6 @@ def _count_duplicates(project_id: str, events: list[PlannedEvent], settings: Set
         'duplicates',
         counters.PIPELINE,
     )
-
-
-def _writer_check(event: PlannedEvent) -> tuple[str, str] | None:
-    """What the duplicate's marker must check: that this record did not write the event after all.
-
-    Not needed when another record had written it at planning time: an event item is written once, so its
-    writer cannot change. Needed otherwise: a concurrent delivery of this same record may have written it."""
-    if event.owner is not None:
-        return None
-    return event.pk, event.record.record_id
 
 
 def _ascii(metadata: dict[str, str]) -> dict[str, str]:
@@ -327,7 +322,7 @@ def _quarantine(record: DeliveredRecord, reason: str, settings: Settings, now: d
             settings.EVENTS_TABLE,
             settings.COUNTERS_TABLE,
             _project_of(record),
-            [dynamodb.Marker(_marker_pk(record))],
+            [dynamodb.Marker(_marker_pk(record.record_id))],
             _expiry(now, settings.EVENT_ID_TTL_DAYS),
             'quarantined',
             counters.PIPELINE,

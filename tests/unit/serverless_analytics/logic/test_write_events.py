@@ -9,11 +9,14 @@ from serverless_analytics.lake.records import decode
 from serverless_analytics.logic.write_events import (
     CounterExpiries,
     DeliveredRecord,
-    PlannedEvent,
+    Duplicate,
+    HourRows,
     TimeKeys,
     _deltas,
     _transaction_chunks,
     batch_columns,
+    by_hour,
+    plan,
     prepare_batch,
 )
 from tests.unit.serverless_analytics.conftest import stream_record_data
@@ -21,51 +24,61 @@ from tests.unit.serverless_analytics.conftest import stream_record_data
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
-def _event(i: int, timestamp: datetime, category: str = 'user_action') -> PlannedEvent:
-    record = DeliveredRecord('shardId-0', str(i), 'p1:s', b'{}')
-    keys = TimeKeys(f'{timestamp:%Y-%m-%d}', f'day#{timestamp:%Y-%m-%d}', f'hour#{timestamp:%Y-%m-%dT%H}')
-    return PlannedEvent(record, i, f'p1#e{i}', keys, category, 'insert')
+def _keys(timestamp: datetime) -> TimeKeys:
+    return TimeKeys(f'{timestamp:%Y-%m-%d}', f'day#{timestamp:%Y-%m-%d}', f'hour#{timestamp:%Y-%m-%dT%H}')
 
 
-def _operations(chunk: list[PlannedEvent]) -> int:
-    # one put per event, the total counter, and one item per distinct day and hour
-    return len(chunk) + 1 + len({e.time.day_key for e in chunk}) + len({e.time.hour_key for e in chunk})
+def _hours(stamps: list[datetime]) -> list[HourRows]:
+    """Row i at stamps[i], grouped by hour as the writer groups its inserts."""
+    times = [_keys(stamp) for stamp in stamps]
+    return by_hour(list(range(len(stamps))), times)
+
+
+def _operations(chunk: list[HourRows]) -> int:
+    # one put per row, the total counter, and one item per distinct day and hour
+    return (
+        sum(len(rows) for _, rows in chunk)
+        + 1
+        + len({k.day_key for k, _ in chunk})
+        + len({k.hour_key for k, _ in chunk})
+    )
+
+
+def _rows(chunks: list[list[HourRows]]) -> list[int]:
+    return sorted(row for chunk in chunks for _, rows in chunk for row in rows)
 
 
 def test_chunks_fit_a_transaction_when_every_event_has_its_own_hour():
-    events = [_event(i, NOW - timedelta(hours=i)) for i in range(300)]
+    chunks = _transaction_chunks(_hours([NOW - timedelta(hours=i) for i in range(300)]))
 
-    chunks = _transaction_chunks(events)
-
-    assert sorted(e.pk for chunk in chunks for e in chunk) == sorted(e.pk for e in events)
+    assert _rows(chunks) == list(range(300))
     assert all(_operations(chunk) <= MAX_TRANSACTION_ITEMS for chunk in chunks)
 
 
 def test_events_are_chunked_by_hour_so_a_transaction_touches_few_counters():
     # Given: 300 events whose hours take turns in record order
-    events = [_event(i, NOW - timedelta(hours=i % 3)) for i in range(300)]
+    hours = _hours([NOW - timedelta(hours=i % 3) for i in range(300)])
 
     # When
-    chunks = _transaction_chunks(events)
+    chunks = _transaction_chunks(hours)
 
     # Then: every event once, each chunk within the limit, and no chunk spanning more than two hours
-    assert sorted(e.pk for chunk in chunks for e in chunk) == sorted(e.pk for e in events)
+    assert _rows(chunks) == list(range(300))
     assert all(_operations(chunk) <= MAX_TRANSACTION_ITEMS for chunk in chunks)
-    assert [len({e.time.hour_key for e in chunk}) for chunk in chunks] == [1, 2, 2, 1]
+    assert [len({k.hour_key for k, _ in chunk}) for chunk in chunks] == [1, 2, 2, 1]
 
 
 def test_events_of_one_hour_fill_a_transaction():
-    chunks = _transaction_chunks([_event(i, NOW) for i in range(500)])
-    assert [len(chunk) for chunk in chunks] == [97, 97, 97, 97, 97, 15]
+    chunks = _transaction_chunks(_hours([NOW] * 500))
+    assert [sum(len(rows) for _, rows in chunk) for chunk in chunks] == [97, 97, 97, 97, 97, 15]
     assert all(_operations(chunk) <= MAX_TRANSACTION_ITEMS for chunk in chunks)
 
 
 def test_deltas_count_totals_categories_days_and_hours():
     stamps = [NOW, NOW, NOW - timedelta(hours=1), NOW - timedelta(days=1)]
     categories = ['auth', 'error', 'auth', 'system']
-    events = [_event(i, stamp, category) for i, (stamp, category) in enumerate(zip(stamps, categories, strict=True))]
 
-    deltas = {delta.sort_key: delta for delta in _deltas(events, CounterExpiries(day=400, hour=3))}
+    deltas = {d.sort_key: d for d in _deltas(_hours(stamps), categories, CounterExpiries(day=400, hour=3))}
 
     assert dict(deltas['total'].add) == {'events': 4, **{f'cat_{c}': n for c, n in Counter(categories).items()}}
     assert 'pipeline' not in deltas  # its last flush is set once a batch, outside the transactions
@@ -73,6 +86,24 @@ def test_deltas_count_totals_categories_days_and_hours():
     assert deltas['day#2026-11-21'].add == {'events': 1}
     assert (deltas['hour#2026-11-22T12'].add, deltas['hour#2026-11-22T12'].expires_at) == ({'events': 2}, 3)
     assert deltas['hour#2026-11-22T11'].add == {'events': 1}
+    assert deltas['hour#2026-11-21T12'].add == {'events': 1}
+    assert len(deltas) == 6  # the total, two days, three hours
+
+
+def test_a_plan_tells_new_events_redeliveries_and_duplicates_apart():
+    # Given: rows 0-4 of one project; row 1 repeats row 0's event; rows 2 and 3 carry events stored already, by
+    # row 2's own record (a redelivery) and by another record (a client retry)
+    columns = {
+        'pk': ['p#a', 'p#a', 'p#b', 'p#c', 'p#d'],
+        'record_id': ['s#1', 's#2', 's#3', 's#4', 's#5'],
+    }
+    written_by = {'p#b': 's#3', 'p#c': 's#9'}
+
+    planned = plan([0, 1, 2, 3, 4], columns, written_by)
+
+    assert planned.inserts == [0, 4]
+    assert planned.duplicates == [Duplicate(1, None), Duplicate(3, 's#9')]  # row 2 is neither: nothing to do
+    assert plan([0, 2, 4], columns, {}).inserts == [0, 2, 4]
 
 
 def test_batch_columns_key_each_row_by_its_utc_day_and_hour():
@@ -112,9 +143,12 @@ def test_a_prepared_batch_groups_good_records_by_project_with_their_event_keys()
 
     # Then
     assert list(prepared.decoded.bad) == [1]
-    assert sorted(prepared.projects) == ['p1', 'p2']
-    p1 = prepared.projects['p1']
-    assert [record.sequence for _, record in p1.members] == ['1', '4']
-    assert p1.pks == [f'p1#{json.loads(first)["event_id"]}', f'p1#{json.loads(second)["event_id"]}']
+    assert prepared.projects == {'p1': [0, 2], 'p2': [1]}
+    assert prepared.columns['pk'] == [
+        f'p1#{json.loads(first)["event_id"]}',
+        f'p2#{json.loads(other)["event_id"]}',
+        f'p1#{json.loads(second)["event_id"]}',
+    ]
+    assert prepared.columns['record_id'] == ['shardId-0#1', 'shardId-0#3', 'shardId-0#4']
     assert prepared.file_rows.num_rows == 3
     assert 'project_id' not in prepared.file_rows.column_names
