@@ -1,8 +1,11 @@
 """The stream writer's batching arithmetic (its I/O is covered by the integration tests against moto)."""
 
+import io
 import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+
+import pyarrow.parquet as pq
 
 from serverless_analytics.adapters.dynamodb import MAX_TRANSACTION_ITEMS
 from serverless_analytics.lake.records import decode
@@ -16,6 +19,7 @@ from serverless_analytics.logic.write_events import (
     _transaction_chunks,
     batch_columns,
     by_hour,
+    lake_files,
     plan,
     prepare_batch,
 )
@@ -152,3 +156,38 @@ def test_a_prepared_batch_groups_good_records_by_project_with_their_event_keys()
     assert prepared.columns['record_id'] == ['shardId-0#1', 'shardId-0#3', 'shardId-0#4']
     assert prepared.file_rows.num_rows == 3
     assert 'project_id' not in prepared.file_rows.column_names
+
+
+def test_lake_files_hold_each_days_new_rows_in_record_order():
+    # Given: a batch of one project over two UTC days, its second record a duplicate of its first
+    stamps = ['2026-11-21T23:59:00Z', '2026-11-21T23:59:00Z', '2026-11-22T00:01:00Z', '2026-11-21T22:00:00Z']
+    ids = [f'5b0c3c8e-1d2a-4f6b-9c1e-00000000000{i}' for i in (1, 1, 2, 3)]
+    batch = [
+        DeliveredRecord('shardId-0', str(n), 'p1:s', stream_record_data(event_id=event_id, timestamp=stamp))
+        for n, (event_id, stamp) in enumerate(zip(ids, stamps, strict=True))
+    ]
+    prepared = prepare_batch(batch)
+    inserts = plan(prepared.projects['p1'], prepared.columns, {}).inserts
+
+    # When
+    files = lake_files('events', 'p1', by_hour(inserts, prepared.columns['time']), prepared.columns, prepared.file_rows)
+
+    # Then
+    assert [key.rsplit('/', 1)[0] for key, _ in files] == [
+        'events/project_id=p1/dt=2026-11-21',
+        'events/project_id=p1/dt=2026-11-22',
+    ]
+    days = [pq.read_table(io.BytesIO(body)).column('event_id').to_pylist() for _, body in files]
+    assert days == [[ids[0], ids[3]], [ids[2]]]
+
+
+def test_a_batch_of_one_project_and_one_day_is_one_file_of_every_row():
+    batch = [DeliveredRecord('shardId-0', str(n), 'p1:s', stream_record_data()) for n in range(3)]
+    prepared = prepare_batch(batch)
+
+    [(key, body)] = lake_files(
+        'events', 'p1', by_hour([0, 1, 2], prepared.columns['time']), prepared.columns, prepared.file_rows
+    )
+
+    assert pq.read_table(io.BytesIO(body)).column('event_id').to_pylist() == prepared.columns['event_id']
+    assert key.startswith('events/project_id=p1/dt=2026-11-22/part-')
