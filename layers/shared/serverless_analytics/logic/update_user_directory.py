@@ -16,7 +16,7 @@ it is the same event again unless the ingest API gave the copy a time of its own
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import pyarrow as pa
 
@@ -54,12 +54,16 @@ def user_rows(rows: pa.Table) -> pa.Table:
 
 def first_copies(rows: pa.Table) -> dict[str, list[int]]:
     """The rows to merge, by project: each event id's first row of the batch."""
-    by_project: dict[str, list[int]] = defaultdict(list)
-    seen: set[tuple[str | None, str | None]] = set()
     projects, event_ids = lake.per_row(rows['project_id']), lake.strings(rows['event_id'])
-    for row, (project_id, event_id) in enumerate(zip(projects, event_ids, strict=True)):
-        # Never None: the project and event id are required of a record that decodes (lake.schema).
-        if project_id is not None and (project_id, event_id) not in seen:
-            seen.add((project_id, event_id))
+    kept: Iterable[int] = range(len(event_ids))
+    if len(set(event_ids)) < len(event_ids):  # a copy in the batch (not the common case: one pass more)
+        first: dict[tuple[str | None, str | None], int] = {}
+        for row, key in enumerate(zip(projects, event_ids, strict=True)):
+            first.setdefault(key, row)
+        kept = sorted(first.values())
+    by_project: dict[str, list[int]] = defaultdict(list)
+    for row in kept:
+        project_id = projects[row]
+        if project_id is not None:  # never None: a record that decodes has its project (lake.schema)
             by_project[project_id].append(row)
     return by_project
