@@ -15,18 +15,30 @@ from typing import Any
 from serverless_analytics.models.errors import ServiceUnavailableError
 
 
+def client(service: str, validated: bool = True) -> Any:
+    """The service's client, made once; `validated=False`: one whose requests botocore does not check against the
+    API model before sending, for requests built whole by an adapter from values of known types on a hot path (the
+    service checks them all the same)."""
+    return _client(service, validated)  # positional, so `client(s)` and `client(s, validated=True)` are one client
+
+
 @cache
-def client(service: str) -> Any:
+def _client(service: str, validated: bool) -> Any:
     import boto3
     from botocore.config import Config
 
-    config = Config(retries={'max_attempts': 3, 'mode': 'standard'}, connect_timeout=3, read_timeout=10)
+    config = Config(
+        retries={'max_attempts': 3, 'mode': 'standard'},
+        connect_timeout=3,
+        read_timeout=10,
+        parameter_validation=validated,
+    )
     return boto3.session.Session().client(service, config=config)
 
 
 def reset_clients() -> None:
     """Forget cached clients (tests and the local stack call this after changing endpoints)."""
-    client.cache_clear()
+    _client.cache_clear()
 
 
 @contextmanager

@@ -19,6 +19,10 @@ from typing import Any, NamedTuple
 from serverless_analytics.adapters.clients import answering_unavailable, client, pause_before_retry
 
 MAX_TRANSACTION_ITEMS = 100
+# The stream writer's event lookups and inserts are built whole here, from strings and integers, one item per event:
+# botocore's check of each against the API model cost ~13 µs a put and ~4 µs a key, a third of the SDK's work per
+# event (bench/bench_stream_writer.py, "with the AWS SDK"), and DynamoDB checks them all the same.
+_WRITER_VALIDATES = False
 MAX_BATCH_GET_KEYS = 100
 BACKOFF_SECONDS = 0.05  # first pause before asking again for unprocessed keys or a cancelled transaction
 TRANSACTION_ATTEMPTS = 5
@@ -147,9 +151,10 @@ def _batch_get(
     consistent: bool = False,
     attributes: str | None = None,
     decode: Callable[[Mapping[str, Any]], dict[str, Any]] | None = None,
+    validated: bool = True,
 ) -> list[dict[str, Any]]:
     """The items of `keys` that exist, 100 keys a request, retrying unprocessed keys with backoff; `decode` turns
-    each from DynamoDB's typed form (the generic deserializer by default)."""
+    each from DynamoDB's typed form (the generic deserializer by default); `validated` as `clients.client`."""
     decode = decode or _from_item
     found: list[dict[str, Any]] = []
     projection = {'ProjectionExpression': attributes} if attributes else {}
@@ -160,7 +165,7 @@ def _batch_get(
         retry = 0
         while request:
             with answering_unavailable('DynamoDB request'):
-                response = client('dynamodb').batch_get_item(RequestItems=request)
+                response = client('dynamodb', validated=validated).batch_get_item(RequestItems=request)
             found.extend(decode(item) for item in response['Responses'].get(table, []))
             request = response.get('UnprocessedKeys') or {}
             if request:  # unprocessed keys mean the table is throttling: back off before asking again
@@ -172,18 +177,18 @@ def _batch_get(
 def get_event_writers(table: str, pks: Sequence[str]) -> dict[str, str]:
     """For the event keys that exist, the stream record (`shard#sequence`) that wrote each."""
     keys = [{'pk': {'S': pk}} for pk in dict.fromkeys(pks)]  # a plain string key, as insert_events writes it
-    items = _batch_get(table, keys, consistent=True, attributes='pk, written_by')
+    items = _batch_get(table, keys, consistent=True, attributes='pk, written_by', validated=_WRITER_VALIDATES)
     return {item['pk']: item['written_by'] for item in items}
 
 
-def _transact(operations: list[dict[str, Any]]) -> list[int]:
+def _transact(operations: list[dict[str, Any]], validated: bool = True) -> list[int]:
     """Run one transaction; returns the indices of operations whose condition failed (nothing was written then).
 
     A cancellation for another reason is transient (a conflict with a concurrent transaction, throttling) and
     is retried here: every stream writer of a project updates the same total and pipeline counters, so
     concurrent shards conflict, and failing the batch instead would redeliver it and could write its lake rows
-    a second time."""
-    dynamodb = client('dynamodb')
+    a second time. `validated` as `clients.client`."""
+    dynamodb = client('dynamodb', validated=validated)
     for attempt in count(1):
         with answering_unavailable('DynamoDB request'):
             try:
@@ -230,7 +235,7 @@ def insert_events(
     operations += [_counter_update(counters_table, project_id, delta) for delta in deltas]
     if len(operations) > MAX_TRANSACTION_ITEMS:
         raise ValueError(f'{len(operations)} operations exceed the transaction limit')
-    return [i for i in _transact(operations) if i < len(events)]
+    return [i for i in _transact(operations, validated=_WRITER_VALIDATES) if i < len(events)]
 
 
 class Marker(NamedTuple):

@@ -13,7 +13,7 @@ from serverless_analytics.models.errors import ServiceUnavailableError
 def stubbed(monkeypatch):
     """The adapter's Athena client with botocore's Stubber answering."""
     client = boto3.client('athena', region_name='us-east-1', aws_access_key_id='x', aws_secret_access_key='x')
-    monkeypatch.setattr(athena, 'client', lambda service: client)
+    monkeypatch.setattr(athena, 'client', lambda service, **_: client)
     with Stubber(client) as stubber:
         yield stubber
 

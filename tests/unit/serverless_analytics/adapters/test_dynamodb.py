@@ -59,7 +59,7 @@ def pauses(monkeypatch) -> list[int]:
 def stubbed(monkeypatch, pauses):
     """The adapter's DynamoDB client with botocore's Stubber answering."""
     client = boto3.client('dynamodb', region_name='us-east-1', aws_access_key_id='x', aws_secret_access_key='x')
-    monkeypatch.setattr(dynamodb, 'client', lambda service: client)
+    monkeypatch.setattr(dynamodb, 'client', lambda service, **_: client)
     with Stubber(client) as stubber:
         yield stubber
 

@@ -13,7 +13,7 @@ from serverless_analytics.models.errors import ServiceUnavailableError
 def stubbed(monkeypatch):
     """The adapter's S3 client with botocore's Stubber answering."""
     client = boto3.client('s3', region_name='us-east-1', aws_access_key_id='x', aws_secret_access_key='x')
-    monkeypatch.setattr(s3, 'client', lambda service: client)
+    monkeypatch.setattr(s3, 'client', lambda service, **_: client)
     with Stubber(client) as stubber:
         yield stubber
 

@@ -24,7 +24,7 @@ COLUMNS = [
 @pytest.fixture
 def stubbed(monkeypatch):
     client = boto3.client('athena', region_name='us-east-1', aws_access_key_id='x', aws_secret_access_key='x')
-    monkeypatch.setattr(athena, 'client', lambda service: client)
+    monkeypatch.setattr(athena, 'client', lambda service, **_: client)
     with Stubber(client) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
