@@ -94,7 +94,7 @@ def lake_files_of(raw_event: str) -> list[tuple[str, bytes]]:
     prepared = prepare_batch(delivered_records(json.loads(raw_event)))
     files = []
     for project_id, rows in prepared.projects.items():
-        hours = by_hour(plan(rows, prepared.columns, {}).inserts, prepared.columns['time'])
+        hours = by_hour(plan(rows, prepared.columns, {}).inserts, prepared.columns.time)
         files += lake_files('events', project_id, hours, prepared.columns, prepared.file_rows)
     return files
 
@@ -122,7 +122,7 @@ def directory_events(raw_events: list[str]) -> list[str]:
 def handler_work(raw_events: list[str], handler: Callable = lambda_handler, function: str = '') -> Callable[[], int]:
     """A handler over every trigger event, as `best_rates` times it: the runtime's parse of each, then the call."""
     context = lambda_context(function or WRITER.logical_id)
-    records = sum(raw.count('"eventID"') for raw in raw_events)
+    records = sum(len(json.loads(raw)['Records']) for raw in raw_events)
 
     def work() -> int:
         # The handler prints its metrics (EMF) to stdout after each batch, as in Lambda; kept out of the output.

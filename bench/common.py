@@ -213,8 +213,11 @@ def aws_sdk_answered() -> Iterator[None]:
     from serverless_analytics.adapters import clients
 
     clients.reset_clients()
-    made = [('dynamodb', True), ('dynamodb', False), ('s3', True)]  # every client the writer uses
-    hooks = [clients.client(service, validated=validated).meta.events for service, validated in made]
+    hooks = [
+        clients.client(service, validated=validated).meta.events
+        for service in ('dynamodb', 's3')
+        for validated in (True, False)
+    ]
     for events in hooks:
         events.register('before-send', _canned_answer)
     try:

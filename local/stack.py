@@ -68,25 +68,19 @@ class LocalStack:
             create_local_key(self.api_key)
             self.gateway = Gateway.for_template(self.template, self.functions, self._api_port)
             self.gateway.start()
-            self._start_poller()
+            self._start_pollers()
             self.scheduler.start()
         except BaseException:
             self.stop()
             raise
         return self
 
-    def _start_poller(self) -> None:
+    def _start_pollers(self) -> None:
         """One poller per event source mapping of the stream, as Lambda runs one per mapping."""
         for consumer in self.template.stream_consumers:
             poller = KinesisPoller(self.functions[consumer.logical_id], self.aws_endpoint, self._poll_interval_seconds)
             poller.start()
             self.pollers.append(poller)
-
-    @property
-    def poller(self) -> KinesisPoller | None:
-        """The stream writer's poller."""
-        writer = self.template.stream_writer
-        return next((p for p in self.pollers if writer and p.function.spec.logical_id == writer.logical_id), None)
 
     def stop(self) -> None:
         self.scheduler.stop()

@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from serverless_analytics.config import get_settings
 from serverless_analytics.logic.write_events import write_batch
-from serverless_analytics.models.stream import delivered_records
+from serverless_analytics.models.stream import batch_response, delivered_records
 from serverless_analytics.observability import logger, metrics
 
 
@@ -17,4 +17,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     failed = write_batch(records, get_settings())
     metrics.add_metric(name='RecordsWritten', unit='Count', value=len(records) - len(failed))
     metrics.add_metric(name='RecordsFailed', unit='Count', value=len(failed))
-    return {'batchItemFailures': [{'itemIdentifier': sequence} for sequence in failed]}
+    return batch_response(failed)

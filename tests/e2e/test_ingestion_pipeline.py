@@ -162,9 +162,9 @@ def test_poison_record_is_quarantined_with_raw_bytes_and_blocks_nothing(stack: L
     assert reported['total_events'] == 30
     assert reported['buffer_status']['events_pending'] == 0
     assert counters(stack, project_id)['pipeline']['quarantined'] == 1
-    # the writer handled the poison record itself: no batch failed over to the on-failure destination
+    # both consumers handled the poison record themselves: no batch failed over to the on-failure destination
     assert lake_keys(stack, '', bucket='FailedBatchesBucket') == []
-    assert stack.poller.discarded_batches == 0
+    assert [poller.discarded_batches for poller in stack.pollers] == [0, 0]
 
 
 @pytest.mark.parametrize(

@@ -96,8 +96,8 @@ def test_a_redelivered_batch_adds_nothing(aws, lambda_context, now):
     before = _items(aws)
     records = stream_records(aws)
 
-    # the same records again, as the event source mapping redelivers them after a timeout or a partial failure,
-    # and again beside the next record of the shard (a batch of another shape)
+    # the same records again, as the event source mapping redelivers them after a timeout, and from the second
+    # on, as it redelivers them after a partial failure (a batch of another shape)
     assert directory_handler(directory_trigger(records), lambda_context) == {'batchItemFailures': []}
     assert directory_handler(directory_trigger(records[1:]), lambda_context) == {'batchItemFailures': []}
 

@@ -19,13 +19,13 @@ from typing import Any, NamedTuple
 from serverless_analytics.adapters.clients import answering_unavailable, client, pause_before_retry
 
 MAX_TRANSACTION_ITEMS = 100
+MAX_BATCH_GET_KEYS = 100
+BACKOFF_SECONDS = 0.05  # first pause before asking again for unprocessed keys or a cancelled transaction
+TRANSACTION_ATTEMPTS = 5
 # The stream writer's event lookups and inserts are built whole here, from strings and integers, one item per event:
 # botocore's check of each against the API model cost ~13 µs a put and ~4 µs a key, a third of the SDK's work per
 # event (bench/bench_stream_writer.py, "with the AWS SDK"), and DynamoDB checks them all the same.
 _WRITER_VALIDATES = False
-MAX_BATCH_GET_KEYS = 100
-BACKOFF_SECONDS = 0.05  # first pause before asking again for unprocessed keys or a cancelled transaction
-TRANSACTION_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)

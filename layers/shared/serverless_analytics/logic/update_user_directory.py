@@ -32,24 +32,16 @@ def update_user_directory(batch: Sequence[DeliveredRecord], settings: Settings) 
     """Merge a Kinesis batch's events into the directory; returns the sequence numbers to report as failed (the
     records of each project whose directory writes failed: redelivered, and merged again harmlessly)."""
     decoded = lake.decode([record.data for record in batch])
-    if not decoded.good:
-        return []
-    rows = user_rows(decoded.rows)
     failed: list[str] = []
-    for project_id, members in first_copies(rows).items():
+    for project_id, members in first_copies(decoded.rows).items():
         try:
-            user_directory.record_users(settings, project_id, rows, members)
+            user_directory.record_users(settings, project_id, decoded.rows, members)  # it reads the columns it needs
         except ServiceUnavailableError:
             logger.exception(
                 'Updating the user directory failed; it will be redelivered', extra={'project_id': project_id}
             )
             failed += [batch[decoded.good[row]].sequence for row in members]
     return failed
-
-
-def user_rows(rows: pa.Table) -> pa.Table:
-    """The columns the directory reads, and the project (times as decoded: `user_directory` reads any unit)."""
-    return rows.select(['project_id', *user_directory.USER_COLUMNS])
 
 
 def first_copies(rows: pa.Table) -> dict[str, list[int]]:

@@ -19,7 +19,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import pyarrow as pa
 
@@ -36,8 +36,8 @@ HOUR_COUNTER_DAYS = 3
 DAY_COUNTER_DAYS = 400
 
 # The writer works on rows (a good record's index in the decoded batch) and per-row lists made once per batch
-# (`PreparedBatch.columns`), not on an object per record: a batch is thousands of records, and each object and
-# each pass over them cost the writer as much as decoding a record's JSON does (issue 17's profile).
+# (`Columns`), not on an object per record: a batch is thousands of records, and each object and each pass over
+# them cost the writer as much as decoding a record's JSON does (issue 17's profile).
 
 
 class TimeKeys(NamedTuple):
@@ -70,11 +70,22 @@ class Plan(NamedTuple):
     duplicates: list[Duplicate]
 
 
+class Columns(NamedTuple):
+    """The values the writer decides with, one list each, indexed by row."""
+
+    event_id: list[str]
+    project_id: list[str]
+    category: list[str]
+    time: list[TimeKeys]  # the event's hour
+    pk: list[str]  # `<project>#<event_id>`, the event's key in the events table
+    record_id: list[str]  # the record the row came from
+
+
 class PreparedBatch(NamedTuple):
     """A decoded batch, before anything is looked up or written."""
 
     decoded: lake.DecodedBatch
-    columns: dict[str, list]  # per row: event_id, project_id, category, time, pk, record_id
+    columns: Columns
     file_rows: pa.Table  # the rows in the lake's file schema, made once per batch rather than per file
     projects: dict[str, list[int]]  # the rows of each project, in record order
 
@@ -93,13 +104,9 @@ def _project_of(record: DeliveredRecord) -> str:
 
 def prepare_batch(batch: Sequence[DeliveredRecord]) -> PreparedBatch:
     decoded = lake.decode([record.data for record in batch])
-    columns = batch_columns(decoded.rows)
-    # `<project>#<event_id>`, the event's key in the events table; and the record each row came from.
-    pairs = zip(columns['project_id'], columns['event_id'], strict=True)
-    columns['pk'] = [f'{project}#{event}' for project, event in pairs]
-    columns['record_id'] = [batch[index].record_id for index in decoded.good]
+    columns = batch_columns(decoded.rows, [batch[index].record_id for index in decoded.good])
     projects: dict[str, list[int]] = defaultdict(list)
-    for row, project_id in enumerate(columns['project_id']):
+    for row, project_id in enumerate(columns.project_id):
         projects[project_id].append(row)
     return PreparedBatch(decoded, columns, lake.to_file_schema(decoded.rows), dict(projects))
 
@@ -111,7 +118,7 @@ def write_batch(batch: Sequence[DeliveredRecord], settings: Settings, now: datet
     failed: list[str] = []
     for index, reason in prepared.decoded.bad.items():
         failed += _quarantine(batch[index], reason, settings, now)
-    pks = prepared.columns['pk']
+    pks = prepared.columns.pk
     for project_id, rows in prepared.projects.items():
         try:
             written_by = dynamodb.get_event_writers(settings.EVENTS_TABLE, [pks[row] for row in rows])
@@ -122,23 +129,32 @@ def write_batch(batch: Sequence[DeliveredRecord], settings: Settings, now: datet
     return failed
 
 
-def batch_columns(rows: pa.Table) -> dict[str, list]:
-    """The per-row values the writer decides with, as Python lists made by Arrow column by column."""
-    return {
-        'event_id': lake.strings(rows['event_id']),
-        'project_id': lake.per_row(rows['project_id']),
-        'category': lake.per_row(rows['category']),
-        'time': lake.per_row_hour(rows, TimeKeys.of),
-    }
+def batch_columns(rows: pa.Table, record_ids: list[str]) -> Columns:
+    """The decoded rows' columns as Python lists made by Arrow column by column, and the records they came from."""
+    event_ids = _required(lake.strings(rows['event_id']))
+    projects: list[str] = _required(lake.per_row(rows['project_id']))
+    return Columns(
+        event_id=event_ids,
+        project_id=projects,
+        category=_required(lake.per_row(rows['category'])),
+        time=_required(lake.per_row_hour(rows, TimeKeys.of)),
+        pk=[f'{project}#{event}' for project, event in zip(projects, event_ids, strict=True)],
+        record_id=record_ids,
+    )
 
 
-def plan(rows: list[int], columns: dict[str, list], written_by: dict[str, str]) -> Plan:
+def _required[T](values: list[T | None]) -> list[T]:
+    """The values of a column the schema requires (lake.schema): no row that decoded has a null in it."""
+    return cast(list[T], values)
+
+
+def plan(rows: list[int], columns: Columns, written_by: dict[str, str]) -> Plan:
     """Decide per row: a new event, a redelivery of the record that wrote it, or a duplicate of another
     (`written_by`: the record that wrote each event key already stored)."""
-    pks = columns['pk']
+    pks = columns.pk
     if not written_by and len({pks[row] for row in rows}) == len(rows):  # nearly every batch: all new, none twice
         return Plan(rows, [])
-    record_ids = columns['record_id']
+    record_ids = columns.record_id
     inserts: list[int] = []
     duplicates: list[Duplicate] = []
     seen: set[str] = set()
@@ -157,7 +173,7 @@ def plan(rows: list[int], columns: dict[str, list], written_by: dict[str, str]) 
 
 
 def _write_project(project_id: str, planned: Plan, prepared: PreparedBatch, settings: Settings, now: datetime) -> None:
-    hours = by_hour(planned.inserts, prepared.columns['time'])
+    hours = by_hour(planned.inserts, prepared.columns.time)
     for key, body in lake_files(settings.LAKE_PREFIX, project_id, hours, prepared.columns, prepared.file_rows):
         s3.put_object(settings.LAKE_BUCKET, key, body)
     # After the lake files, so a rollup that sees the mark finds the rows: one write per day of the batch.
@@ -179,13 +195,13 @@ def by_hour(rows: list[int], times: list[TimeKeys]) -> list[HourRows]:
 
 
 def lake_files(
-    prefix: str, project_id: str, hours: list[HourRows], columns: dict[str, list], rows: pa.Table
+    prefix: str, project_id: str, hours: list[HourRows], columns: Columns, rows: pa.Table
 ) -> list[tuple[str, bytes]]:
     """(object key, Parquet bytes) of one file per UTC day of the rows, in record order."""
     by_date: dict[str, list[int]] = defaultdict(list)
     for keys, hour in hours:
         by_date[keys.dt] += hour
-    record_ids = columns['record_id']
+    record_ids = columns.record_id
     files = []
     for dt, members in by_date.items():  # in date order, as the hours are
         members.sort()
@@ -254,11 +270,11 @@ def _transaction_chunks(hours: list[HourRows]) -> list[list[HourRows]]:
 
 
 def _insert_events(
-    project_id: str, hours: list[HourRows], columns: dict[str, list], settings: Settings, now: datetime
+    project_id: str, hours: list[HourRows], columns: Columns, settings: Settings, now: datetime
 ) -> list[Duplicate]:
     """Insert new events with their counts; returns the rows whose events turned out to exist (written
     concurrently), as duplicates."""
-    pks, record_ids, categories = columns['pk'], columns['record_id'], columns['category']
+    pks, record_ids, categories = columns.pk, columns.record_id, columns.category
     conflicts: list[Duplicate] = []
     expires_at = _expiry(now, settings.EVENT_ID_TTL_DAYS)
     expiries = CounterExpiries.at(now)
@@ -282,9 +298,9 @@ def _insert_events(
 
 
 def _count_duplicates(
-    project_id: str, duplicates: list[Duplicate], columns: dict[str, list], settings: Settings, now: datetime
+    project_id: str, duplicates: list[Duplicate], columns: Columns, settings: Settings, now: datetime
 ) -> None:
-    pks, record_ids = columns['pk'], columns['record_id']
+    pks, record_ids = columns.pk, columns.record_id
     # A duplicate's marker checks that this record did not write the event after all, unless another record had
     # written it at planning time (an event item is written once, so its writer cannot change): a concurrent
     # delivery of this same record may have written it.

@@ -36,3 +36,9 @@ def delivered_records(event: Mapping[str, Any]) -> list[DeliveredRecord]:
         )
         for record in event['Records']
     ]
+
+
+def batch_response(failed: list[str]) -> dict[str, Any]:
+    """What a consumer answers the event source mapping (`ReportBatchItemFailures`): the sequence numbers to deliver
+    again, from the lowest of which the mapping redelivers."""
+    return {'batchItemFailures': [{'itemIdentifier': sequence} for sequence in failed]}

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 from serverless_analytics.adapters.dynamodb import MAX_TRANSACTION_ITEMS
 from serverless_analytics.lake.records import decode
 from serverless_analytics.logic.write_events import (
+    Columns,
     CounterExpiries,
     DeliveredRecord,
     Duplicate,
@@ -97,10 +98,8 @@ def test_deltas_count_totals_categories_days_and_hours():
 def test_a_plan_tells_new_events_redeliveries_and_duplicates_apart():
     # Given: rows 0-4 of one project; row 1 repeats row 0's event; rows 2 and 3 carry events stored already, by
     # row 2's own record (a redelivery) and by another record (a client retry)
-    columns = {
-        'pk': ['p#a', 'p#a', 'p#b', 'p#c', 'p#d'],
-        'record_id': ['s#1', 's#2', 's#3', 's#4', 's#5'],
-    }
+    pks = ['p#a', 'p#a', 'p#b', 'p#c', 'p#d']
+    columns = Columns([], [], [], [], pks, ['s#1', 's#2', 's#3', 's#4', 's#5'])  # what a plan reads
     written_by = {'p#b': 's#3', 'p#c': 's#9'}
 
     planned = plan([0, 1, 2, 3, 4], columns, written_by)
@@ -118,18 +117,20 @@ def test_batch_columns_key_each_row_by_its_utc_day_and_hour():
     decoded = decode([*(stream_record_data(timestamp=stamp) for stamp in stamps), before_1970])
 
     # When
-    columns = batch_columns(decoded.rows)
+    columns = batch_columns(decoded.rows, ['s#1', 's#2', 's#3', 's#4'])
 
     # Then: the UTC hours of 2026-03-02T01:30Z, 2026-02-28T23:10Z, 2026-03-02T01:59:59.999Z and 1969-12-31T23:59:59Z
-    assert columns['time'] == [
+    assert columns.time == [
         TimeKeys('2026-03-02', 'day#2026-03-02', 'hour#2026-03-02T01'),
         TimeKeys('2026-02-28', 'day#2026-02-28', 'hour#2026-02-28T23'),
         TimeKeys('2026-03-02', 'day#2026-03-02', 'hour#2026-03-02T01'),
         TimeKeys('1969-12-31', 'day#1969-12-31', 'hour#1969-12-31T23'),
     ]
-    assert columns['project_id'] == ['p1'] * 4
-    assert columns['category'] == ['user_action'] * 4
-    assert columns['event_id'] == decoded.rows['event_id'].to_pylist()
+    assert columns.project_id == ['p1'] * 4
+    assert columns.category == ['user_action'] * 4
+    assert columns.event_id == decoded.rows['event_id'].to_pylist()
+    assert columns.pk == [f'p1#{event_id}' for event_id in decoded.rows['event_id'].to_pylist()]
+    assert columns.record_id == ['s#1', 's#2', 's#3', 's#4']
 
 
 def test_a_prepared_batch_groups_good_records_by_project_with_their_event_keys():
@@ -148,12 +149,12 @@ def test_a_prepared_batch_groups_good_records_by_project_with_their_event_keys()
     # Then
     assert list(prepared.decoded.bad) == [1]
     assert prepared.projects == {'p1': [0, 2], 'p2': [1]}
-    assert prepared.columns['pk'] == [
+    assert prepared.columns.pk == [
         f'p1#{json.loads(first)["event_id"]}',
         f'p2#{json.loads(other)["event_id"]}',
         f'p1#{json.loads(second)["event_id"]}',
     ]
-    assert prepared.columns['record_id'] == ['shardId-0#1', 'shardId-0#3', 'shardId-0#4']
+    assert prepared.columns.record_id == ['shardId-0#1', 'shardId-0#3', 'shardId-0#4']
     assert prepared.file_rows.num_rows == 3
     assert 'project_id' not in prepared.file_rows.column_names
 
@@ -170,7 +171,7 @@ def test_lake_files_hold_each_days_new_rows_in_record_order():
     inserts = plan(prepared.projects['p1'], prepared.columns, {}).inserts
 
     # When
-    files = lake_files('events', 'p1', by_hour(inserts, prepared.columns['time']), prepared.columns, prepared.file_rows)
+    files = lake_files('events', 'p1', by_hour(inserts, prepared.columns.time), prepared.columns, prepared.file_rows)
 
     # Then
     assert [key.rsplit('/', 1)[0] for key, _ in files] == [
@@ -182,12 +183,13 @@ def test_lake_files_hold_each_days_new_rows_in_record_order():
 
 
 def test_a_batch_of_one_project_and_one_day_is_one_file_of_every_row():
-    batch = [DeliveredRecord('shardId-0', str(n), 'p1:s', stream_record_data()) for n in range(3)]
+    ids = [f'5b0c3c8e-1d2a-4f6b-9c1e-00000000000{n}' for n in range(3)]
+    batch = [DeliveredRecord('shardId-0', str(n), 'p1:s', stream_record_data(event_id=ids[n])) for n in range(3)]
     prepared = prepare_batch(batch)
 
     [(key, body)] = lake_files(
-        'events', 'p1', by_hour([0, 1, 2], prepared.columns['time']), prepared.columns, prepared.file_rows
+        'events', 'p1', by_hour([0, 1, 2], prepared.columns.time), prepared.columns, prepared.file_rows
     )
 
-    assert pq.read_table(io.BytesIO(body)).column('event_id').to_pylist() == prepared.columns['event_id']
+    assert pq.read_table(io.BytesIO(body)).column('event_id').to_pylist() == ids
     assert key.startswith('events/project_id=p1/dt=2026-11-22/part-')
